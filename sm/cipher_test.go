@@ -1,0 +1,242 @@
+package sm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestCMAC checks the RFC 4493 §4 test vectors (AES-128, the same as NIST
+// SP 800-38B D.1) and the SP 800-38B D.3 AES-256 examples: empty, one
+// block, 40 bytes and four blocks.
+func TestCMAC(t *testing.T) {
+	const (
+		msg = "6bc1bee22e409f96e93d7e117393172a" + "ae2d8a571e03ac9c9eb76fac45af8e51" +
+			"30c81c46a35ce411e5fbc1191a0a52ef" + "f69f2445df4f9b17ad2b417be66c3710"
+		k128 = "2b7e151628aed2a6abf7158809cf4f3c"
+		k256 = "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4"
+	)
+	tests := []struct {
+		name   string
+		key    string
+		msgLen int
+		want   string
+	}{
+		{name: "rfc4493 example 1 empty", key: k128, msgLen: 0, want: "bb1d6929e95937287fa37d129b756746"},
+		{name: "rfc4493 example 2 16 bytes", key: k128, msgLen: 16, want: "070a16b46b4d4144f79bdd9dd04a287c"},
+		{name: "rfc4493 example 3 40 bytes", key: k128, msgLen: 40, want: "dfa66747de9ae63030ca32611497c827"},
+		{name: "rfc4493 example 4 64 bytes", key: k128, msgLen: 64, want: "51f0bebf7e3b9d92fc49741779363cfe"},
+		{name: "aes-256 empty", key: k256, msgLen: 0, want: "028962f61b7bf89efc6b551f4667d983"},
+		{name: "aes-256 16 bytes", key: k256, msgLen: 16, want: "28a7023f452e8f82bd4bf28d8c37c35c"},
+		{name: "aes-256 40 bytes", key: k256, msgLen: 40, want: "aaf3d8f1de5640c232f5b169b9c911e6"},
+		{name: "aes-256 64 bytes", key: k256, msgLen: 64, want: "e1992190549f6ed5696a2c056c315410"},
+	}
+	m := mustHex(t, msg)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := CMAC(mustHex(t, tc.key), m[:tc.msgLen])
+			noErr(t, err, "CMAC")
+			eqBytes(t, mustHex(t, tc.want), got, "CMAC")
+		})
+	}
+	if _, err := CMAC(make([]byte, 15), nil); err == nil {
+		t.Error("CMAC accepted a 15-byte key")
+	}
+}
+
+func TestDbl(t *testing.T) {
+	// RFC 4493 §4 subkeys for K = 2b7e1516...: L, K1, K2.
+	var l [16]byte
+	copy(l[:], mustHex(t, "7df76b0c1ab899b33e42f047b91b546f"))
+	k1 := dbl(l)
+	eqBytes(t, mustHex(t, "fbeed618357133667c85e08f7236a8de"), k1[:], "K1")
+	k2 := dbl(k1)
+	eqBytes(t, mustHex(t, "f7ddac306ae266ccf90bc11ee46d513b"), k2[:], "K2")
+}
+
+func TestPadding(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		bs      int
+		want    string
+		wantErr bool
+	}{
+		{name: "empty 8", in: "8000000000000000", bs: 8, want: ""},
+		{name: "one byte", in: "4180000000000000", bs: 8, want: "41"},
+		{name: "full block of padding", in: "41424344454647488000000000000000", bs: 8, want: "4142434445464748"},
+		{name: "7 bytes", in: "4142434445464780", bs: 8, want: "41424344454647"},
+		{name: "aes 15 bytes", in: "000102030405060708090a0b0c0d0e80", bs: 16, want: "000102030405060708090a0b0c0d0e"},
+		{name: "no marker", in: "4100000000000000", bs: 8, wantErr: true},
+		{name: "all zero", in: "0000000000000000", bs: 8, wantErr: true},
+		{name: "wrong marker", in: "4181000000000000", bs: 8, wantErr: true},
+		{name: "padding longer than a block", in: "41424344454647488000000000000000" + "0000000000000000", bs: 8, wantErr: true},
+		{name: "empty input", in: "", bs: 8, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := tc.in
+			got, err := unpad(mustHex(t, in), tc.bs)
+			if tc.wantErr {
+				isErr(t, err, ErrMalformed, "unpad")
+				if got != nil {
+					t.Errorf("unpad returned %x with an error", got)
+				}
+				return
+			}
+			noErr(t, err, "unpad")
+			eqBytes(t, mustHex(t, tc.want), got, "unpad")
+			eqBytes(t, mustHex(t, in), pad(got, tc.bs), "pad")
+		})
+	}
+}
+
+func TestAdjustParity(t *testing.T) {
+	for b := range 256 {
+		k := []byte{byte(b)}
+		AdjustParity(k)
+		ones := 0
+		for v := k[0]; v != 0; v >>= 1 {
+			ones += int(v & 1)
+		}
+		if ones%2 != 1 || k[0]&^1 != byte(b)&^1 {
+			t.Fatalf("AdjustParity(%02x) = %02x", b, k[0])
+		}
+	}
+}
+
+func TestIncSSC(t *testing.T) {
+	tests := []struct {
+		name     string
+		suite    Suite
+		from, to string
+	}{
+		{name: "3des simple", suite: TDES, from: "887022120c06c226", to: "887022120c06c227"},
+		{name: "3des carry", suite: TDES, from: "00000000000000ff", to: "0000000000000100"},
+		{name: "3des long carry", suite: TDES, from: "00ffffffffffffff", to: "0100000000000000"},
+		{name: "3des wraps", suite: TDES, from: "ffffffffffffffff", to: "0000000000000000"},
+		{name: "aes carry", suite: AES, from: "000000000000000000000000000000ff", to: "00000000000000000000000000000100"},
+		{name: "aes wraps", suite: AES, from: "ffffffffffffffffffffffffffffffff", to: "00000000000000000000000000000000"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k := testKeys(tc.suite, 16)
+			k.SSC = mustHex(t, tc.from)
+			ch, err := newChannel(k)
+			noErr(t, err, "newChannel")
+			ch.incSSC()
+			eqBytes(t, mustHex(t, tc.to), ch.counter(), "SSC")
+		})
+	}
+}
+
+// TestMaxShortLe checks the arithmetic of the package documentation.
+func TestMaxShortLe(t *testing.T) {
+	tests := []struct {
+		name  string
+		suite Suite
+		want  int
+	}{
+		{name: "3des", suite: TDES, want: 231},
+		{name: "aes", suite: AES, want: 223},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			bs := tc.suite.BlockSize()
+			if got := maxShortLe(bs); got != tc.want {
+				t.Fatalf("maxShortLe = %d, want %d", got, tc.want)
+			}
+			if n := cryptogramLen(tc.want, bs, false) + 4 + 10; n > 256 {
+				t.Errorf("Le %d gives %d response data bytes", tc.want, n)
+			}
+			if n := cryptogramLen(tc.want+1, bs, false) + 4 + 10; n <= 256 {
+				t.Errorf("Le %d gives only %d response data bytes", tc.want+1, n)
+			}
+			s, err := NewSession(&script{t: t}, testKeys(tc.suite, 16))
+			noErr(t, err, "NewSession")
+			if s.MaxShortLe() != tc.want {
+				t.Errorf("MaxShortLe() = %d", s.MaxShortLe())
+			}
+		})
+	}
+}
+
+func TestKeysCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		keys Keys
+		ok   bool
+	}{
+		{name: "3des", keys: Keys{Suite: TDES, Enc: make([]byte, 16), MAC: make([]byte, 16), SSC: make([]byte, 8)}, ok: true},
+		{name: "3des nil ssc", keys: Keys{Suite: TDES, Enc: make([]byte, 16), MAC: make([]byte, 16)}, ok: true},
+		{name: "aes-128", keys: Keys{Suite: AES, Enc: make([]byte, 16), MAC: make([]byte, 16)}, ok: true},
+		{name: "aes-192", keys: Keys{Suite: AES, Enc: make([]byte, 24), MAC: make([]byte, 24)}, ok: true},
+		{name: "aes-256", keys: Keys{Suite: AES, Enc: make([]byte, 32), MAC: make([]byte, 32), SSC: make([]byte, 16)}, ok: true},
+		{name: "3-key 3des", keys: Keys{Suite: TDES, Enc: make([]byte, 24), MAC: make([]byte, 24)}},
+		{name: "aes short", keys: Keys{Suite: AES, Enc: make([]byte, 8), MAC: make([]byte, 8)}},
+		{name: "mixed lengths", keys: Keys{Suite: AES, Enc: make([]byte, 16), MAC: make([]byte, 32)}},
+		{name: "3des ssc of 16", keys: Keys{Suite: TDES, Enc: make([]byte, 16), MAC: make([]byte, 16), SSC: make([]byte, 16)}},
+		{name: "aes ssc of 8", keys: Keys{Suite: AES, Enc: make([]byte, 16), MAC: make([]byte, 16), SSC: make([]byte, 8)}},
+		{name: "zero suite", keys: Keys{Enc: make([]byte, 16), MAC: make([]byte, 16)}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.keys.Enc[0] = 0xA5 // a secret byte that must not show up
+			_, err := NewSession(&script{t: t}, tc.keys)
+			_, cerr := NewCard(tc.keys)
+			if (err == nil) != tc.ok || (cerr == nil) != tc.ok {
+				t.Fatalf("NewSession: %v, NewCard: %v, want ok=%v", err, cerr, tc.ok)
+			}
+			if err != nil && strings.Contains(strings.ToLower(err.Error()), "a5") {
+				t.Errorf("error %q echoes key bytes", err)
+			}
+		})
+	}
+}
+
+func TestDeriveKeyRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		suite Suite
+		n     int
+	}{{"3des 24", TDES, 24}, {"aes 20", AES, 20}, {"unknown suite", Suite(9), 16}} {
+		t.Run(tc.name, func(t *testing.T) {
+			k, err := DeriveKey(tc.suite, tc.n, []byte("secret"), KeyEnc)
+			if err == nil || k != nil {
+				t.Fatalf("DeriveKey = %x, %v", k, err)
+			}
+		})
+	}
+}
+
+// TestDeriveKeyLengths checks which hash each key length uses (9303-11
+// §9.7.1): SHA-1 up to 128 bits, SHA-256 above.
+func TestDeriveKeyLengths(t *testing.T) {
+	secret := []byte("K")
+	k16, err := DeriveKey(AES, 16, secret, KeyMAC)
+	noErr(t, err, "aes-128")
+	k24, err := DeriveKey(AES, 24, secret, KeyMAC)
+	noErr(t, err, "aes-192")
+	k32, err := DeriveKey(AES, 32, secret, KeyMAC)
+	noErr(t, err, "aes-256")
+	eqBytes(t, k32[:24], k24, "AES-192 is a prefix of the SHA-256 output")
+	if string(k16) == string(k32[:16]) {
+		t.Error("AES-128 must use SHA-1, not SHA-256")
+	}
+}
+
+func TestCBCRejects(t *testing.T) {
+	key := make([]byte, 16)
+	if _, err := EncryptCBC(TDES, key, nil, make([]byte, 7)); err == nil {
+		t.Error("unaligned input accepted")
+	}
+	if _, err := DecryptCBC(AES, key, make([]byte, 8), make([]byte, 16)); err == nil {
+		t.Error("short IV accepted")
+	}
+	if _, err := Checksum(TDES, make([]byte, 8), nil); err == nil {
+		t.Error("short MAC key accepted")
+	}
+	if errors.Is(ErrClosed, ErrMAC) {
+		t.Error("sentinels are not distinct")
+	}
+}

@@ -1,0 +1,173 @@
+package sm
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+)
+
+// hexBytes decodes a JSON hex string.
+type hexBytes []byte
+
+func (h *hexBytes) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("hexBytes: not a string: %s", b)
+	}
+	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
+	*h = v
+	return err
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// exchange is one command the script expects and the answer it gives.
+type exchange struct {
+	cmd, resp []byte
+}
+
+// script is a Transport that replays a fixed list of exchanges and fails
+// the test on any other command, like crypto/tls's replayingConn.
+type script struct {
+	t     testing.TB
+	steps []exchange
+	n     int
+}
+
+var errScript = errors.New("script: unexpected command")
+
+func (s *script) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	s.t.Helper()
+	if s.n >= len(s.steps) {
+		s.t.Errorf("script: extra command %x", capdu)
+		return nil, errScript
+	}
+	want := s.steps[s.n]
+	s.n++
+	if want.cmd != nil && hex.EncodeToString(capdu) != hex.EncodeToString(want.cmd) {
+		s.t.Errorf("script: command %d\n got %x\nwant %x", s.n, capdu, want.cmd)
+	}
+	return append([]byte(nil), want.resp...), nil
+}
+
+func (s *script) finished() {
+	s.t.Helper()
+	if s.n != len(s.steps) {
+		s.t.Errorf("script: %d of %d exchanges left", len(s.steps)-s.n, len(s.steps))
+	}
+}
+
+// chip is a Transport backed by a Card and a plain command handler. It
+// records the plain commands and the raw protected APDUs it saw.
+type chip struct {
+	card      *Card
+	handle    func(icao.Command) icao.Response
+	plain     []icao.Command
+	protected [][]byte
+	responses [][]byte
+}
+
+func (c *chip) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	c.protected = append(c.protected, append([]byte(nil), capdu...))
+	raw, err := c.card.Unwrap(capdu)
+	if err != nil {
+		sw := CardStatus(err)
+		return []byte{byte(sw >> 8), byte(sw)}, nil
+	}
+	cmd, err := icao.ParseCommand(raw)
+	if err != nil {
+		return nil, err
+	}
+	c.plain = append(c.plain, cmd)
+	out, err := c.card.Wrap(c.handle(cmd).Marshal())
+	c.responses = append(c.responses, out)
+	return out, err
+}
+
+// pattern returns n bytes that differ from each other's neighbours.
+func pattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7) + seed
+	}
+	return b
+}
+
+// echo answers Ne bytes of a pattern with 9000, at most 65000 so that the
+// protected response fits an extended response APDU.
+func echo(cmd icao.Command) icao.Response {
+	if cmd.Ne == 0 {
+		return icao.Response{SW: icao.StatusOK}
+	}
+	return icao.Response{Data: pattern(min(cmd.Ne, 65000), cmd.INS), SW: icao.StatusOK}
+}
+
+func testKeys(s Suite, keyLen int) Keys {
+	k := Keys{Suite: s, Enc: pattern(keyLen, 1), MAC: pattern(keyLen, 2)}
+	if s == TDES {
+		k.SSC = mustHexNoT("887022120c06c226")
+	}
+	return k
+}
+
+func mustHexNoT(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// pair returns a session and the chip behind it, sharing keys k.
+func pair(t testing.TB, k Keys, handle func(icao.Command) icao.Response) (*Session, *chip) {
+	t.Helper()
+	card, err := NewCard(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &chip{card: card, handle: handle}
+	s, err := NewSession(c, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
+// sscOf returns a copy of the session's current SSC.
+func sscOf(s *Session) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]byte(nil), s.ch.counter()...)
+}
+
+func noErr(t testing.TB, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: unexpected error: %v", what, err)
+	}
+}
+
+func eqBytes(t testing.TB, want, got []byte, what string) {
+	t.Helper()
+	if hex.EncodeToString(want) != hex.EncodeToString(got) {
+		t.Errorf("%s:\n got %x\nwant %x", what, got, want)
+	}
+}
+
+// isErr fails the test unless errors.Is(err, target).
+func isErr(t testing.TB, err, target error, what string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: error %v, want %v", what, err, target)
+	}
+}

@@ -1,0 +1,397 @@
+package sm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
+)
+
+// d4Step2 returns a session positioned before D.4 step 2 (READ BINARY of 4
+// bytes), the plain command, the protected command it must send and the
+// chip's genuine protected response.
+func d4Step2(t *testing.T, sc *script) (s *Session, plain, protected, resp []byte) {
+	t.Helper()
+	var v smSession
+	testvectors.Load(t, "sm_3des.json", &v)
+	st := v.Steps[1]
+	k := Keys{Suite: TDES, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.Steps[0].SSCResponse}
+	s, err := NewSession(sc, k)
+	noErr(t, err, "NewSession")
+	return s, st.UnprotectedCommand, st.ProtectedCommand, st.ProtectedResponse
+}
+
+// checkDead checks that err is a sticky SM error: errors.Is icao.ErrSM and
+// target, no data, the same error again without sending anything.
+func checkDead(t *testing.T, s *Session, sc *script, data []byte, err, target error) {
+	t.Helper()
+	if data != nil {
+		t.Errorf("data %x returned with error %v", data, err)
+	}
+	isErr(t, err, icao.ErrSM, "SM error")
+	isErr(t, err, target, "which SM error")
+	sent := sc.n
+	again, err2 := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
+	if again != nil || err2 != err {
+		t.Errorf("second Transmit = %x, %v; want the same sticky error %v", again, err2, err)
+	}
+	if sc.n != sent {
+		t.Error("a dead session sent a command")
+	}
+	if !s.ch.wiped() {
+		t.Error("keys not cleared after an SM error")
+	}
+}
+
+// TestHostileBitFlips flips every bit of the genuine D.4 response: each
+// must be caught and kill the session.
+func TestHostileBitFlips(t *testing.T) {
+	sc0 := &script{t: t}
+	_, _, _, resp := d4Step2(t, sc0)
+	for i := range len(resp) * 8 {
+		t.Run(fmt.Sprintf("bit%d", i), func(t *testing.T) {
+			bad := append([]byte(nil), resp...)
+			bad[i/8] ^= 1 << (i % 8)
+			sc := &script{t: t}
+			s, plain, protected, _ := d4Step2(t, sc)
+			sc.steps = []exchange{{cmd: protected, resp: bad}}
+			data, err := s.Transmit(context.Background(), plain)
+			if err == nil {
+				t.Fatalf("flipped response accepted: %x", data)
+			}
+			checkDead(t, s, sc, data, err, icao.ErrSM)
+		})
+	}
+}
+
+func TestHostileResponses(t *testing.T) {
+	tests := []struct {
+		name   string
+		resp   string
+		target error
+	}{
+		{name: "missing DO'8E'", resp: "8709019ff0ec34f992265199029000" + "9000", target: ErrMissing},
+		{name: "missing DO'99'", resp: "8709019ff0ec34f99226518e08ad55cc17140b2ded" + "9000", target: ErrMissing},
+		{name: "only DO'99'", resp: "99029000" + "9000", target: ErrMissing},
+		{name: "DO'8E' first", resp: "8e08ad55cc17140b2ded8709019ff0ec34f9922651990290009000", target: ErrMalformed},
+		{name: "DO'99' before DO'87'", resp: "990290008709019ff0ec34f99226518e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "two DO'87'", resp: "8709019ff0ec34f99226518709019ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "unknown tag", resp: "8709019ff0ec34f9922651990290008e08ad55cc17140b2ded" + "0100" + "9000", target: ErrMalformed},
+		{name: "DO'97' in a response", resp: "970100990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "four-byte length", resp: "8784ffffffff019ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "indefinite length", resp: "8780019ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "length beyond the data", resp: "8782ffff019ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "81 length beyond the data", resp: "8781ff019ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "short DO'8E'", resp: "8709019ff0ec34f992265199029000" + "8e04ad55cc17" + "9000", target: ErrMalformed},
+		{name: "long DO'8E'", resp: "8709019ff0ec34f992265199029000" + "8e09ad55cc17140b2ded00" + "9000", target: ErrMalformed},
+		{name: "DO'99' of 3 bytes", resp: "8709019ff0ec34f99226519903900000" + "8e08ad55cc17140b2ded" + "9000", target: ErrMalformed},
+		{name: "padding indicator 02", resp: "8709029ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "DO'87' with indicator only", resp: "870101990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "empty DO'87'", resp: "8700990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "cryptogram not block aligned", resp: "8708019ff0ec34f99226990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "DO'85' not block aligned", resp: "85079ff0ec34f99226990290008e08ad55cc17140b2ded9000", target: ErrMalformed},
+		{name: "trailing byte", resp: "8709019ff0ec34f9922651990290008e08ad55cc17140b2ded00" + "9000", target: ErrMalformed},
+		{name: "one data byte", resp: "879000", target: ErrMalformed},
+		{name: "one byte", resp: "90", target: ErrMalformed},
+		{name: "empty", resp: "", target: ErrMalformed},
+		{name: "DO'87' re-tagged DO'85'", resp: "85089ff0ec34f9922651990290008e08ad55cc17140b2ded9000", target: ErrMAC},
+		{name: "outer SW differs", resp: "8709019ff0ec34f9922651990290008e08ad55cc17140b2ded6282", target: ErrStatus},
+		{name: "unprotected 9000", resp: "9000", target: ErrMissing},
+		{name: "unprotected 6987", resp: "6987", target: ErrDropped},
+		{name: "unprotected 6988", resp: "6988", target: ErrDropped},
+		{name: "invalid bare status", resp: "8709", target: ErrMalformed},
+		{name: "bare status 6000", resp: "6000", target: ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := &script{t: t}
+			s, plain, protected, _ := d4Step2(t, sc)
+			sc.steps = []exchange{{cmd: protected, resp: mustHex(t, tc.resp)}}
+			data, err := s.Transmit(context.Background(), plain)
+			checkDead(t, s, sc, data, err, tc.target)
+		})
+	}
+}
+
+// TestHostileOuterStatus uses the chip's own wrapping of a 6282 answer and
+// rewrites only the outer status word: the MAC verifies, DO'99' differs.
+func TestHostileOuterStatus(t *testing.T) {
+	for _, su := range suites {
+		t.Run(su.name, func(t *testing.T) {
+			handler := func(icao.Command) icao.Response {
+				return icao.Response{Data: pattern(3, 1), SW: icao.StatusEndOfFile}
+			}
+			s, c := pair(t, testKeys(su.suite, su.keyLen), handler)
+			sc := &script{t: t}
+			tam := &tamper{inner: c, fn: func(_ int, r []byte) []byte {
+				r[len(r)-2], r[len(r)-1] = 0x90, 0x00
+				return r
+			}}
+			s.t = tam
+			data, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 8})
+			checkDead(t, s, sc, data, err, ErrStatus)
+		})
+	}
+}
+
+// TestHostilePadding answers with a correctly MACed cryptogram whose
+// plaintext has no method 2 padding.
+func TestHostilePadding(t *testing.T) {
+	for _, su := range suites {
+		for _, plainHex := range []string{
+			"41424344454647484142434445464748",                   // no padding at all
+			"41424344454647484142434445464700",                   // zeros without 80
+			"4142434445464748" + "80" + strings.Repeat("00", 23), // padding longer than a block
+			"00000000000000000000000000000000",                   // all zeros
+		} {
+			t.Run(su.name+"/"+plainHex, func(t *testing.T) {
+				s, c := pair(t, testKeys(su.suite, su.keyLen), echo)
+				s.t = &forge{card: c.card, body: func(ch *channel) []byte {
+					iv, _ := ch.iv()
+					ct, err := EncryptCBC(ch.suite, ch.encKey(), iv, mustHex(t, plainHex))
+					noErr(t, err, "encrypt")
+					body := appendCryptogram(nil, ct, false)
+					return append(body, 0x99, 2, 0x90, 0)
+				}}
+				data, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 16})
+				checkDead(t, s, &script{t: t}, data, err, ErrMalformed)
+			})
+		}
+	}
+}
+
+// tamper passes commands to inner and rewrites the n-th response.
+type tamper struct {
+	inner icao.Transport
+	n     int
+	fn    func(n int, resp []byte) []byte
+}
+
+func (tm *tamper) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	r, err := tm.inner.Transmit(ctx, capdu)
+	tm.n++
+	if err != nil {
+		return nil, err
+	}
+	return tm.fn(tm.n, r), nil
+}
+
+// forge unwraps the command with a genuine Card and answers with a body
+// built from the card's channel, MACed correctly.
+type forge struct {
+	card *Card
+	body func(ch *channel) []byte
+}
+
+func (f *forge) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	if _, err := f.card.Unwrap(capdu); err != nil {
+		return nil, err
+	}
+	ch := &f.card.ch
+	ch.incSSC()
+	body := f.body(ch)
+	cc, err := ch.checksum(body)
+	if err != nil {
+		return nil, err
+	}
+	body = append(body, 0x8E, 8)
+	body = append(body, cc...)
+	return append(body, 0x90, 0), nil
+}
+
+// TestUnprotectedStatus checks that a bare status word other than
+// 9000/6987/6988 is returned as a StatusWord, keeps the session and
+// restores the SSC, so the next command works with a chip that did not
+// count the rejected one.
+func TestUnprotectedStatus(t *testing.T) {
+	tests := []struct {
+		name   string
+		sw     icao.StatusWord
+		target error
+	}{
+		{name: "6700 wrong length", sw: icao.StatusWrongLength, target: icao.ErrLength},
+		{name: "6282 end of file", sw: icao.StatusEndOfFile, target: icao.ErrEndOfFile},
+		{name: "6B00 wrong P1P2", sw: icao.StatusWrongP1P2, target: icao.ErrWrongParameters},
+		{name: "6A82 not found", sw: icao.StatusFileNotFound, target: icao.ErrNotFound},
+		{name: "6982 security status", sw: icao.StatusSecurityNotSatisfied, target: icao.ErrSecurityStatus},
+		{name: "6Cxx exact length", sw: 0x6CDF, target: icao.ErrLength},
+	}
+	for _, su := range suites {
+		for _, tc := range tests {
+			t.Run(su.name+"/"+tc.name, func(t *testing.T) {
+				s, c := pair(t, testKeys(su.suite, su.keyLen), echo)
+				before := sscOf(s)
+				sent := 0
+				s.t = transportFunc(func(ctx context.Context, capdu []byte) ([]byte, error) {
+					sent++
+					if sent == 1 { // rejected before SM processing
+						return []byte{byte(tc.sw >> 8), byte(tc.sw)}, nil
+					}
+					return c.Transmit(ctx, capdu)
+				})
+				ctx := context.Background()
+				_, err := icao.Exchange(ctx, s, icao.Command{INS: icao.InsReadBinary, Ne: 256})
+				isErr(t, err, tc.target, "first exchange")
+				var sw icao.StatusWord
+				if !errors.As(err, &sw) || sw != tc.sw {
+					t.Errorf("error %v is not StatusWord %04x", err, uint16(tc.sw))
+				}
+				if errors.Is(err, icao.ErrSM) {
+					t.Error("a bare status must not be an SM error")
+				}
+				eqBytes(t, before, sscOf(s), "SSC restored")
+				r, err := icao.Exchange(ctx, s, icao.Command{INS: icao.InsReadBinary, Ne: 223})
+				noErr(t, err, "next exchange")
+				eqBytes(t, pattern(223, icao.InsReadBinary), r.Data, "next data")
+			})
+		}
+	}
+}
+
+type transportFunc func(ctx context.Context, capdu []byte) ([]byte, error)
+
+func (f transportFunc) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	return f(ctx, capdu)
+}
+
+// TestDroppedIsStatusWord checks that the sticky error for a bare 6987
+// still carries the status word.
+func TestDroppedIsStatusWord(t *testing.T) {
+	sc := &script{t: t}
+	s, plain, protected, _ := d4Step2(t, sc)
+	sc.steps = []exchange{{cmd: protected, resp: []byte{0x69, 0x88}}}
+	_, err := s.Transmit(context.Background(), plain)
+	var sw icao.StatusWord
+	if !errors.As(err, &sw) || sw != icao.StatusSMObjectsIncorrect {
+		t.Fatalf("error %v does not carry 6988", err)
+	}
+	isErr(t, err, ErrDropped, "ErrDropped")
+}
+
+// TestTransportErrorIsSticky: once a command was handed to the transport,
+// a failure leaves the SSC unknown, so the session ends.
+func TestTransportErrorIsSticky(t *testing.T) {
+	errGone := errors.New("card removed")
+	sc := &script{t: t}
+	s, plain, _, _ := d4Step2(t, sc)
+	s.t = transportFunc(func(context.Context, []byte) ([]byte, error) { return nil, errGone })
+	_, err := s.Transmit(context.Background(), plain)
+	isErr(t, err, errGone, "transport error")
+	_, err2 := s.Transmit(context.Background(), plain)
+	if err2 != err {
+		t.Errorf("second Transmit: %v", err2)
+	}
+}
+
+// TestGetResponse: a chip that splits the protected response with 61xx is
+// completed with plain GET RESPONSE commands.
+func TestGetResponse(t *testing.T) {
+	for _, su := range suites {
+		t.Run(su.name, func(t *testing.T) {
+			s, c := pair(t, testKeys(su.suite, su.keyLen), echo)
+			var pending []byte
+			var gets [][]byte
+			s.t = transportFunc(func(ctx context.Context, capdu []byte) ([]byte, error) {
+				if capdu[1] == icao.InsGetResponse {
+					gets = append(gets, capdu)
+					n := min(len(pending), 100)
+					out := append([]byte(nil), pending[:n]...)
+					pending = pending[n:]
+					if len(pending) == 0 {
+						return append(out, 0x90, 0), nil
+					}
+					return append(out, 0x61, byte(min(len(pending), 100))), nil
+				}
+				r, err := c.Transmit(ctx, capdu)
+				if err != nil {
+					return nil, err
+				}
+				pending = r[:len(r)-2]
+				return []byte{0x61, 0x00}, nil
+			})
+			got, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 200})
+			noErr(t, err, "Transmit")
+			eqBytes(t, append(pattern(200, 0xB0), 0x90, 0), got, "response")
+			if len(gets) < 2 {
+				t.Fatalf("%d GET RESPONSE commands", len(gets))
+			}
+			eqBytes(t, []byte{0, 0xC0, 0, 0, 0}, gets[0], "first GET RESPONSE")
+		})
+	}
+}
+
+func TestGetResponseForever(t *testing.T) {
+	s, _ := pair(t, testKeys(AES, 16), echo)
+	s.t = transportFunc(func(context.Context, []byte) ([]byte, error) { return []byte{1, 0x61, 0x10}, nil })
+	_, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
+	isErr(t, err, ErrMalformed, "endless 61xx")
+}
+
+// TestCardHostile feeds the card side damaged versions of the D.4 SELECT
+// command: every one fails with a sticky SM error and the status word the
+// chip should answer.
+func TestCardHostile(t *testing.T) {
+	var v smSession
+	testvectors.Load(t, "sm_3des.json", &v)
+	good := []byte(v.Steps[0].ProtectedCommand)
+	tests := []struct {
+		name   string
+		capdu  []byte
+		target error
+		sw     icao.StatusWord
+	}{
+		{name: "plain command", capdu: v.Steps[0].UnprotectedCommand, target: ErrMissing, sw: 0x6987},
+		{name: "no DO'8E'", capdu: mustHex(t, "0ca4020c0b8709016375432908c044f600"), target: ErrMissing, sw: 0x6987},
+		{name: "bad MAC", capdu: flip(good, len(good)-2), target: ErrMAC, sw: 0x6988},
+		{name: "header changed", capdu: flip(good, 2), target: ErrMAC, sw: 0x6988},
+		{name: "cryptogram changed", capdu: flip(good, 8), target: ErrMAC, sw: 0x6988},
+		{name: "DO'97' after DO'8E'", capdu: mustHex(t, "0ca4020c188709016375432908c044f68e08bf8b92d635ff24f897010000"), target: ErrMalformed, sw: 0x6988},
+		{name: "DO'97' of 3 bytes", capdu: mustHex(t, "0ca4020c0f97030000008e08bf8b92d635ff24f800"), target: ErrMalformed, sw: 0x6988},
+		{name: "DO'99' in a command", capdu: mustHex(t, "0ca4020c0e990290008e08bf8b92d635ff24f800"), target: ErrMalformed, sw: 0x6988},
+		{name: "malformed APDU", capdu: []byte{0x0c, 0xa4}, target: ErrMalformed, sw: 0x6988},
+		{name: "Lc mismatch", capdu: mustHex(t, "0ca4020c208709016375432908c044f600"), target: ErrMalformed, sw: 0x6988},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewCard(Keys{Suite: TDES, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.SSCInitial})
+			noErr(t, err, "NewCard")
+			plain, err := c.Unwrap(tc.capdu)
+			if plain != nil {
+				t.Errorf("plain %x with error", plain)
+			}
+			isErr(t, err, tc.target, "Unwrap")
+			isErr(t, err, icao.ErrSM, "Unwrap")
+			if got := CardStatus(err); got != tc.sw {
+				t.Errorf("CardStatus = %04x, want %04x", uint16(got), uint16(tc.sw))
+			}
+			if _, err2 := c.Unwrap(good); err2 != err {
+				t.Errorf("card accepted a command after an SM error: %v", err2)
+			}
+			if _, err2 := c.Wrap([]byte{0x90, 0}); err2 != err {
+				t.Errorf("card wrapped after an SM error: %v", err2)
+			}
+		})
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	out := append([]byte(nil), b...)
+	out[i] ^= 0x01
+	return out
+}
+
+func TestCardOrder(t *testing.T) {
+	c, err := NewCard(testKeys(AES, 16))
+	noErr(t, err, "NewCard")
+	if _, err := c.Wrap([]byte{0x90, 0}); err == nil || errors.Is(err, icao.ErrSM) {
+		t.Errorf("Wrap without Unwrap: %v", err)
+	}
+	noErr(t, c.Close(), "Close")
+	if _, err := c.Unwrap([]byte{0x0c, 0xb0, 0, 0, 0}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Unwrap after Close: %v", err)
+	}
+}

@@ -1,0 +1,214 @@
+package sm
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
+)
+
+// smStep is one protected command/response pair of sm_3des.json or
+// sm_aes.json.
+type smStep struct {
+	Step                string   `json:"step"`
+	UnprotectedCommand  hexBytes `json:"unprotected_command_hex"`
+	SSCCommand          hexBytes `json:"ssc_command_hex"`
+	CC                  hexBytes `json:"cc_hex"`
+	ProtectedCommand    hexBytes `json:"protected_command_hex"`
+	ProtectedResponse   hexBytes `json:"protected_response_hex"`
+	SSCResponse         hexBytes `json:"ssc_response_hex"`
+	ResponseCC          hexBytes `json:"response_cc_hex"`
+	ResponseData        hexBytes `json:"response_data_hex"`
+	SW                  hexBytes `json:"sw_hex"`
+	EncryptedData       hexBytes `json:"encrypted_data_hex"`
+	IVCommand           hexBytes `json:"iv_command_hex"`
+	IVResponse          hexBytes `json:"iv_response_hex"`
+	CommandHeaderPadded hexBytes `json:"cmd_header_padded_hex"`
+}
+
+type smSession struct {
+	ID          string   `json:"id"`
+	Cipher      string   `json:"cipher"`
+	KSEnc       hexBytes `json:"ks_enc_hex"`
+	KSMAC       hexBytes `json:"ks_mac_hex"`
+	SSCInitial  hexBytes `json:"ssc_initial_hex"`
+	Steps       []smStep `json:"steps"`
+	FileContent hexBytes `json:"file_content_hex"`
+	EFCOM       hexBytes `json:"ef_com_hex"`
+	SSCFinal    hexBytes `json:"ssc_final_hex"`
+}
+
+type smSingle struct {
+	ID                 string   `json:"id"`
+	Cipher             string   `json:"cipher"`
+	KSEnc              hexBytes `json:"ks_enc_hex"`
+	KSMAC              hexBytes `json:"ks_mac_hex"`
+	SSCBefore          hexBytes `json:"ssc_before_hex"`
+	UnprotectedCommand hexBytes `json:"unprotected_command_hex"`
+	SSCCommand         hexBytes `json:"ssc_command_hex"`
+	ProtectedCommand   hexBytes `json:"protected_command_hex"`
+}
+
+func (v smSession) keys(t testing.TB) Keys {
+	s := AES
+	if v.Cipher == "" || v.Cipher == "3DES" {
+		s = TDES
+	}
+	return Keys{Suite: s, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.SSCInitial}
+}
+
+// loadSessions returns every SM session in the vector files: the D.4 3DES
+// session and the AES sessions.
+func loadSessions(t testing.TB) []smSession {
+	var d4 smSession
+	testvectors.Load(t, "sm_3des.json", &d4)
+	d4.ID = "icao_d4_3des"
+	var aes struct {
+		Sessions []smSession `json:"sessions"`
+	}
+	testvectors.Load(t, "sm_aes.json", &aes)
+	if len(d4.Steps) == 0 || len(aes.Sessions) != 2 {
+		t.Fatalf("vectors: %d D.4 steps, %d AES sessions", len(d4.Steps), len(aes.Sessions))
+	}
+	return append([]smSession{d4}, aes.Sessions...)
+}
+
+// TestVectorSessions runs every vector session through a Session with a
+// scripted chip: the protected commands must match byte for byte, the
+// responses must unwrap to the printed data and status, and the SSC must
+// end where the vectors say.
+func TestVectorSessions(t *testing.T) {
+	for _, v := range loadSessions(t) {
+		t.Run(v.ID, func(t *testing.T) {
+			sc := &script{t: t}
+			for _, st := range v.Steps {
+				sc.steps = append(sc.steps, exchange{cmd: st.ProtectedCommand, resp: st.ProtectedResponse})
+			}
+			s, err := NewSession(sc, v.keys(t))
+			noErr(t, err, "")
+			var file []byte
+			for _, st := range v.Steps {
+				resp, err := s.Transmit(context.Background(), st.UnprotectedCommand)
+				noErr(t, err, st.Step)
+				want := append(append([]byte(nil), st.ResponseData...), st.SW...)
+				eqBytes(t, want, resp, st.Step)
+				eqBytes(t, st.SSCResponse, sscOf(s), st.Step)
+				file = append(file, st.ResponseData...)
+			}
+			sc.finished()
+			eqBytes(t, v.SSCFinal, sscOf(s), "")
+			content := v.FileContent
+			if content == nil {
+				content = v.EFCOM
+			}
+			eqBytes(t, content, file, "")
+		})
+	}
+}
+
+// TestVectorSessionsExchange reads the vector files through icao.Exchange
+// on top of the Session, the way the reading code will.
+func TestVectorSessionsExchange(t *testing.T) {
+	for _, v := range loadSessions(t) {
+		t.Run(v.ID, func(t *testing.T) {
+			sc := &script{t: t}
+			for _, st := range v.Steps {
+				sc.steps = append(sc.steps, exchange{cmd: st.ProtectedCommand, resp: st.ProtectedResponse})
+			}
+			s, err := NewSession(sc, v.keys(t))
+			noErr(t, err, "")
+			for _, st := range v.Steps {
+				cmd, err := icao.ParseCommand(st.UnprotectedCommand)
+				noErr(t, err, "")
+				r, err := icao.Exchange(context.Background(), s, cmd)
+				noErr(t, err, st.Step)
+				eqBytes(t, st.ResponseData, r.Data, "")
+			}
+			sc.finished()
+		})
+	}
+}
+
+// TestVectorCard plays the chip side of every vector session: each printed
+// protected command must unwrap to the plain command and each plain
+// response must wrap to the printed protected response.
+func TestVectorCard(t *testing.T) {
+	for _, v := range loadSessions(t) {
+		t.Run(v.ID, func(t *testing.T) {
+			c, err := NewCard(v.keys(t))
+			noErr(t, err, "")
+			for _, st := range v.Steps {
+				plain, err := c.Unwrap(st.ProtectedCommand)
+				noErr(t, err, st.Step)
+				eqBytes(t, st.UnprotectedCommand, plain, st.Step)
+				rapdu := append(append([]byte(nil), st.ResponseData...), st.SW...)
+				out, err := c.Wrap(rapdu)
+				noErr(t, err, st.Step)
+				eqBytes(t, st.ProtectedResponse, out, st.Step)
+			}
+			eqBytes(t, v.SSCFinal, c.ch.counter(), "")
+		})
+	}
+}
+
+// TestVectorIntermediates checks the printed IVs, cryptograms and MACs
+// with the channel primitives.
+func TestVectorIntermediates(t *testing.T) {
+	for _, v := range loadSessions(t) {
+		t.Run(v.ID, func(t *testing.T) {
+			ch, err := newChannel(v.keys(t))
+			noErr(t, err, "")
+			for _, st := range v.Steps {
+				copy(ch.ssc[:], st.SSCCommand)
+				if st.IVCommand != nil {
+					iv, err := ch.iv()
+					noErr(t, err, "")
+					eqBytes(t, st.IVCommand, iv, st.Step)
+				}
+				if st.EncryptedData != nil {
+					cmd, err := icao.ParseCommand(st.UnprotectedCommand)
+					noErr(t, err, "")
+					ct, err := ch.encrypt(cmd.Data)
+					noErr(t, err, "")
+					eqBytes(t, st.EncryptedData, ct, st.Step)
+				}
+				copy(ch.ssc[:], st.SSCResponse)
+				if st.IVResponse != nil {
+					iv, err := ch.iv()
+					noErr(t, err, "")
+					eqBytes(t, st.IVResponse, iv, st.Step)
+				}
+			}
+		})
+	}
+}
+
+// TestVectorSingleCommand protects the AES-128 MSE:Set AT of sm_aes.json;
+// the chip behind the script is a Card that checks the same bytes from its
+// side and answers 9000.
+func TestVectorSingleCommand(t *testing.T) {
+	var f struct {
+		Single []smSingle `json:"single_commands"`
+	}
+	testvectors.Load(t, "sm_aes.json", &f)
+	if len(f.Single) == 0 {
+		t.Fatal("vectors: no single commands")
+	}
+	for _, v := range f.Single {
+		t.Run(v.ID, func(t *testing.T) {
+			k := Keys{Suite: AES, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.SSCBefore}
+			s, c := pair(t, k, func(icao.Command) icao.Response { return icao.Response{SW: icao.StatusOK} })
+			resp, err := s.Transmit(context.Background(), v.UnprotectedCommand)
+			noErr(t, err, "")
+			eqBytes(t, []byte{0x90, 0}, resp, "response")
+			if len(c.protected) != 1 || len(c.plain) != 1 {
+				t.Fatalf("chip saw %d commands", len(c.protected))
+			}
+			eqBytes(t, v.ProtectedCommand, c.protected[0], "")
+			plain, err := c.plain[0].Marshal()
+			noErr(t, err, "")
+			eqBytes(t, v.UnprotectedCommand, plain, "")
+		})
+	}
+}
