@@ -1,0 +1,82 @@
+//go:build linux
+
+package pcsctest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestReaderName(t *testing.T) {
+	for slot, want := range []string{"Virtual PCD 00 00", "Virtual PCD 00 01"} {
+		if got := ReaderName(slot); got != want {
+			t.Errorf("ReaderName(%d) = %q, want %q", slot, got, want)
+		}
+	}
+}
+
+func TestInCI(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  bool
+	}{{"", false}, {"0", false}, {"false", false}, {"FALSE", false}, {"true", true}, {"1", true}, {"yes", true}} {
+		t.Setenv("CI", tc.value)
+		if got := InCI(); got != tc.want {
+			t.Errorf("CI=%q: InCI() = %v, want %v", tc.value, got, tc.want)
+		}
+	}
+}
+
+// TestLock checks that Lock excludes other holders while the test runs and
+// releases the lock when it ends.
+func TestLock(t *testing.T) {
+	tryLock := func() error {
+		f, err := os.OpenFile(LockPath(), os.O_RDWR|os.O_CREATE, 0o666)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	t.Run("held", func(t *testing.T) {
+		Lock(t)
+		if err := tryLock(); !errors.Is(err, syscall.EWOULDBLOCK) {
+			t.Errorf("flock while Lock is held: %v, want EWOULDBLOCK", err)
+		}
+	})
+	if err := tryLock(); err != nil {
+		t.Errorf("flock after the test ended: %v", err)
+	}
+}
+
+// TestRequireUnavailable runs Require in child processes whose libpcsclite
+// points at a socket nobody listens on: without CI the test is skipped, with
+// CI=true it fails, naming what is missing.
+func TestRequireUnavailable(t *testing.T) {
+	const child = "NFCBRIDGE_PCSCTEST_REQUIRE_CHILD"
+	if os.Getenv(child) != "" {
+		Require(t)
+		return
+	}
+	socket := filepath.Join(os.TempDir(), fmt.Sprintf("nfcbridge-no-pcscd-%d.comm", os.Getpid()))
+	for _, tc := range []struct {
+		ci      string
+		fail    bool
+		summary string
+	}{{"", false, "--- SKIP"}, {"true", true, "--- FAIL"}} {
+		t.Run("CI="+tc.ci, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestRequireUnavailable$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), child+"=1", "CI="+tc.ci, envSocket+"="+socket)
+			out, err := cmd.CombinedOutput()
+			if (err != nil) != tc.fail || !strings.Contains(string(out), tc.summary) || !strings.Contains(string(out), "pcscd not reachable") {
+				t.Errorf("child: %v\n%s", err, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,109 @@
+package vpcd
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
+	"github.com/nfcbridge/nfcbridge/reader"
+)
+
+// TestThroughPCSCD serves a card to each vpcd slot of the system pcscd and
+// talks to it through PC/SC: slot n is the reader pcsctest.ReaderName(n) on
+// port 35963+n, power and reset reach the card, and removal is seen.
+func TestThroughPCSCD(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.Lock(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := reader.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for slot := range pcsctest.Slots {
+		t.Run(pcsctest.ReaderName(slot), func(t *testing.T) {
+			card := &echoCard{}
+			ins, err := Insert(ctx, Addr(slot), card, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ins.Remove()
+			name, err := p.WaitForCard(ctx, "")
+			if err != nil || name != pcsctest.ReaderName(slot) {
+				t.Fatalf("WaitForCard = %q, %v; want %q", name, err, pcsctest.ReaderName(slot))
+			}
+			select {
+			case <-ins.Attached():
+			default:
+				t.Error("card present but not attached")
+			}
+			c, err := p.Connect(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantBytes(t, "ATR", c.ATR(), DefaultATR())
+			resp, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x04, 0x0C, 0x03, 0xA0, 0x00, 0x01})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantBytes(t, "response", resp, []byte{0xA0, 0x00, 0x01, 0x90, 0x00})
+			resets := card.resets.Load()
+			if err := c.Close(); err != nil { // SCARD_RESET_CARD
+				t.Fatal(err)
+			}
+			if card.resets.Load() == resets {
+				t.Error("closing with SCARD_RESET_CARD did not reset the card")
+			}
+			if err := ins.Remove(); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.WaitForRemoval(ctx, name); err != nil {
+				t.Fatalf("WaitForRemoval: %v", err)
+			}
+		})
+	}
+}
+
+// BenchmarkPCSCDRoundTrip measures one short APDU through libpcsclite,
+// pcscd, the vpcd driver and this package, with and without TCP_QUICKACK.
+func BenchmarkPCSCDRoundTrip(b *testing.B) {
+	for _, tc := range []struct {
+		name       string
+		noQuickAck bool
+	}{{"quickack", false}, {"no-quickack", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			pcsctest.Require(b)
+			pcsctest.Lock(b)
+			ctx := context.Background()
+			ins, err := Insert(ctx, Addr(0), &echoCard{}, &Config{noQuickAck: tc.noQuickAck})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pcsctest.WaitCard(b, 0, false)
+			defer ins.Remove()
+			p, err := reader.Open()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			name, err := p.WaitForCard(ctx, pcsctest.ReaderName(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := p.Connect(ctx, name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			capdu := []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E} // SELECT EF.COM
+			for b.Loop() {
+				if _, err := c.Transmit(ctx, capdu); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "apdus/s")
+		})
+	}
+}
