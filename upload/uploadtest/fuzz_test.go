@@ -1,0 +1,24 @@
+package uploadtest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
+)
+
+// FuzzHandler: any body, signed so that it reaches the JSON checks, never
+// panics the server, and a 200 always stores exactly one upload.
+func FuzzHandler(f *testing.F) {
+	f.Add(goodNFC(), "")
+	f.Add(`{"image":{"context":"face","content":"data:image/jpeg;base64,/9j/4AAQ"}}`, "")
+	f.Add(`{"nfcDocuments":{"com":"YA==","sod":"dw==","dg1":"YQ==","dg2":"dQ=="}}`, "identity")
+	f.Add(`{"image":{"context":"face","content":"data:image/heic;base64,AAAAGGZ0eXBoZWlj","timestamp":"2024-01-01T00:00:00Z"}}`, "")
+	f.Fuzz(func(t *testing.T, body, enc string) {
+		s := uploadtest.New(uploadtest.Config{Key: key, Secret: []byte(secret), AllowPDF: true})
+		w := req{body: body, headers: http.Header{"Content-Encoding": {enc}}}.do(t, s.Handler(), s.NewSession())
+		if (w.Code == http.StatusOK) != (len(s.Uploads()) == 1) {
+			t.Fatalf("status %d with %d uploads", w.Code, len(s.Uploads()))
+		}
+	})
+}
