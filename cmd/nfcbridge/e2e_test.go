@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
+	"github.com/nfcbridge/nfcbridge/vchip"
+	"github.com/nfcbridge/nfcbridge/vpcd"
+)
+
+// The end-to-end tests run `nfcbridge read` through the real PC/SC stack:
+// our virtual chip is inserted into vpcd, pcscd reports it, and the command
+// reaches it through libpcsclite and ebfe/scard.
+
+const specimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<< L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
+// insert serves ds with cfg in vpcd slot 0 until the test ends and waits
+// until pcscd reports the card.
+func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) {
+	t.Helper()
+	pcsctest.Require(t)
+	pcsctest.Lock(t)
+	chip, err := vchip.New(ds, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		pcsctest.WaitCard(t, 0, false)
+	})
+	pcsctest.WaitCard(t, 0, true)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	elapsed        time.Duration
+}
+
+func runCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	start := time.Now()
+	code := run(context.Background(), append([]string{"nfcbridge"}, args...), e)
+	return result{code: code, stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+}
+
+func loadDataset(t *testing.T, name string) *vchip.Dataset {
+	t.Helper()
+	ds, err := vchip.LoadDir(filepath.Join("..", "..", "testdata", "passports", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// assertPrivate fails when output holds personal data of the specimen.
+func assertPrivate(t *testing.T, out string) {
+	t.Helper()
+	for _, secret := range []string{"L898902C3", "ERIKSSON", "ANNA", "740812", "120415", "UTO<", "ZE184226B"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("output leaks %q:\n%s", secret, out)
+		}
+	}
+}
+
+func TestE2ERead(t *testing.T) {
+	tests := []struct {
+		name    string
+		dataset string
+		chip    vchip.Config
+		args    []string
+	}{
+		{name: "20k", dataset: "specimen-20k"},
+		{name: "150k", dataset: "specimen-150k"},
+		{name: "20k/no extended, max Le 0x80", dataset: "specimen-20k", chip: vchip.Config{NoExtendedLength: true, MaxLe: 0x80}},
+		{name: "150k/no extended, max Le 0x80 6B00", dataset: "specimen-150k", chip: vchip.Config{NoExtendedLength: true, MaxLe: 0x80, OverLe: vchip.LeWrongOffset}},
+		{name: "20k/no SFI, 6282, key fields", dataset: "specimen-20k", chip: vchip.Config{NoShortEF: true, EOFStatus: 0x6282},
+			args: []string{"--document-number", "L898902C3", "--date-of-birth", "740812", "--date-of-expiry", "120415"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds := loadDataset(t, tc.dataset)
+			insert(t, ds, tc.chip)
+			out := t.TempDir()
+			args := tc.args
+			if args == nil {
+				args = []string{"--mrz", specimenMRZ}
+			}
+			r := runCLI(t, append([]string{"read", "--reader", pcsctest.ReaderName(0), "--out", out, "--json", "--timeout", "30s"}, args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			for _, name := range []string{"EF.COM", "EF.SOD", "DG1", "DG2"} {
+				got, err := os.ReadFile(filepath.Join(out, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, ds.Files[name]) {
+					t.Errorf("%s: %d bytes, dataset has %d", name, len(got), len(ds.Files[name]))
+				}
+			}
+			var s summary
+			if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+				t.Fatalf("summary: %v\n%s", err, r.stdout)
+			}
+			if !s.SOD.Valid || s.AccessControl != "BAC" || s.APDUs == 0 || len(s.Files) != 4 {
+				t.Errorf("summary = %+v", s)
+			}
+			assertPrivate(t, r.stdout+r.stderr)
+		})
+	}
+}
+
+func TestE2EReadFailures(t *testing.T) {
+	ds := loadDataset(t, "specimen-20k")
+	t.Run("wrong MRZ", func(t *testing.T) {
+		insert(t, ds, vchip.Config{})
+		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(),
+			"--document-number", "L898902C3", "--date-of-birth", "740812", "--date-of-expiry", "120416")
+		if r.code != 1 || !strings.HasPrefix(r.stderr, "nfcbridge read: access denied: check the MRZ") {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		}
+		if strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("stderr is not one line: %q", r.stderr)
+		}
+		assertPrivate(t, r.stderr)
+	})
+	t.Run("card removed mid-read", func(t *testing.T) {
+		insert(t, ds, vchip.Config{NoExtendedLength: true, RemoveAfter: 40})
+		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ)
+		if r.code != 1 || !strings.Contains(r.stderr, "card lost") {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		}
+		if r.elapsed > 2*time.Second {
+			t.Errorf("removal took %v to report, want < 2s", r.elapsed)
+		}
+		t.Logf("removal reported after %v: %s", r.elapsed, r.stderr)
+	})
+	t.Run("PACE-only chip", func(t *testing.T) {
+		insert(t, ds, vchip.Config{NoBAC: true})
+		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ)
+		if r.code != 1 || !strings.Contains(r.stderr, "needs PACE") {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+	t.Run("no card", func(t *testing.T) {
+		pcsctest.Require(t)
+		pcsctest.Lock(t)
+		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ, "--timeout", "500ms")
+		if r.code != 1 || !strings.Contains(r.stderr, "timed out") {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+}
+
+func TestE2EReaders(t *testing.T) {
+	insert(t, loadDataset(t, "specimen-20k"), vchip.Config{})
+	r := runCLI(t, "readers", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var out struct {
+		Readers []struct {
+			Name        string `json:"name"`
+			CardPresent bool   `json:"cardPresent"`
+		} `json:"readers"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	present := map[string]bool{}
+	for _, rd := range out.Readers {
+		present[rd.Name] = rd.CardPresent
+	}
+	if p, ok := present[pcsctest.ReaderName(0)]; !ok || !p {
+		t.Errorf("readers = %+v", out.Readers)
+	}
+	if p, ok := present[pcsctest.ReaderName(1)]; !ok || p {
+		t.Errorf("readers = %+v", out.Readers)
+	}
+}
+
+func TestReadBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{name: "no key", args: []string{"read", "--out", "x"}, code: 2, want: "give exactly one of"},
+		{name: "two keys", args: []string{"read", "--out", "x", "--mrz", specimenMRZ, "--document-number", "X"}, code: 2, want: "give exactly one of"},
+		{name: "bad check digit", args: []string{"read", "--out", "x", "--mrz", strings.Replace(specimenMRZ, "L898902C36", "L898902C37", 1)}, code: 1, want: "document number"},
+		{name: "impossible date", args: []string{"read", "--out", "x", "--document-number", "L898902C3", "--date-of-birth", "740230", "--date-of-expiry", "120415"}, code: 1, want: "date of birth"},
+		{name: "no out", args: []string{"read", "--mrz", specimenMRZ}, code: 2, want: "--out"},
+		{name: "unknown flag", args: []string{"read", "--bogus"}, code: 2, want: "bogus"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runCLI(t, tc.args...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
+				t.Fatalf("exit %d, stderr %q; want exit %d with %q", r.code, r.stderr, tc.code, tc.want)
+			}
+			assertPrivate(t, r.stderr)
+		})
+	}
+}

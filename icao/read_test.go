@@ -1,0 +1,203 @@
+package icao_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/vchip"
+)
+
+// openChip starts a virtual chip on ds with cfg, selects the application
+// and runs BAC, returning the secure messaging session.
+func openChip(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) (*vchip.Passport, icao.Transport) {
+	t.Helper()
+	chip, err := vchip.New(ds, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := icao.SelectApplication(ctx, chip); err != nil {
+		t.Fatal(err)
+	}
+	key, err := icao.NewAccessKey("L898902C3", "740812", "120415")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := bac.Open(ctx, chip, key.Information(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return chip, s
+}
+
+func loadDataset(t *testing.T, name string) *vchip.Dataset {
+	t.Helper()
+	ds, err := vchip.LoadDir("../testdata/passports/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+// TestFileReaderQuirks reads every file of both specimens byte-exactly
+// through each chip behaviour the field notes describe.
+func TestFileReaderQuirks(t *testing.T) {
+	datasets := map[string]*vchip.Dataset{
+		"20k":  loadDataset(t, "specimen-20k"),
+		"150k": loadDataset(t, "specimen-150k"),
+	}
+	tests := []struct {
+		name string
+		chip vchip.Config
+		read icao.ReadConfig
+	}{
+		{name: "modern chip"},
+		{name: "no extended length", chip: vchip.Config{NoExtendedLength: true}},
+		{name: "no extended, max Le 0x80", chip: vchip.Config{NoExtendedLength: true, MaxLe: 0x80}},
+		{name: "max Le 192 answered 6Cxx", chip: vchip.Config{NoExtendedLength: true, MaxLe: 192, OverLe: vchip.LeExact}},
+		{name: "max Le 160 answered 6B00", chip: vchip.Config{NoExtendedLength: true, MaxLe: 160, OverLe: vchip.LeWrongOffset}},
+		{name: "max Le 128 truncated with 6282", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128, OverLe: vchip.LeTruncate}},
+		{name: "max Le 1000 with extended length", chip: vchip.Config{MaxLe: 1000}},
+		{name: "no short EF identifiers (6A86)", chip: vchip.Config{NoShortEF: true}},
+		{name: "no short EF identifiers (6B00)", chip: vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusWrongP1P2}},
+		{name: "6282 at end of file", chip: vchip.Config{EOFStatus: icao.StatusEndOfFile, NoExtendedLength: true}},
+		{name: "strict outer Le", chip: vchip.Config{StrictOuterLe: true, NoExtendedLength: true}},
+		{name: "extended never", read: icao.ReadConfig{Extended: icao.ExtendedNever}},
+		{name: "reader told to use Le 100", read: icao.ReadConfig{MaxLe: 100, Extended: icao.ExtendedNever}},
+	}
+	files := []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
+	for _, tc := range tests {
+		for dsName, ds := range datasets {
+			t.Run(tc.name+"/"+dsName, func(t *testing.T) {
+				_, s := openChip(t, ds, tc.chip)
+				r := icao.NewFileReader(s, &tc.read)
+				for _, f := range files {
+					got, err := r.Read(context.Background(), f, nil)
+					if err != nil {
+						t.Fatalf("%v: %v", f, err)
+					}
+					if want := ds.Files[f.String()]; !bytes.Equal(got, want) {
+						t.Fatalf("%v: got %d bytes, want %d, equal prefix %v", f, len(got), len(want), bytes.HasPrefix(want, got))
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestFileReaderAPDUs pins the APDU counts of the strategy, so that a
+// change that costs round trips shows up.
+func TestFileReaderAPDUs(t *testing.T) {
+	ds := loadDataset(t, "specimen-20k")
+	tests := []struct {
+		name  string
+		chip  vchip.Config
+		apdus int // for all four files, after BAC
+	}{
+		// EF.COM, DG1: one header read each, then the rest (2 APDUs each);
+		// EF.SOD: header + 949 bytes in one extended read; DG2: header +
+		// 5 extended reads of 4096.
+		{name: "extended", apdus: 2 + 2 + 2 + 6},
+		// Short Le 231: EF.SOD 941 bytes after the header = 5 reads; DG2
+		// 19951 bytes = 87 reads; the probe costs one more APDU.
+		{name: "short only", chip: vchip.Config{NoExtendedLength: true}, apdus: 2 + 6 + 2 + 89},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			chip, s := openChip(t, ds, tc.chip)
+			before := chip.Stats().APDUs
+			r := icao.NewFileReader(s, nil)
+			for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
+				if _, err := r.Read(context.Background(), f, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := int(chip.Stats().APDUs - before); got != tc.apdus {
+				t.Errorf("APDUs = %d, want %d", got, tc.apdus)
+			}
+		})
+	}
+}
+
+// TestFileReaderIndefiniteSOD reads an EF.SOD whose outer length is
+// indefinite, as on US passports.
+func TestFileReaderIndefiniteSOD(t *testing.T) {
+	ds, err := vchip.Specimen(vchip.SpecimenConfig{IndefiniteSOD: true, DG2Size: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cfg := range []vchip.Config{{}, {NoExtendedLength: true, EOFStatus: icao.StatusEndOfFile}} {
+		_, s := openChip(t, ds, cfg)
+		got, err := icao.NewFileReader(s, nil).Read(context.Background(), icao.EFSOD, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, ds.Files["EF.SOD"]) {
+			t.Fatalf("EF.SOD differs: %d vs %d bytes", len(got), len(ds.Files["EF.SOD"]))
+		}
+	}
+}
+
+// TestFileReaderResume continues a read from a partial prefix on a new
+// session, as after re-authentication.
+func TestFileReaderResume(t *testing.T) {
+	ds := loadDataset(t, "specimen-150k")
+	want := ds.Files["DG2"]
+	for _, cut := range []int{3, 8, 231, 32767, 32768, 40000, len(want) - 1} {
+		_, s := openChip(t, ds, vchip.Config{NoExtendedLength: true})
+		got, err := icao.NewFileReader(s, nil).Read(context.Background(), icao.EFDG2, append([]byte(nil), want[:cut]...))
+		if err != nil {
+			t.Fatalf("cut %d: %v", cut, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("cut %d: differs", cut)
+		}
+	}
+}
+
+// script is a Transport that answers from a list, for hostile chips.
+type script struct {
+	answers [][]byte
+	n       int
+}
+
+func (s *script) Transmit(_ context.Context, _ []byte) ([]byte, error) {
+	if s.n >= len(s.answers) {
+		return nil, errors.New("script: no more answers")
+	}
+	s.n++
+	return s.answers[s.n-1], nil
+}
+
+func TestFileReaderHostile(t *testing.T) {
+	ok := []byte{0x90, 0x00}
+	tests := []struct {
+		name    string
+		answers [][]byte
+		want    error
+	}{
+		{name: "more data than asked", answers: [][]byte{append(bytes.Repeat([]byte{0x75}, 9), ok...)}, want: icao.ErrBadResponse},
+		{name: "absurd length", answers: [][]byte{append([]byte{0x75, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0}, ok...)}, want: icao.ErrFileTooLarge},
+		{name: "five length bytes", answers: [][]byte{append([]byte{0x75, 0x85, 1, 0, 0, 0, 0, 0}, ok...)}, want: icao.ErrBadResponse},
+		{name: "no data then 9000", answers: [][]byte{append([]byte{0x75, 0x82, 0x10, 0x00, 1, 2, 3, 4}, ok...), ok}, want: icao.ErrBadResponse},
+		{name: "file not found", answers: [][]byte{{0x6A, 0x82}, {0x6A, 0x82}}, want: icao.ErrNotFound},
+		{name: "security status", answers: [][]byte{{0x69, 0x82}}, want: icao.ErrSecurityStatus},
+		{name: "Le never accepted", answers: [][]byte{append([]byte{0x75, 0x82, 0x10, 0x00, 1, 2, 3, 4}, ok...),
+			{0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}, {0x67, 0}}, want: icao.ErrLength},
+		{name: "empty response", answers: [][]byte{{}}, want: icao.ErrMalformedAPDU},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := icao.NewFileReader(&script{answers: tc.answers}, &icao.ReadConfig{Extended: icao.ExtendedNever})
+			_, err := r.Read(context.Background(), icao.EFDG2, nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

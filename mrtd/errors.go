@@ -1,0 +1,70 @@
+package mrtd
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/icao"
+)
+
+// Failure classes of a read. Every error [Read] returns wraps exactly one
+// of them (besides the underlying cause), so that a caller can tell a
+// kiosk operator what to do.
+var (
+	// ErrAccessDenied: the chip rejected the key; the MRZ (or CAN) is wrong.
+	ErrAccessDenied = errors.New("access denied")
+	// ErrNeedsPACE: the chip does not do BAC.
+	ErrNeedsPACE = errors.New("document needs PACE")
+	// ErrSecureMessaging: the secure messaging session broke and could not
+	// be re-established.
+	ErrSecureMessaging = errors.New("secure messaging failed")
+	// ErrChip: the chip answered with an unexpected status or with data
+	// that does not parse.
+	ErrChip = errors.New("chip error")
+)
+
+// Error is a classified read failure.
+type Error struct {
+	Class error   // one of the sentinels above, or nil when unclassified
+	Step  string  // what was being done: "BAC", "read DG2", …
+	File  icao.EF // the file being read, if any
+	Err   error   // the cause
+}
+
+func (e *Error) Error() string {
+	if e.Class != nil {
+		return fmt.Sprintf("mrtd: %s: %v: %v", e.Step, e.Class, e.Err)
+	}
+	return fmt.Sprintf("mrtd: %s: %v", e.Step, e.Err)
+}
+
+// Unwrap returns the class and the cause.
+func (e *Error) Unwrap() []error {
+	if e.Class == nil {
+		return []error{e.Err}
+	}
+	return []error{e.Class, e.Err}
+}
+
+// classifyBAC turns a BAC failure into a class (9303-11 §4.3; FIELD-NOTES
+// §3: 6300/6985 at EXTERNAL AUTHENTICATE is a wrong key, 6A88/6985 at GET
+// CHALLENGE a PACE-only chip).
+func classifyBAC(err error) error {
+	switch {
+	case errors.Is(err, bac.ErrAccessDenied):
+		return ErrAccessDenied
+	case errors.Is(err, bac.ErrNotSupported):
+		return ErrNeedsPACE
+	case errors.Is(err, icao.ErrSM):
+		return ErrSecureMessaging
+	case isChipStatus(err):
+		return ErrChip
+	}
+	return nil
+}
+
+func isChipStatus(err error) bool {
+	_, ok := errors.AsType[icao.StatusWord](err)
+	return ok || errors.Is(err, icao.ErrBadResponse) || errors.Is(err, icao.ErrMalformedAPDU) || errors.Is(err, icao.ErrFileTooLarge)
+}

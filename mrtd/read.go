@@ -1,0 +1,279 @@
+package mrtd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/sm"
+)
+
+// Config tunes [Read]. The zero value reads EF.COM, EF.SOD, DG1 and DG2
+// with the reading strategy real chips need.
+type Config struct {
+	// Files to read, in order. Nil means EF.COM, EF.SOD, DG1, DG2.
+	Files []icao.EF
+	// Read configures the file reader (Le, extended length).
+	Read icao.ReadConfig
+	// BAC configures Basic Access Control (randomness).
+	BAC bac.Config
+	// MaxReauth bounds how often a broken secure messaging session is
+	// re-established to resume a read. Zero means 2; negative means never.
+	MaxReauth int
+	// OnStep, if set, is called when the read enters a step:
+	// "authenticating" or "reading".
+	OnStep func(step string)
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Document is what a read returns: the exact bytes of each file, parsed
+// views of them and the integrity check against EF.SOD.
+type Document struct {
+	// Files holds each file's exact bytes (the whole TLV) as read.
+	Files         map[icao.EF][]byte
+	AccessControl string // "BAC"
+	COM           *icao.COM
+	SOD           *icao.SOD
+	DG1           *icao.DG1
+	DG2           *icao.DG2
+	// HashCheck is the result of comparing each data group read with its
+	// hash in EF.SOD: nil per file when it matches.
+	HashCheck map[icao.EF]error
+	Stats     Stats
+
+	// partial holds the bytes of files whose read was interrupted.
+	partial map[icao.EF][]byte
+}
+
+// HashesValid reports whether every data group read matched EF.SOD.
+func (d *Document) HashesValid() bool {
+	if d.SOD == nil || len(d.HashCheck) == 0 {
+		return false
+	}
+	for _, err := range d.HashCheck {
+		if err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Key opens the chip: the MRZ key (for BAC, and PACE with the MRZ), or the
+// card access number printed on ID cards (PACE only).
+type Key struct {
+	MRZ icao.AccessKey
+	CAN string
+}
+
+// LogValue keeps the key out of logs.
+func (Key) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format keeps the key out of fmt output, %v and %+v included.
+func (Key) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
+
+// Reconnector is implemented by cards that can reset the chip, which ends
+// a broken secure messaging session on the chip side too.
+type Reconnector interface {
+	Reconnect(ctx context.Context) error
+}
+
+// Read reads the document on card with key. It needs nothing but a
+// [icao.Transport]; the chip must already be powered and connected. On
+// error the returned Document holds what was read so far: pass it to
+// [Resume] to go on once the card is back.
+func Read(ctx context.Context, card icao.Transport, key Key, cfg *Config) (*Document, error) {
+	return Resume(ctx, card, key, nil, cfg)
+}
+
+// Resume continues an interrupted read of the same document on a new
+// connection: it authenticates again, keeps the files already read and
+// resumes the interrupted file at its offset. A different document would
+// not authenticate with the same key, and the EF.SOD check at the end
+// covers the rest.
+func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, cfg *Config) (*Document, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	doc := prev
+	if doc == nil {
+		doc = &Document{Files: map[icao.EF][]byte{}, AccessControl: "BAC"}
+	}
+	if doc.partial == nil {
+		doc.partial = map[icao.EF][]byte{}
+	}
+	r := &run{cfg: cfg, key: key, doc: doc}
+	r.card = meter{t: card, stats: &doc.Stats}
+	start := r.now()
+	err := r.readAll(ctx, card)
+	doc.Stats.Elapsed += r.now().Sub(start)
+	if err != nil {
+		return doc, err
+	}
+	if err := doc.parse(); err != nil {
+		return doc, err
+	}
+	return doc, nil
+}
+
+// BytesRead returns how many bytes of files have been read so far,
+// complete and interrupted files together.
+func (d *Document) BytesRead() int {
+	n := 0
+	for _, b := range d.Files {
+		n += len(b)
+	}
+	for _, b := range d.partial {
+		n += len(b)
+	}
+	return n
+}
+
+// run is the state of one read.
+type run struct {
+	cfg     *Config
+	key     Key
+	doc     *Document
+	card    meter
+	session *sm.Session
+	fr      *icao.FileReader
+}
+
+func (r *run) now() time.Time {
+	if r.cfg.Now != nil {
+		return r.cfg.Now()
+	}
+	return time.Now()
+}
+
+func (r *run) step(name string) {
+	if r.cfg.OnStep != nil {
+		r.cfg.OnStep(name)
+	}
+}
+
+func (r *run) files() []icao.EF {
+	if r.cfg.Files != nil {
+		return r.cfg.Files
+	}
+	return []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
+}
+
+func (r *run) readAll(ctx context.Context, card icao.Transport) error {
+	defer r.closeSession()
+	if err := r.authenticate(ctx); err != nil {
+		return err
+	}
+	readCfg := r.cfg.Read
+	if n, ok := r.card.maxAPDU(); ok && n < 261+16 && readCfg.Extended == icao.ExtendedAuto {
+		readCfg.Extended = icao.ExtendedNever // the reader says it carries short APDUs only
+	}
+	r.fr = icao.NewFileReader(r.session, &readCfg)
+	reauths := r.maxReauth()
+	r.step("reading")
+	for _, f := range r.files() {
+		if _, done := r.doc.Files[f]; done {
+			continue
+		}
+		for {
+			data, err := r.readFile(ctx, f, r.doc.partial[f])
+			if err == nil {
+				r.doc.Files[f] = data
+				delete(r.doc.partial, f)
+				break
+			}
+			r.doc.partial[f] = data
+			if !errors.Is(err, icao.ErrSM) || reauths == 0 {
+				return r.fail("read "+f.String(), f, err)
+			}
+			reauths--
+			if err := r.reauthenticate(ctx, card); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *run) maxReauth() int {
+	switch {
+	case r.cfg.MaxReauth < 0:
+		return 0
+	case r.cfg.MaxReauth == 0:
+		return 2
+	}
+	return r.cfg.MaxReauth
+}
+
+func (r *run) readFile(ctx context.Context, f icao.EF, partial []byte) ([]byte, error) {
+	start := r.now()
+	apdus := r.doc.Stats.APDUs
+	data, err := r.fr.Read(ctx, f, partial)
+	fs := FileStats{File: f, Size: len(data), APDUs: r.doc.Stats.APDUs - apdus, Elapsed: r.now().Sub(start)}
+	if n := len(r.doc.Stats.Files); n > 0 && r.doc.Stats.Files[n-1].File == f {
+		prev := r.doc.Stats.Files[n-1] // resumed: add up both parts
+		fs.APDUs += prev.APDUs
+		fs.Elapsed += prev.Elapsed
+		r.doc.Stats.Files[n-1] = fs
+	} else {
+		r.doc.Stats.Files = append(r.doc.Stats.Files, fs)
+	}
+	return data, err
+}
+
+// authenticate selects the eMRTD application and performs BAC.
+func (r *run) authenticate(ctx context.Context) error {
+	r.step("authenticating")
+	if err := icao.SelectApplication(ctx, r.card); err != nil {
+		if errors.Is(err, icao.ErrNotFound) {
+			return r.fail("select application", 0, fmt.Errorf("no eMRTD application on this card: %w", err))
+		}
+		return r.fail("select application", 0, err)
+	}
+	s, err := bac.Open(ctx, r.card, r.key.MRZ.Information(), &r.cfg.BAC)
+	if err != nil {
+		return &Error{Class: classifyBAC(err), Step: "BAC", Err: err}
+	}
+	r.session = s
+	return nil
+}
+
+// reauthenticate replaces a broken session: reset the chip if the card
+// can, then select and authenticate again.
+func (r *run) reauthenticate(ctx context.Context, card icao.Transport) error {
+	r.closeSession()
+	if rc, ok := card.(Reconnector); ok {
+		if err := rc.Reconnect(ctx); err != nil {
+			return r.fail("reconnect", 0, err)
+		}
+	}
+	if err := r.authenticate(ctx); err != nil {
+		return err
+	}
+	r.fr.Transport = r.session
+	r.step("reading")
+	return nil
+}
+
+func (r *run) closeSession() {
+	if r.session != nil {
+		r.session.Close()
+		r.session = nil
+	}
+}
+
+func (r *run) fail(step string, f icao.EF, err error) error {
+	var class error
+	switch {
+	case errors.Is(err, icao.ErrSM):
+		class = ErrSecureMessaging
+	case isChipStatus(err):
+		class = ErrChip
+	}
+	return &Error{Class: class, Step: step, File: f, Err: err}
+}

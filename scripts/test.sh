@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, vet, unit and end-to-end tests with the
+# race detector (through pcscd + vpcd), and a short run of every fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH=$PATH:/usr/local/go/bin
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
+go vet ./...
+go test -race -count=1 ./...
+scripts/fuzz.sh "${FUZZTIME:-5s}"

@@ -1,0 +1,177 @@
+package vchip
+
+import (
+	"io"
+	"strings"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+)
+
+// Config switches on the behaviours of real chips that readers trip over
+// (FIELD-NOTES §2, §3). The zero value is a well-behaved modern BAC chip:
+// extended length, any Le, short EF identifiers, data and 9000 at the end of
+// a file, 6300 for a wrong key, no delay, never removed. A nil *Config is
+// the zero Config.
+type Config struct {
+	// NoExtendedLength makes the chip answer every extended-length APDU
+	// with 6700, without secure messaging and before SM processing, so an
+	// SM session survives and its SSC does not advance. In ICAO's 2017
+	// interoperability test only 53% of the documents took extended length
+	// (gmrtd#5); gmrtd PR #410 and #457 (CN) show chips rejecting it, and
+	// Short-APDU-level readers such as the ACR122U cannot carry it at all
+	// (FIELD-NOTES §4).
+	NoExtendedLength bool
+
+	// MaxLe is the largest Ne a READ BINARY is served with; for the odd
+	// INS B1 it includes the DO'53' header. Zero means 65536, or 256 with
+	// NoExtendedLength. Under secure messaging Le travels inside DO'97', so
+	// the check comes after SM processing and its answer is protected
+	// (FIELD-NOTES §2.1: the UA passport takes Le ≤ 192, gmrtd PR #410).
+	// Whatever MaxLe says, a protected response must fit the 65536 data
+	// bytes of a response APDU; a command asking for more is refused with
+	// a protected 6700.
+	MaxLe int
+	// OverLe selects the answer to a READ BINARY whose Ne exceeds MaxLe.
+	OverLe LeAnswer
+	// StrictOuterLe makes the chip refuse, with a protected 6700, a
+	// command whose protected response would be longer than the Ne of the
+	// outer (protected) APDU: Le 00 in a short protected APDU allows 256
+	// bytes, which DO'87' + DO'99' + DO'8E' exceed from a plain Ne of 232
+	// (3DES) or 224 (AES). Real chips differ; this is the strict reading of
+	// ISO/IEC 7816-4 §5.1 that makes Le 256 reads fail as they do through
+	// short-APDU readers (FIELD-NOTES §4, "Why 0xDF").
+	StrictOuterLe bool
+
+	// NoShortEF makes READ BINARY with a short EF identifier in P1 (B0)
+	// or P1-P2 (B1) fail with NoShortEFStatus, so the reader must SELECT
+	// the file by FID first. ISO/IEC 7816-4 leaves SFI support optional.
+	NoShortEF bool
+	// NoShortEFStatus is the answer when NoShortEF refuses an SFI: zero
+	// means 6A86 (incorrect P1-P2); 6B00 is the other answer seen.
+	NoShortEFStatus icao.StatusWord
+
+	// EOFStatus is the status word of a READ BINARY that asks for more
+	// bytes than remain in the file: zero means 9000 with the remaining
+	// bytes; icao.StatusEndOfFile (6282) returns them with the warning,
+	// as the ES ID card does (AndyQ/NFCPassportReader#91).
+	EOFStatus icao.StatusWord
+
+	// SelectMFStatus, when non-zero, is the answer to every form of SELECT
+	// MF (P1 00 with an empty data field or 3F00). Chips answer 6982 (NZ),
+	// 6A81 (CN), 6A86 (AU), 6A87 (UA) (gmrtd#460), 6985 (AndyQ#164) or
+	// 6D00 (VN, AndyQ#219). Zero selects the MF with 9000.
+	SelectMFStatus icao.StatusWord
+	// RejectSelectLe makes a SELECT that carries Le fail with 6700: German
+	// documents refuse Le on SELECT and MSE (AndyQ PR #153). By default Le
+	// present or absent are both fine.
+	RejectSelectLe bool
+	// CardAccessDeactivated makes SELECT EF.CardAccess answer 6283
+	// (selected file deactivated) without selecting it, as a Malaysian
+	// passport does before BAC (gmrtd iso7816/nfc_session.go, SelectEF);
+	// reading it by SFI answers 6A82.
+	CardAccessDeactivated bool
+
+	// NoBAC makes the chip a PACE-only document: GET CHALLENGE and
+	// EXTERNAL AUTHENTICATE answer NoBACStatus. Since 2018 ICAO no longer
+	// requires BAC on PACE documents (ZeroPass/dmrtd#4, AndyQ#50).
+	NoBAC bool
+	// NoBACStatus is the answer of a PACE-only chip to BAC: zero means
+	// 6A88 (referenced data not found, pypassport README); 6985 is seen too
+	// (bettse/passy#55, NL 2023).
+	NoBACStatus icao.StatusWord
+	// AuthFailStatus is the answer to EXTERNAL AUTHENTICATE with a wrong
+	// key: zero means 6300 (9303-11 §4.3, AndyQ README); 6985 is the other
+	// answer real chips give (selfxyz/self#770, tananaev#7).
+	AuthFailStatus icao.StatusWord
+	// PlainAfterSM is the answer to a plain (unprotected) command received
+	// while secure messaging is on. Either way the chip aborts secure
+	// messaging and resets the access rights (9303-11 §9.8.6.1 "SM
+	// termination"). Zero means the command is then processed without
+	// access rights (LDS reads answer 6982, GET CHALLENGE starts a new
+	// BAC); non-zero, typically 6987, is answered instead.
+	PlainAfterSM icao.StatusWord
+
+	// Latency delays every APDU, as the chip and the RF link do: about
+	// 9 ms per small APDU and 37 ms per 256-byte protected read on a
+	// desktop reader (gmrtd#6), 17–19 ms on Android (bettse/passy#3). The
+	// delay honours ctx. Zero means none.
+	Latency time.Duration
+	// RemoveAfter, when positive, takes the card away after it has served
+	// that many APDUs, as a traveller lifting the passport mid-read does
+	// (FIELD-NOTES §2.5): later calls to [Passport.Transmit] fail with
+	// [ErrRemoved], and [Serve] removes the card from the vpcd reader.
+	RemoveAfter int
+
+	// ATR is the answer to reset presented through vpcd; nil means the
+	// vpcd package's default, a contactless Type B ePassport ATR.
+	ATR []byte
+	// Rand is the source of RND.IC and K.IC for BAC; nil means
+	// crypto/rand.
+	Rand io.Reader
+}
+
+// LeAnswer is how a chip refuses a READ BINARY whose Ne exceeds
+// [Config.MaxLe] (FIELD-NOTES §3).
+type LeAnswer int
+
+// Answers to an Ne above MaxLe.
+const (
+	// LeWrongLength answers 6700 (wrong length), the common refusal.
+	LeWrongLength LeAnswer = iota
+	// LeExact answers 6Cxx with xx the length the chip would serve
+	// (ISO/IEC 7816-4 §5.6); it falls back to 6700 when that length does
+	// not fit SW2 (MaxLe above 256).
+	LeExact
+	// LeWrongOffset answers 6B00, as the RU passport does for Le 256
+	// (AndyQ/NFCPassportReader#89).
+	LeWrongOffset
+	// LeTruncate serves MaxLe bytes and answers 6282, as the ES ID card
+	// does for Le 256 (AndyQ/NFCPassportReader#91).
+	LeTruncate
+)
+
+// String names the answer as chip.json spells it.
+func (a LeAnswer) String() string {
+	switch a {
+	case LeWrongLength:
+		return "6700"
+	case LeExact:
+		return "6cxx"
+	case LeWrongOffset:
+		return "6b00"
+	case LeTruncate:
+		return "truncate"
+	}
+	return "LeAnswer(?)"
+}
+
+// ParseLeAnswer parses the chip.json spelling of a [LeAnswer]: "6700",
+// "6cxx", "6b00" or "truncate" (case-insensitive).
+func ParseLeAnswer(s string) (LeAnswer, bool) {
+	for a := LeWrongLength; a <= LeTruncate; a++ {
+		if strings.EqualFold(s, a.String()) {
+			return a, true
+		}
+	}
+	return 0, false
+}
+
+// maxLe is the largest Ne a READ BINARY is served with.
+func (c *Config) maxLe() int {
+	switch {
+	case c.MaxLe > 0:
+		return c.MaxLe
+	case c.NoExtendedLength:
+		return icao.MaxShortNe
+	}
+	return icao.MaxExtendedNe
+}
+
+// or returns sw, or def when sw is zero.
+func or(sw, def icao.StatusWord) icao.StatusWord {
+	if sw == 0 {
+		return def
+	}
+	return sw
+}

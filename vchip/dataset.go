@@ -1,0 +1,165 @@
+package vchip
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+)
+
+// MaxFileSize is the largest file a chip serves: the largest offset a
+// three-byte DO'54' reaches, plus one.
+const MaxFileSize = 1 << 24
+
+// ChipJSON is the name of the optional file, next to the LDS files of a
+// dataset directory, that holds the BAC key override and the quirks.
+const ChipJSON = "chip.json"
+
+// Errors of dataset loading and [New].
+var (
+	ErrUnknownFile  = errors.New("vchip: not a file name of an eMRTD")
+	ErrFileTooLarge = errors.New("vchip: file larger than a chip can serve")
+	ErrMissingFile  = errors.New("vchip: required file missing")
+	ErrNoAccessKey  = errors.New("vchip: no BAC key: DG1 holds no usable MRZ and chip.json gives none")
+	ErrChipJSON     = errors.New("vchip: invalid chip.json")
+)
+
+// requiredFiles are the files without which a dataset is no passport:
+// EF.COM lists the data groups and DG1 holds the MRZ that BAC keys derive
+// from. EF.SOD and DG2 are optional so that a reader's handling of their
+// absence (6A82) can be tested.
+var requiredFiles = []string{NameCOM, "DG1"}
+
+// Dataset is the content of one virtual passport: its files and how its
+// chip behaves.
+type Dataset struct {
+	// Files maps file names (see [FileNames]: "EF.COM", "EF.SOD", "DG1" …
+	// "DG16", "EF.CardAccess") to their exact bytes.
+	Files map[string][]byte
+	// MRZInformation, when set, is the BAC key seed input (document
+	// number, date of birth and date of expiry with their check digits,
+	// 9303-11 §9.7.2) and overrides the MRZ in DG1. It comes from
+	// chip.json.
+	MRZInformation []byte
+	// Config is the chip behaviour from chip.json; [New] uses it when it
+	// is given no Config of its own.
+	Config Config
+}
+
+// LoadDir loads the dataset in directory dir; see [LoadDataset].
+func LoadDir(dir string) (*Dataset, error) {
+	return LoadDataset(os.DirFS(dir))
+}
+
+// LoadDataset loads a dataset from the root of fsys: the files named as
+// [FileNames] lists them (the names `nfcbridge read --out` writes), of
+// which EF.COM and DG1 are required, and an optional chip.json. Other
+// files are ignored. It checks that the BAC key can be derived.
+func LoadDataset(fsys fs.FS) (*Dataset, error) {
+	ds := &Dataset{Files: make(map[string][]byte)}
+	for _, name := range FileNames() {
+		data, err := readFile(fsys, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("vchip: load dataset: %s: %w", name, err)
+		}
+		ds.Files[name] = data
+	}
+	for _, name := range requiredFiles {
+		if _, ok := ds.Files[name]; !ok {
+			return nil, fmt.Errorf("vchip: load dataset: %w: %s", ErrMissingFile, name)
+		}
+	}
+	b, err := readFile(fsys, ChipJSON)
+	switch {
+	case err == nil:
+		if err := ds.parseChipJSON(b); err != nil {
+			return nil, fmt.Errorf("vchip: load dataset: %w", err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("vchip: load dataset: %s: %w", ChipJSON, err)
+	}
+	if _, err := ds.accessKey(); err != nil && !ds.Config.NoBAC {
+		return nil, fmt.Errorf("vchip: load dataset: %w", err)
+	}
+	return ds, nil
+}
+
+// readFile reads a regular file of at most MaxFileSize bytes.
+func readFile(fsys fs.FS, name string) ([]byte, error) {
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file")
+	}
+	if info.Size() > MaxFileSize {
+		return nil, ErrFileTooLarge
+	}
+	b, err := fs.ReadFile(fsys, name)
+	if err == nil && len(b) > MaxFileSize {
+		err = ErrFileTooLarge
+	}
+	return b, err
+}
+
+// accessKey returns the BAC key seed input: MRZInformation, else the one
+// of the MRZ in DG1.
+func (ds *Dataset) accessKey() ([]byte, error) {
+	if len(ds.MRZInformation) > 0 {
+		return bytes.Clone(ds.MRZInformation), nil
+	}
+	dg1, ok := ds.Files["DG1"]
+	if !ok {
+		return nil, ErrNoAccessKey
+	}
+	d, err := icao.ParseDG1(dg1)
+	if err != nil {
+		return nil, fmt.Errorf("%w: DG1: %w", ErrNoAccessKey, err)
+	}
+	return d.MRZ.AccessKey().Information(), nil
+}
+
+// WriteDir writes the dataset into dir, creating it: one file per entry of
+// Files and, when MRZInformation or Config is set, chip.json. Files of
+// other names already in dir are left alone. The files may hold personal
+// data, so they are readable by their owner only.
+func (ds *Dataset) WriteDir(dir string) error {
+	for name := range ds.Files {
+		if _, ok := newFile(name, nil); !ok {
+			return fmt.Errorf("vchip: write dataset: %w: %q", ErrUnknownFile, name)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("vchip: write dataset: %w", err)
+	}
+	for _, name := range FileNames() {
+		data, ok := ds.Files[name]
+		if !ok {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return fmt.Errorf("vchip: write dataset: %w", err)
+		}
+	}
+	cf, ok := ds.chipFile()
+	if !ok {
+		return nil
+	}
+	b, err := json.MarshalIndent(cf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("vchip: write dataset: %s: %w", ChipJSON, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ChipJSON), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("vchip: write dataset: %w", err)
+	}
+	return nil
+}

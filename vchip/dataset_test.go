@@ -1,0 +1,207 @@
+package vchip_test
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/vchip"
+)
+
+// specimenFS is the 20k specimen as an in-memory file system, plus extra.
+func specimenFS(t *testing.T, extra fstest.MapFS) fstest.MapFS {
+	t.Helper()
+	ds := loadSpecimen(t, "specimen-20k")
+	m := fstest.MapFS{}
+	for name, data := range ds.Files {
+		m[name] = &fstest.MapFile{Data: data}
+	}
+	for name, f := range extra {
+		if f == nil {
+			delete(m, name)
+		} else {
+			m[name] = f
+		}
+	}
+	return m
+}
+
+func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
+
+func TestLoadDataset(t *testing.T) {
+	const mrzInfo = "L898902C<369080619406236"
+	tests := []struct {
+		name    string
+		extra   fstest.MapFS
+		wantErr error
+		want    vchip.Config
+		wantKey string // MRZInformation; "" = none
+	}{
+		{name: "specimen"},
+		{name: "other files ignored", extra: fstest.MapFS{"README": file("x"), "result.json": file("{}")}},
+		{name: "no EF.SOD", extra: fstest.MapFS{"EF.SOD": nil}},
+		{name: "no EF.COM", extra: fstest.MapFS{"EF.COM": nil}, wantErr: vchip.ErrMissingFile},
+		{name: "no DG1", extra: fstest.MapFS{"DG1": nil}, wantErr: vchip.ErrMissingFile},
+		{name: "DG1 without MRZ", extra: fstest.MapFS{"DG1": file("\x61\x03\x5F\x1F\x00")}, wantErr: vchip.ErrNoAccessKey},
+		{name: "DG1 without MRZ, key in chip.json", extra: fstest.MapFS{"DG1": file("\x61\x00"), "chip.json": file(`{"mrz_information": "` + mrzInfo + `"}`)},
+			wantKey: mrzInfo},
+		{name: "DG1 without MRZ, PACE only", extra: fstest.MapFS{"DG1": file("\x61\x00"), "chip.json": file(`{"quirks": {"no_bac": true}}`)},
+			want: vchip.Config{NoBAC: true}},
+		{name: "key from MRZ lines", extra: fstest.MapFS{"chip.json": file(`{"mrz": "I<UTOD23145890<7349<<<<<<<<<<<\n3407127M9507122UTO<<<<<<<<<<<2\nSTEVENSON<<PETER<JOHN<<<<<<<<<"}`)},
+			wantKey: "D23145890734934071279507122"}, // 9303-11 D.2, a 12-character document number
+		{name: "directory as DG3", extra: fstest.MapFS{"DG3/x": file("x")}, wantErr: fs.ErrInvalid},
+		{name: "quirks", extra: fstest.MapFS{"chip.json": file(`{
+			"comment": "every quirk",
+			"quirks": {
+				"no_extended_length": true, "max_le": 192, "over_le": "6CXX", "strict_outer_le": true,
+				"no_short_ef": true, "no_short_ef_status": "6b00", "eof_status": "6282",
+				"select_mf_status": "6A86", "reject_select_le": true, "card_access_deactivated": true,
+				"no_bac_status": "6985", "auth_fail_status": "6985", "plain_after_sm": "6987",
+				"latency": "9ms", "remove_after": 40, "atr": "3b80800101"
+			}}`)},
+			want: vchip.Config{
+				NoExtendedLength: true, MaxLe: 192, OverLe: vchip.LeExact, StrictOuterLe: true,
+				NoShortEF: true, NoShortEFStatus: 0x6B00, EOFStatus: 0x6282, SelectMFStatus: 0x6A86,
+				RejectSelectLe: true, CardAccessDeactivated: true, NoBACStatus: 0x6985, AuthFailStatus: 0x6985,
+				PlainAfterSM: 0x6987, Latency: 9 * time.Millisecond, RemoveAfter: 40, ATR: []byte{0x3B, 0x80, 0x80, 0x01, 0x01},
+			}},
+		{name: "unknown key", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"max_len": 192}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "not JSON", extra: fstest.MapFS{"chip.json": file(`max_le: 192`)}, wantErr: vchip.ErrChipJSON},
+		{name: "trailing data", extra: fstest.MapFS{"chip.json": file(`{} {}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "wrong type", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"max_le": "192"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "bad status word", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"eof_status": "62"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "status word not 6x/9x", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"auth_fail_status": "1234"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "EOF status 6A82", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"eof_status": "6a82"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "bad over_le", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"over_le": "6c00"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "max_le too large", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"max_le": 65537}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "negative remove_after", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"remove_after": -1}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "bad latency", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"latency": "9"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "bad ATR", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"atr": "3f"}}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "both keys", extra: fstest.MapFS{"chip.json": file(`{"mrz_information": "` + mrzInfo + `", "mrz": "x"}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "bad MRZ", extra: fstest.MapFS{"chip.json": file(`{"mrz": "P<UTOERIKSSON"}`)}, wantErr: vchip.ErrChipJSON},
+		{name: "short MRZ information", extra: fstest.MapFS{"chip.json": file(`{"mrz_information": "L898902C<36"}`)}, wantErr: vchip.ErrChipJSON},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ds, err := vchip.LoadDataset(specimenFS(t, tc.extra))
+			if tc.wantErr != nil {
+				if ds != nil || (!errors.Is(err, tc.wantErr) && !(tc.wantErr == fs.ErrInvalid && err != nil)) {
+					t.Fatalf("LoadDataset = %v, %v; want nil, %v", ds, err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "L898902C") || strings.Contains(err.Error(), "ERIKSSON") {
+					t.Errorf("error quotes the MRZ: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ds.Config, tc.want) {
+				t.Errorf("Config = %+v\nwant %+v", ds.Config, tc.want)
+			}
+			if string(ds.MRZInformation) != tc.wantKey {
+				t.Errorf("MRZInformation %q, want %q", ds.MRZInformation, tc.wantKey)
+			}
+		})
+	}
+}
+
+func TestLoadDatasetTooLarge(t *testing.T) {
+	m := specimenFS(t, fstest.MapFS{"DG5": {Data: make([]byte, vchip.MaxFileSize+1)}})
+	if _, err := vchip.LoadDataset(m); !errors.Is(err, vchip.ErrFileTooLarge) {
+		t.Fatalf("LoadDataset = %v, want ErrFileTooLarge", err)
+	}
+}
+
+func TestWriteDir(t *testing.T) {
+	ds := loadSpecimen(t, "specimen-20k")
+	out := &vchip.Dataset{
+		Files:          maps.Clone(ds.Files),
+		MRZInformation: []byte("L898902C<369080619406236"),
+		Config: vchip.Config{
+			MaxLe: 223, OverLe: vchip.LeTruncate, EOFStatus: icao.StatusEndOfFile,
+			Latency: 12 * time.Millisecond, ATR: []byte{0x3B, 0x80, 0x80, 0x01, 0x01},
+		},
+	}
+	out.Files[vchip.NameCardAccess] = []byte{0x31, 0x00}
+	dir := filepath.Join(t.TempDir(), "chip")
+	if err := out.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := vchip.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, out) {
+		t.Errorf("read back %+v\nwant %+v", back.Config, out.Config)
+	}
+
+	plain := filepath.Join(t.TempDir(), "plain")
+	if err := ds.WriteDir(plain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(plain, vchip.ChipJSON)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("chip.json written for a dataset without quirks: %v", err)
+	}
+	for name, data := range ds.Files {
+		if got, err := os.ReadFile(filepath.Join(plain, name)); err != nil || !bytes.Equal(got, data) {
+			t.Errorf("%s not written back: %v", name, err)
+		}
+	}
+
+	bad := &vchip.Dataset{Files: map[string][]byte{"DG17": {0x71, 0x00}}}
+	if err := bad.WriteDir(t.TempDir()); !errors.Is(err, vchip.ErrUnknownFile) {
+		t.Errorf("WriteDir with DG17 = %v, want ErrUnknownFile", err)
+	}
+	if _, err := vchip.New(bad, nil); !errors.Is(err, vchip.ErrUnknownFile) {
+		t.Errorf("New with DG17 = %v, want ErrUnknownFile", err)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if _, err := vchip.New(nil, nil); err == nil {
+		t.Error("New(nil) succeeded")
+	}
+	noKey := &vchip.Dataset{Files: map[string][]byte{vchip.NameCOM: {0x60, 0x00}}}
+	if _, err := vchip.New(noKey, nil); !errors.Is(err, vchip.ErrNoAccessKey) {
+		t.Errorf("New without DG1 = %v, want ErrNoAccessKey", err)
+	}
+	if _, err := vchip.New(noKey, &vchip.Config{NoBAC: true}); err != nil {
+		t.Errorf("New of a PACE-only chip without DG1 = %v", err)
+	}
+	huge := &vchip.Dataset{Files: map[string][]byte{"DG5": make([]byte, vchip.MaxFileSize+1)}, MRZInformation: []byte("L898902C<369080619406236")}
+	if _, err := vchip.New(huge, nil); !errors.Is(err, vchip.ErrFileTooLarge) {
+		t.Errorf("New with a huge file = %v, want ErrFileTooLarge", err)
+	}
+}
+
+func TestFileNames(t *testing.T) {
+	names := vchip.FileNames()
+	if len(names) != 19 || names[0] != "EF.CardAccess" || names[1] != "EF.COM" || names[18] != "DG16" {
+		t.Errorf("FileNames() = %v", names)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	ds := loadSpecimen(t, "specimen-20k")
+	for _, cfg := range []vchip.Config{
+		{MaxLe: -1}, {MaxLe: 65537}, {OverLe: 7}, {EOFStatus: icao.StatusFileNotFound},
+		{Latency: -time.Second}, {Latency: time.Hour}, {RemoveAfter: -1}, {ATR: []byte{0x3B}}, {ATR: []byte{0x00, 0x00}},
+	} {
+		if err := cfg.Validate(); !errors.Is(err, vchip.ErrConfig) {
+			t.Errorf("Validate(%+v) = %v, want ErrConfig", cfg, err)
+		}
+		if _, err := vchip.New(ds, &cfg); !errors.Is(err, vchip.ErrConfig) {
+			t.Errorf("New with %+v = %v, want ErrConfig", cfg, err)
+		}
+	}
+}

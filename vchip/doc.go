@@ -1,0 +1,35 @@
+// Package vchip is a virtual ePassport chip: an eMRTD with the LDS1
+// application (ICAO Doc 9303-10), Basic Access Control and secure
+// messaging (9303-11 §4.3, §9.8), answering ISO/IEC 7816-4 command APDUs
+// the way real chips do, quirks included.
+//
+// A [Passport] serves one [Dataset]: EF.COM, EF.SOD, DG1–DG16 and
+// optionally EF.CardAccess, loaded from a directory in the layout
+// `nfcbridge read --out` writes ([LoadDir]) or built by [Specimen] around
+// the ICAO specimen MRZ and a synthetic face. Its Transmit method makes it
+// an icao.Transport for in-process tests and a vpcd.Card, so that [Serve]
+// can put it into the vsmartcard virtual reader, where PC/SC applications
+// see it like a passport on a reader.
+//
+// # Behaviour
+//
+// The chip starts with the master file selected and access rights for
+// EF.CardAccess only. SELECT of the LDS1 application (by DF name, P2 0C or
+// 00, Le present or absent) and BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE)
+// are allowed; every other LDS read answers 6982, as real chips do
+// (gmrtd#226). After BAC every command must be protected: a plain command
+// aborts secure messaging (9303-11 §9.8.6.1) and an SM error aborts it too,
+// answered with 6987 or 6988 without secure messaging. Files are selected
+// by FID (P1 02 or 00) or read by short EF identifier; READ BINARY B0
+// takes a 15-bit offset and B1 a DO'54' offset of up to three bytes, so
+// files of 32 KB and more can be read (9303-10 §3.5.2). Responses hold
+// exactly min(Ne, remaining) bytes.
+//
+// [Config] switches on what real documents do differently: no extended
+// length, a Le cap with its various refusals, no short EF identifiers,
+// 6282 at the end of a file, SELECT MF refusals, PACE-only chips, 6985
+// instead of 6300 for a wrong key, latency and removal mid-read. Each
+// switch documents the field report it reproduces (see FIELD-NOTES.md).
+//
+// The package never logs, and its errors carry no MRZ, key or file bytes.
+package vchip

@@ -1,0 +1,125 @@
+package vchip
+
+import (
+	"fmt"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+)
+
+// aidLDS1 is the DF name of the LDS1 eMRTD application (9303-10 §3.6.1).
+var aidLDS1 = []byte{0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01}
+
+// fidMF is the file identifier of the master file (ISO/IEC 7816-4 §7.1.1).
+const fidMF = 0x3F00
+
+// Names of the files a [Dataset] holds, as `nfcbridge read --out` writes
+// them: EF.COM, EF.SOD, DG1 … DG16 in the eMRTD application and
+// EF.CardAccess in the master file.
+const (
+	NameCOM        = "EF.COM"
+	NameSOD        = "EF.SOD"
+	NameCardAccess = "EF.CardAccess"
+)
+
+// FileNames lists every file name a [Dataset] may hold, in reading order.
+func FileNames() []string {
+	names := []string{NameCardAccess, NameCOM, NameSOD}
+	for n := 1; n <= 16; n++ {
+		names = append(names, fmt.Sprintf("DG%d", n))
+	}
+	return names
+}
+
+// access is the access condition of a file.
+type access int
+
+const (
+	accessAlways access = iota // EF.CardAccess: readable before BAC (9303-11 §4.4)
+	accessBAC                  // LDS1 files: BAC (or PACE) and secure messaging
+	accessEAC                  // DG3, DG4: terminal authentication, which this chip does not do
+)
+
+// dfID names a dedicated file.
+type dfID int
+
+const (
+	dfMF dfID = iota
+	dfLDS1
+)
+
+// file is one elementary file of the chip.
+type file struct {
+	name   string
+	fid    uint16
+	sfi    byte
+	df     dfID
+	access access
+	data   []byte
+}
+
+// newFile describes the file a dataset name refers to (9303-10 Table 38),
+// or returns false for a name that is no chip file.
+func newFile(name string, data []byte) (*file, bool) {
+	var ef icao.EF
+	switch name {
+	case NameCOM:
+		ef = icao.EFCOM
+	case NameSOD:
+		ef = icao.EFSOD
+	case NameCardAccess:
+		ef = icao.EFCardAccess
+	default:
+		var n int
+		if _, err := fmt.Sscanf(name, "DG%d", &n); err != nil || fmt.Sprintf("DG%d", n) != name {
+			return nil, false
+		}
+		var ok bool
+		if ef, ok = icao.DataGroup(n); !ok {
+			return nil, false
+		}
+	}
+	f := &file{name: name, fid: ef.FID(), sfi: ef.SFI(), df: dfLDS1, access: accessBAC, data: data}
+	switch {
+	case ef.InMF():
+		f.df, f.access = dfMF, accessAlways
+	case ef == icao.EFDG3 || ef == icao.EFDG4:
+		f.access = accessEAC
+	}
+	return f, true
+}
+
+// fileSystem holds the files of one chip, indexed by DF.
+type fileSystem struct {
+	files []*file
+}
+
+func newFileSystem(files map[string][]byte) *fileSystem {
+	fsys := &fileSystem{}
+	for _, name := range FileNames() {
+		if data, ok := files[name]; ok {
+			f, _ := newFile(name, data) // every name in FileNames is a file
+			fsys.files = append(fsys.files, f)
+		}
+	}
+	return fsys
+}
+
+// byFID returns the EF with identifier fid directly under df.
+func (s *fileSystem) byFID(df dfID, fid uint16) *file {
+	for _, f := range s.files {
+		if f.df == df && f.fid == fid {
+			return f
+		}
+	}
+	return nil
+}
+
+// bySFI returns the EF with short identifier sfi directly under df.
+func (s *fileSystem) bySFI(df dfID, sfi byte) *file {
+	for _, f := range s.files {
+		if f.df == df && f.sfi == sfi {
+			return f
+		}
+	}
+	return nil
+}

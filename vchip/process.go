@@ -1,0 +1,168 @@
+package vchip
+
+import (
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/sm"
+)
+
+// Status words the chip answers besides the icao.Status* ones (ISO/IEC
+// 7816-4 §5.6, Table 6).
+const (
+	statusDeactivated       icao.StatusWord = 0x6283 // selected file deactivated
+	statusNoLogicalChannel  icao.StatusWord = 0x6881 // logical channel not supported
+	statusSMNotSupported    icao.StatusWord = 0x6882 // secure messaging not supported
+	statusChainNotSupported icao.StatusWord = 0x6884 // command chaining not supported
+	statusNoCurrentEF       icao.StatusWord = 0x6986 // command not allowed (no current EF)
+)
+
+// claPCSC is the class of PC/SC part 3 pseudo-APDUs, which a real reader
+// answers itself and never passes to the chip.
+const claPCSC = 0xFF
+
+// statusOnly encodes a response without data.
+func statusOnly(sw icao.StatusWord) []byte {
+	return []byte{byte(sw >> 8), byte(sw)}
+}
+
+// fail builds a response without data.
+func fail(sw icao.StatusWord) icao.Response { return icao.Response{SW: sw} }
+
+// process answers one command APDU. The order follows a chip's layers:
+// transport-level length checks, then the class byte, then secure
+// messaging, then the command itself.
+func (p *Passport) process(raw []byte) []byte {
+	if p.cfg.NoExtendedLength && isExtended(raw) {
+		return statusOnly(icao.StatusWrongLength) // before SM: the session survives
+	}
+	cmd, err := icao.ParseCommand(raw)
+	if err != nil {
+		p.dropSession() // neither a valid protected nor a valid plain APDU
+		return statusOnly(icao.StatusWrongLength)
+	}
+	if cmd.CLA == claPCSC {
+		return statusOnly(icao.StatusClaNotSupported)
+	}
+	if sw := checkClass(cmd.CLA); sw != 0 {
+		p.dropSession()
+		return statusOnly(sw)
+	}
+	if cmd.CLA&0x0C == 0x0C {
+		return p.secured(raw, cmd)
+	}
+	if p.sess != nil {
+		// 9303-11 §9.8.6.1: a plain APDU aborts secure messaging.
+		p.dropSession()
+		if p.cfg.PlainAfterSM != 0 {
+			return statusOnly(p.cfg.PlainAfterSM)
+		}
+	}
+	return p.dispatch(cmd, false).Marshal()
+}
+
+// isExtended reports whether raw uses the extended-length encoding
+// (ISO/IEC 7816-4 §5.1: a zero byte where a short APDU has Lc or Le,
+// followed by more bytes).
+func isExtended(raw []byte) bool {
+	return len(raw) >= 7 && raw[4] == 0
+}
+
+// checkClass returns the status word refusing a class byte this chip does
+// not serve, or 0: only the first interindustry classes on the basic
+// logical channel, without chaining, plain or with ISO secure messaging
+// (CLA 00 or 0C).
+func checkClass(cla byte) icao.StatusWord {
+	switch {
+	case cla&0x80 != 0 || cla&0xE0 == 0x20: // proprietary, RFU
+		return icao.StatusClaNotSupported
+	case cla&0x40 != 0: // further interindustry: logical channels 4–19
+		return statusNoLogicalChannel
+	case cla&0x10 != 0:
+		return statusChainNotSupported
+	case cla&0x03 != 0:
+		return statusNoLogicalChannel
+	case cla&0x0C == 0x04 || cla&0x0C == 0x08:
+		return statusSMNotSupported
+	}
+	return 0
+}
+
+// secured answers a protected command: unwrap, process with the access
+// rights of the session, wrap. An SM error drops the session and is
+// answered without secure messaging (9303-11 §9.8.6.1).
+func (p *Passport) secured(raw []byte, outer icao.Command) []byte {
+	if p.sess == nil {
+		return statusOnly(icao.StatusSMObjectsIncorrect)
+	}
+	plain, err := p.sess.Unwrap(raw)
+	if err != nil {
+		p.dropSession()
+		return statusOnly(sm.CardStatus(err))
+	}
+	cmd, err := icao.ParseCommand(plain)
+	if err != nil {
+		p.dropSession()
+		return statusOnly(icao.StatusSMObjectsIncorrect)
+	}
+	resp := p.dispatch(cmd, true)
+	limit := icao.MaxExtendedNe // no response APDU carries more data
+	if p.cfg.StrictOuterLe {
+		limit = outer.Ne
+	}
+	if p.protectedLen(resp, cmd.INS&1 == 1) > limit {
+		resp = fail(icao.StatusWrongLength)
+	}
+	out, err := p.sess.Wrap(resp.Marshal())
+	if err != nil {
+		p.dropSession()
+		return statusOnly(icao.StatusUnknown)
+	}
+	return out
+}
+
+// protectedLen is the length of the data of the protected form of resp
+// (9303-11 §9.8.5): DO'87' (DO'85' after an odd INS) holding the padded
+// cryptogram, DO'99' and DO'8E' with an 8-byte MAC.
+func (p *Passport) protectedLen(resp icao.Response, odd bool) int {
+	const do99, do8E = 4, 10
+	n := do99 + do8E
+	if len(resp.Data) == 0 {
+		return n
+	}
+	bs := 8 // BAC sessions are 3DES (9303-11 §9.8.6.1)
+	ct := (len(resp.Data)/bs + 1) * bs
+	if !odd {
+		ct++ // padding-content indicator
+	}
+	return n + 1 + lengthSize(ct) + ct
+}
+
+// lengthSize is the size of a BER length field for n.
+func lengthSize(n int) int {
+	switch {
+	case n < 0x80:
+		return 1
+	case n <= 0xFF:
+		return 2
+	case n <= 0xFFFF:
+		return 3
+	}
+	return 4
+}
+
+// dispatch runs one plain command. secured says whether it came under
+// secure messaging, which is what grants access to the LDS1 files.
+func (p *Passport) dispatch(cmd icao.Command, secured bool) icao.Response {
+	switch cmd.INS {
+	case icao.InsSelect:
+		return p.selectFile(cmd, secured)
+	case icao.InsReadBinary:
+		return p.readBinary(cmd, secured)
+	case icao.InsReadBinaryOdd:
+		return p.readBinaryOdd(cmd, secured)
+	case icao.InsGetChallenge:
+		return p.getChallenge(cmd, secured)
+	case icao.InsExternalAuthenticate:
+		return p.externalAuthenticate(cmd, secured)
+	}
+	return fail(icao.StatusInsNotSupported)
+}

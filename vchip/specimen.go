@@ -1,0 +1,209 @@
+package vchip
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/icao/tlv"
+)
+
+// SpecimenMRZ is the TD3 specimen MRZ of ICAO Doc 9303 Part 4 (Anna Maria
+// Eriksson of Utopia): not a real person, and what [Specimen] puts in DG1
+// by default.
+const SpecimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n" +
+	"L898902C36UTO7408122F1204159ZE184226B<<<<<10"
+
+// Defaults of [SpecimenConfig].
+const (
+	DefaultDG2Size = 20_000 // bytes; face images average 13.6 KB, max 25.9 KB (BSI BioPII, FIELD-NOTES §4)
+	ldsVersion     = "0107" // LDS 1.7 (9303-10 §4.6.1)
+	unicodeVersion = "040000"
+	dsValidity     = 10 * 365 * 24 * time.Hour
+)
+
+// Tags of the data groups a specimen holds, for EF.COM (9303-10 Table 34).
+const (
+	tagDG1 tlv.Tag = 0x61
+	tagDG2 tlv.Tag = 0x75
+	tagSOD tlv.Tag = 0x77
+)
+
+// SpecimenConfig describes a specimen passport. The zero value is the ICAO
+// specimen with a 20 KB face.
+type SpecimenConfig struct {
+	// MRZ is the MRZ text for DG1, lines separated by newlines; it must
+	// parse (its check digits must verify). "" means [SpecimenMRZ].
+	MRZ string
+	// DG2Size is the size DG2 should have, in bytes; the face JPEG is
+	// tuned to land within about 1% of it. Zero means [DefaultDG2Size];
+	// at least 4 000 and at most 4 000 000.
+	DG2Size int
+	// Seed selects the face image noise: the same seed and size give the
+	// same DG2 bytes.
+	Seed uint64
+	// Hash is the hash algorithm of EF.SOD; zero means SHA-256.
+	Hash crypto.Hash
+	// IndefiniteSOD encodes the outer layers of EF.SOD (tag 77 and the
+	// ContentInfo) with BER indefinite lengths, as US passports do
+	// (RfidResearchGroup/proxmark3 PR #1145). The signature is unaffected.
+	IndefiniteSOD bool
+	// Now is the time the document signer certificate starts being valid
+	// (it is valid for ten years); nil means time.Now.
+	Now func() time.Time
+	// Rand is the source for the document signer key and certificate;
+	// nil means crypto/rand.
+	Rand io.Reader
+}
+
+// ErrSpecimen is wrapped by the errors of [Specimen].
+var ErrSpecimen = errors.New("vchip: cannot build specimen")
+
+// DefaultSpecimen returns the ICAO specimen passport with a 20 KB face,
+// built in memory: what `nfcbridge chip` serves without a dataset.
+func DefaultSpecimen() (*Dataset, error) {
+	return Specimen(SpecimenConfig{})
+}
+
+// Specimen builds a test passport: EF.COM listing DG1 and DG2, DG1 with
+// the MRZ, DG2 with a synthetic face JPEG of the requested size (ISO/IEC
+// 19794-5 record), and EF.SOD with their SHA-256 hashes signed by a fresh
+// ECDSA P-256 document signer key under a self-signed certificate. It is
+// not a real document and carries no real person's data.
+func Specimen(cfg SpecimenConfig) (*Dataset, error) {
+	mrz := cfg.MRZ
+	if mrz == "" {
+		mrz = SpecimenMRZ
+	}
+	if _, err := icao.ParseMRZ(mrz); err != nil {
+		return nil, fmt.Errorf("%w: MRZ: %w", ErrSpecimen, err)
+	}
+	dg1 := icao.EncodeDG1(mrz)
+	dg2, err := specimenDG2(cfg.DG2Size, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	sod, err := specimenSOD(cfg, map[int][]byte{1: dg1, 2: dg2})
+	if err != nil {
+		return nil, err
+	}
+	return &Dataset{Files: map[string][]byte{
+		NameCOM: icao.EncodeCOM(ldsVersion, unicodeVersion, []tlv.Tag{tagDG1, tagDG2}),
+		NameSOD: sod,
+		"DG1":   dg1,
+		"DG2":   dg2,
+	}}, nil
+}
+
+// specimenDG2 builds DG2 of about size bytes around a synthetic face.
+func specimenDG2(size int, seed uint64) ([]byte, error) {
+	if size == 0 {
+		size = DefaultDG2Size
+	}
+	if size < 2*minFaceJPEG || size > maxFaceJPEG {
+		return nil, fmt.Errorf("%w: DG2 size %d out of range", ErrSpecimen, size)
+	}
+	// The DG2 templates around the image are a fixed overhead for a given
+	// image size range; EncodeDG2 does not look at the image bytes.
+	probe, err := icao.EncodeDG2([]icao.FaceImage{{Format: icao.ImageJPEG, Data: make([]byte, size)}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
+	}
+	img, w, h, err := faceJPEG(size-(len(probe)-size), seed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
+	}
+	dg2, err := icao.EncodeDG2([]icao.FaceImage{{Format: icao.ImageJPEG, Width: w, Height: h, Data: img}})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
+	}
+	return dg2, nil
+}
+
+// specimenSOD signs the data group hashes with a fresh document signer.
+func specimenSOD(cfg SpecimenConfig, files map[int][]byte) ([]byte, error) {
+	rnd, now, hash := cfg.Rand, time.Now, cfg.Hash
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	if hash == 0 {
+		hash = crypto.SHA256
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
+	if err != nil {
+		return nil, fmt.Errorf("%w: document signer key: %w", ErrSpecimen, err)
+	}
+	cert, err := documentSigner(key, now(), rnd)
+	if err != nil {
+		return nil, err
+	}
+	sod, err := icao.BuildSOD(hash, files, cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
+	}
+	if cfg.IndefiniteSOD {
+		return indefiniteSOD(sod)
+	}
+	return sod, nil
+}
+
+// documentSigner returns a self-signed document signer certificate for key
+// (9303-12 §7.1.1 profile, without a CSCA: a specimen only).
+func documentSigner(key *ecdsa.PrivateKey, start time.Time, rnd io.Reader) (*x509.Certificate, error) {
+	serial, err := rand.Int(rnd, new(big.Int).Lsh(big.NewInt(1), 63))
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate serial: %w", ErrSpecimen, err)
+	}
+	name := pkix.Name{
+		Country:      []string{"UT"},
+		Organization: []string{"Utopia specimen (not a real State)"},
+		CommonName:   "nfcbridge specimen document signer",
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial.Add(serial, big.NewInt(1)),
+		Subject:               name,
+		Issuer:                name,
+		NotBefore:             start.Add(-time.Hour).UTC().Truncate(time.Second),
+		NotAfter:              start.Add(dsValidity).UTC().Truncate(time.Second),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rnd, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %w", ErrSpecimen, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: certificate: %w", ErrSpecimen, err)
+	}
+	return cert, nil
+}
+
+// indefiniteSOD re-encodes tag 77 and the ContentInfo SEQUENCE inside it
+// with indefinite lengths (ITU-T X.690 §8.1.3.6); the SignedData stays DER.
+func indefiniteSOD(sod []byte) ([]byte, error) {
+	outer, err := tlv.DecodeExpect(sod, tagSOD)
+	if err != nil {
+		return nil, fmt.Errorf("%w: EF.SOD: %w", ErrSpecimen, err)
+	}
+	ci, err := tlv.DecodeExpect(outer.Value, 0x30)
+	if err != nil {
+		return nil, fmt.Errorf("%w: EF.SOD: %w", ErrSpecimen, err)
+	}
+	inner := append([]byte{0x30, 0x80}, ci.Value...)
+	inner = append(inner, 0, 0)
+	b := append([]byte{byte(tagSOD), 0x80}, inner...)
+	return append(b, 0, 0), nil
+}
