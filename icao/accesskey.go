@@ -1,6 +1,8 @@
 package icao
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 )
@@ -78,3 +80,6 @@ func (k AccessKey) Information() []byte {
 
 // LogValue keeps the key out of logs.
 func (k AccessKey) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format keeps it out of fmt output too, %v and %+v included.
+func (AccessKey) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }

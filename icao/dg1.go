@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"io"
 )
 
 // Tags of DG1 (9303-10 §4.7.1).
@@ -74,6 +75,9 @@ func (d *DG1) Err() error {
 // LogValue keeps DG1 out of logs, whether logged as a value or a
 // pointer.
 func (DG1) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format keeps it out of fmt output too, %v and %+v included.
+func (DG1) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 
 // EncodeDG1 builds DG1 from MRZ text: the lines concatenated, or separated
 // by newlines, which are removed. It does not check the text; use

@@ -59,3 +59,10 @@ func ExampleCheckDigit() {
 	fmt.Println(string(cd))
 	// Output: 3
 }
+
+func ExampleAccessKey_Format() {
+	key, _ := icao.NewAccessKey("L898902C3", "740812", "120415")
+	m, _ := icao.ParseMRZ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10")
+	fmt.Printf("%v %+v %v\n", key, m, *m)
+	// Output: redacted redacted redacted
+}

@@ -99,6 +99,13 @@ type MRZ struct {
 // pointer.
 func (MRZ) LogValue() slog.Value { return slog.StringValue("redacted") }
 
+// String keeps the MRZ out of fmt output too (%v, %+v, %s): the fields
+// are there for code to read, never for printing.
+func (MRZ) String() string { return "redacted" }
+
+// GoString keeps the MRZ out of %#v output.
+func (MRZ) GoString() string { return "redacted" }
+
 // AccessKey returns the BAC/PACE key material of the MRZ.
 func (m *MRZ) AccessKey() AccessKey {
 	return AccessKey{number: m.DocumentNumber, birth: m.DateOfBirth, expiry: m.DateOfExpiry}
