@@ -15,7 +15,7 @@ import (
 // card's state, to tell a removed card from a communication error. pcscd
 // polls readers without card-change interrupts (vpcd among them) every
 // 400 ms.
-const settle = time.Second
+const settle = 1500 * time.Millisecond
 
 // errShortResponse is the cause when a reader returns fewer than two bytes.
 var errShortResponse = errors.New("response shorter than a status word")
@@ -88,7 +88,7 @@ func (c *Card) status(op string) error {
 // followed by SW1 SW2). ctx is checked before sending; an exchange under way
 // cannot be interrupted (PC/SC has no cancel for SCardTransmit), the
 // reader's own timeouts bound it. When an exchange fails, Transmit waits up
-// to a second for pcscd to report the card's state, so that a card taken
+// to 1.5 s for pcscd to report the card's state, so that a card taken
 // away reads as [ErrCardRemoved] rather than [ErrCommunication].
 func (c *Card) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 	const op = "transmit"
