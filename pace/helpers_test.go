@@ -1,0 +1,179 @@
+package pace
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/sm"
+)
+
+// hexBytes decodes a JSON hex string.
+type hexBytes []byte
+
+func (h *hexBytes) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("hexBytes: not a string: %s", b)
+	}
+	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
+	*h = v
+	return err
+}
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// script is an io.Reader that returns the given byte strings in order and
+// then fails, so a test notices when the code reads more randomness than
+// the worked example supplies.
+type script struct{ r io.Reader }
+
+func newScript(parts ...[]byte) *script { return &script{r: bytes.NewReader(bytes.Join(parts, nil))} }
+
+func (s *script) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+// fixedKeys is a keygen that returns the given private keys in order, for
+// worked examples whose keys are longer than the group order (9303-11 H.2).
+func fixedKeys(keys ...[]byte) keygen {
+	return func(group, io.Reader) (*big.Int, error) {
+		if len(keys) == 0 {
+			return nil, errors.New("fixedKeys: no key left")
+		}
+		k := new(big.Int).SetBytes(keys[0])
+		keys = keys[1:]
+		return k, nil
+	}
+}
+
+// exchange is one command the replay expects and the answer it gives.
+type exchange struct {
+	name       string
+	cmd, resp  []byte
+	anyCommand bool
+}
+
+// replay is a Transport that checks each command against a transcript and
+// answers the recorded response, like crypto/tls's replayingConn.
+type replay struct {
+	t     testing.TB
+	steps []exchange
+	n     int
+}
+
+func (r *replay) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	r.t.Helper()
+	if r.n >= len(r.steps) {
+		r.t.Errorf("replay: extra command %x", capdu)
+		return nil, errors.New("replay: extra command")
+	}
+	want := r.steps[r.n]
+	r.n++
+	if !want.anyCommand && !bytes.Equal(capdu, want.cmd) {
+		r.t.Errorf("replay: %s:\n got %x\nwant %x", want.name, capdu, want.cmd)
+	}
+	return bytes.Clone(want.resp), nil
+}
+
+func (r *replay) done() {
+	r.t.Helper()
+	if r.n != len(r.steps) {
+		r.t.Errorf("replay: %d of %d exchanges used", r.n, len(r.steps))
+	}
+}
+
+// loopback connects the terminal to a Card in-process. Once PACE is done it
+// unwraps commands with an sm.Card and answers every plain command with its
+// own data and 9000, so a test can check that both sides hold the same
+// session keys. tamper, if set, may rewrite the card's answer to the n-th
+// command (counting from 0: MSE:Set AT, then the four GENERAL AUTHENTICATE).
+type loopback struct {
+	card     *Card
+	sm       *sm.Card
+	n        int
+	tamper   func(n int, cmd, resp []byte) []byte
+	cardTime time.Duration
+}
+
+func (l *loopback) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	start := time.Now()
+	defer func() { l.cardTime += time.Since(start) }()
+	if l.sm != nil {
+		return l.secure(capdu)
+	}
+	cmd, err := icao.ParseCommand(capdu)
+	if err != nil {
+		return nil, err
+	}
+	resp, keys, err := l.card.Handle(cmd)
+	if err != nil {
+		return nil, err
+	}
+	out := resp.Marshal()
+	if l.tamper != nil {
+		out = l.tamper(l.n, capdu, out)
+	}
+	l.n++
+	if keys != nil {
+		if l.sm, err = sm.NewCard(*keys); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (l *loopback) secure(capdu []byte) ([]byte, error) {
+	plain, err := l.sm.Unwrap(capdu)
+	if err != nil {
+		return icao.Response{SW: sm.CardStatus(err)}.Marshal(), nil
+	}
+	cmd, err := icao.ParseCommand(plain)
+	if err != nil {
+		return nil, err
+	}
+	return l.sm.Wrap(icao.Response{Data: cmd.Data, SW: icao.StatusOK}.Marshal())
+}
+
+// checkSession sends one command through the PACE session and checks the
+// card's echo, which works only if both sides derived the same keys.
+func checkSession(t testing.TB, res *Result) {
+	t.Helper()
+	cmd := icao.Command{CLA: 0x00, INS: icao.InsSelect, P1: 0x02, P2: 0x0C, Data: []byte{0x01, 0x1E}}
+	resp, err := icao.Exchange(context.Background(), res.Session, cmd)
+	if err != nil {
+		t.Fatalf("command under secure messaging: %v", err)
+	}
+	if !bytes.Equal(resp.Data, cmd.Data) {
+		t.Fatalf("secure messaging echo: got %x, want %x", resp.Data, cmd.Data)
+	}
+}
+
+// paceOID returns id-PACE.m.c.
+func paceInfo(mapArc, cipherArc, id int) Info {
+	oid := append(oidPACE[:len(oidPACE):len(oidPACE)], mapArc, cipherArc)
+	return Info{Protocol: oid, Version: 2, ParameterID: id}
+}
+
+// testMRZ is the MRZ_information of 9303-11 Appendix G.
+const testMRZ = "T22000129364081251010318"
+
+func mustCAN(t testing.TB, s string) Password {
+	t.Helper()
+	pw, err := CAN(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pw
+}

@@ -1,0 +1,386 @@
+package pace
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
+	"github.com/nfcbridge/nfcbridge/sm"
+)
+
+// apduPair is one command and response of a worked example.
+type apduPair struct {
+	Step     string   `json:"step"`
+	Command  hexBytes `json:"command_hex"`
+	Response hexBytes `json:"response_hex"`
+}
+
+// paceVector holds the fields of pace_*.json that the tests use.
+type paceVector struct {
+	Password struct {
+		MRZInformation string   `json:"mrz_information"`
+		KPi            hexBytes `json:"k_pi_hex"`
+	} `json:"password"`
+	ProtocolOID string   `json:"protocol_oid"`
+	PACEInfo    hexBytes `json:"pace_info_hex"`
+	ParameterID *int     `json:"parameter_id"`
+	Nonce       struct {
+		S hexBytes `json:"decrypted_s_hex"`
+		T hexBytes `json:"terminal_nonce_t_hex"`
+	} `json:"nonce"`
+	Mapping struct {
+		TerminalPrivate hexBytes `json:"terminal_private_hex"`
+		ChipPrivate     hexBytes `json:"chip_private_hex"`
+	} `json:"mapping"`
+	KeyAgreement struct {
+		TerminalPrivate hexBytes `json:"terminal_private_hex"`
+		ChipPrivate     hexBytes `json:"chip_private_hex"`
+		KSEnc           hexBytes `json:"ks_enc_hex"`
+		KSMac           hexBytes `json:"ks_mac_hex"`
+	} `json:"key_agreement"`
+	APDUs            []apduPair `json:"apdus"`
+	ConstructedAPDUs struct {
+		APDUs []apduPair `json:"apdus"`
+	} `json:"constructed_apdus"`
+	ChipAuthentication struct {
+		CAIC          hexBytes `json:"ca_ic_hex"`
+		PublicKeyInfo hexBytes `json:"chip_authentication_public_key_info_hex"`
+		StaticPrivate hexBytes `json:"derived_static_private_key_hex"`
+	} `json:"chip_authentication"`
+}
+
+// vectorCase is one worked example with what the file leaves implicit.
+type vectorCase struct {
+	file string
+	pw   string // "MRZ" or the CAN (Appendix H uses CAN 123456; errata 3)
+}
+
+var vectorCases = []vectorCase{
+	{file: "pace_ecdh_gm.json", pw: "MRZ"},
+	{file: "pace_dh_gm.json", pw: "MRZ"},
+	{file: "pace_ecdh_im.json", pw: "123456"},
+	{file: "pace_dh_im.json", pw: "123456"},
+	{file: "pace_cam.json", pw: "MRZ"},
+}
+
+func (vc vectorCase) load(t *testing.T) (paceVector, Info, Password) {
+	t.Helper()
+	var v paceVector
+	testvectors.Load(t, vc.file, &v)
+	info := Info{Version: 2, ParameterID: 13}
+	if strings.Contains(vc.file, "dh_") && !strings.Contains(vc.file, "ecdh") {
+		info.ParameterID = 0
+	}
+	if v.ParameterID != nil {
+		info.ParameterID = *v.ParameterID
+	}
+	for _, arc := range strings.Split(v.ProtocolOID, ".") {
+		n, err := strconv.Atoi(arc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info.Protocol = append(info.Protocol, n)
+	}
+	if v.PACEInfo != nil {
+		got := encodeInfo(info)
+		if !bytes.Equal(got, v.PACEInfo) {
+			t.Fatalf("PACEInfo: got %x, want %x", got, []byte(v.PACEInfo))
+		}
+	}
+	pw := MRZ([]byte(v.Password.MRZInformation))
+	if vc.pw != "MRZ" {
+		pw = mustCAN(t, vc.pw)
+	}
+	kpi, err := pw.key(info.Cipher(), info.KeyLength())
+	if err != nil || !bytes.Equal(kpi, v.Password.KPi) {
+		t.Fatalf("K_π: got %x (%v), want %x", kpi, err, []byte(v.Password.KPi))
+	}
+	return v, info, pw
+}
+
+// transcript returns the worked example's APDUs with the MSE:Set AT this
+// package sends: the printed one plus DO'84' (README erratum 6), or, for
+// Appendix H which prints none, the one built from 9303-11 §4.4.4.1.
+func (v paceVector) transcript(t *testing.T, info Info, pw Password) []apduPair {
+	t.Helper()
+	apdus := v.APDUs
+	if len(apdus) == 0 {
+		apdus = v.ConstructedAPDUs.APDUs
+	}
+	mse := apduPair{Step: "MSE:Set AT", Response: []byte{0x90, 0x00}}
+	data := setATData(info, pw.ref)
+	mse.Command = append([]byte{0x00, 0x22, 0xC1, 0xA4, byte(len(data))}, data...)
+	if strings.HasPrefix(apdus[0].Step, "MSE") {
+		printed := apdus[0].Command
+		want := append(bytes.Clone(printed[5:]), 0x84, 0x01, byte(info.ParameterID))
+		if !bytes.Equal(data, want) {
+			t.Fatalf("MSE:Set AT data %x is not the printed %x plus DO'84'", data, printed[5:])
+		}
+		apdus = apdus[1:]
+	}
+	return append([]apduPair{mse}, apdus...)
+}
+
+// chipKeys returns the chip's mapping (GM, CAM) and ephemeral private keys.
+func (v paceVector) chipKeys() [][]byte {
+	if v.Mapping.ChipPrivate == nil {
+		return [][]byte{v.KeyAgreement.ChipPrivate}
+	}
+	return [][]byte{v.Mapping.ChipPrivate, v.KeyAgreement.ChipPrivate}
+}
+
+// TestVectorsTerminal runs Open against each worked example APDU by APDU,
+// with the terminal's printed keys and nonce injected. For Appendix I the
+// transcript continues with the AES secure messaging session of
+// sm_aes.json, sent through the Result's Session, which checks the session
+// keys and the SSC starting at zero.
+func TestVectorsTerminal(t *testing.T) {
+	for _, vc := range vectorCases {
+		t.Run(vc.file, func(t *testing.T) {
+			v, info, pw := vc.load(t)
+			r := &replay{t: t}
+			for _, a := range v.transcript(t, info, pw) {
+				r.steps = append(r.steps, exchange{name: a.Step, cmd: a.Command, resp: a.Response})
+			}
+			var sess smSession
+			if vc.file == "pace_cam.json" {
+				sess = aesSession(t)
+				for _, s := range sess.Steps {
+					r.steps = append(r.steps, exchange{name: s.Step, cmd: s.Protected, resp: s.ProtectedResponse})
+				}
+			}
+			rnd, kg := terminalRandomness(v, info)
+			res, err := open(context.Background(), r, pw, info, rnd, kg)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			if res.Info.String() != info.String() || res.Domain == "" {
+				t.Errorf("result %v on %q", res.Info, res.Domain)
+			}
+			if vc.file == "pace_cam.json" {
+				checkCAMVector(t, v, res)
+			}
+			for _, st := range sess.Steps {
+				got, err := res.Session.Transmit(context.Background(), st.Unprotected)
+				if want := append(bytes.Clone(st.ResponseData), st.SW...); err != nil || !bytes.Equal(got, want) {
+					t.Fatalf("%s: got %x (%v), want %x", st.Step, got, err, want)
+				}
+			}
+			r.done()
+		})
+	}
+}
+
+// terminalRandomness scripts the terminal's random choices. Keys that fit
+// the group order are read from Rand, which also tests randScalar; the
+// 1024-bit keys of Appendix H.2 need the keygen seam.
+func terminalRandomness(v paceVector, info Info) (*script, keygen) {
+	g, _ := info.group()
+	size := (g.order().BitLen() + 7) / 8
+	var parts [][]byte
+	if v.Nonce.T != nil {
+		parts = append(parts, v.Nonce.T)
+	}
+	keys := [][]byte{v.KeyAgreement.TerminalPrivate}
+	if v.Mapping.TerminalPrivate != nil {
+		keys = [][]byte{v.Mapping.TerminalPrivate, v.KeyAgreement.TerminalPrivate}
+	}
+	if len(v.KeyAgreement.TerminalPrivate) > size {
+		return newScript(parts...), fixedKeys(keys...)
+	}
+	return newScript(append(parts, keys...)...), defaultKeygen
+}
+
+// checkCAMVector verifies Appendix I's chip authentication with the
+// printed ChipAuthenticationPublicKeyInfo.
+func checkCAMVector(t *testing.T, v paceVector, res *Result) {
+	t.Helper()
+	if res.CAM == nil || !bytes.Equal(res.CAM.ca.Bytes(), v.ChipAuthentication.CAIC) {
+		t.Fatal("CA_IC not recovered")
+	}
+	infos, err := ParseSecurityInfos(tlv.Encode(tagSet, v.ChipAuthentication.PublicKeyInfo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.CAM.Verify(infos); err != nil {
+		t.Fatalf("CAM.Verify: %v", err)
+	}
+}
+
+// smStep is one step of an sm_aes.json session.
+type smStep struct {
+	Step              string   `json:"step"`
+	Unprotected       hexBytes `json:"unprotected_command_hex"`
+	Protected         hexBytes `json:"protected_command_hex"`
+	ProtectedResponse hexBytes `json:"protected_response_hex"`
+	ResponseData      hexBytes `json:"response_data_hex"`
+	SW                hexBytes `json:"sw_hex"`
+}
+
+type smSession struct {
+	ID    string   `json:"id"`
+	KSEnc hexBytes `json:"ks_enc_hex"`
+	KSMac hexBytes `json:"ks_mac_hex"`
+	Steps []smStep `json:"steps"`
+}
+
+// aesSession returns the sm_aes.json session that continues Appendix I.
+func aesSession(t *testing.T) smSession {
+	t.Helper()
+	var f struct {
+		Sessions []smSession `json:"sessions"`
+	}
+	testvectors.Load(t, "sm_aes.json", &f)
+	for _, s := range f.Sessions {
+		if s.ID == "icao_appendix_i_session_cardsecurity" {
+			return s
+		}
+	}
+	t.Fatal("sm_aes.json: no Appendix I session")
+	return smSession{}
+}
+
+// TestVectorsCard drives the Card with each worked example's commands and
+// the chip's printed nonce and keys, and compares its answers with the
+// printed ones.
+func TestVectorsCard(t *testing.T) {
+	for _, vc := range vectorCases {
+		t.Run(vc.file, func(t *testing.T) {
+			v, info, pw := vc.load(t)
+			cfg := CardConfig{Passwords: []Password{pw}, Infos: []Info{info}, Rand: newScript(v.Nonce.S)}
+			if vc.file == "pace_cam.json" {
+				key, err := NewChipKey(13, v.ChipAuthentication.StaticPrivate)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := key.PublicKeyInfo(); !bytes.Equal(got, v.ChipAuthentication.PublicKeyInfo) {
+					t.Fatalf("ChipAuthenticationPublicKeyInfo:\n got %x\nwant %x", got, []byte(v.ChipAuthentication.PublicKeyInfo))
+				}
+				cfg.ChipKey = key
+			}
+			card, err := NewCard(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			card.keygen = fixedKeys(v.chipKeys()...)
+			keys := runCardTranscript(t, card, v.transcript(t, info, pw))
+			if keys == nil || !bytes.Equal(keys.Enc, v.KeyAgreement.KSEnc) || !bytes.Equal(keys.MAC, v.KeyAgreement.KSMac) {
+				t.Fatal("card session keys differ from the worked example")
+			}
+			if vc.file == "pace_cam.json" {
+				checkCardSession(t, keys)
+			}
+		})
+	}
+}
+
+// runCardTranscript sends each command to the card and compares the
+// answer. Appendix G.2's last answer also carries a Certification Authority
+// Reference (DO'87'), which a chip sends only on request: there only DO'86'
+// is compared.
+func runCardTranscript(t *testing.T, card *Card, apdus []apduPair) *sm.Keys {
+	t.Helper()
+	var keys *sm.Keys
+	for _, a := range apdus {
+		cmd, err := icao.ParseCommand(a.Command)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, k, err := card.Handle(cmd)
+		if err != nil {
+			t.Fatalf("%s: %v", a.Step, err)
+		}
+		got, want := resp.Marshal(), a.Response
+		if ad, err := parseAuthData(want[:len(want)-2]); err == nil {
+			if _, car := ad.get(tagCAR1); car {
+				tok, _ := ad.get(tagTokenIC)
+				want = append(authObject(tagTokenIC, tok), 0x90, 0x00)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %x\nwant %x", a.Step, got, want)
+		}
+		if k != nil {
+			keys = k
+		}
+	}
+	return keys
+}
+
+// checkCardSession runs the Appendix I continuation of sm_aes.json on the
+// chip side with the keys the Card handed over.
+func checkCardSession(t *testing.T, keys *sm.Keys) {
+	t.Helper()
+	c, err := sm.NewCard(*keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range aesSession(t).Steps {
+		plain, err := c.Unwrap(st.Protected)
+		if err != nil || !bytes.Equal(plain, st.Unprotected) {
+			t.Fatalf("%s: unwrap %x (%v), want %x", st.Step, plain, err, []byte(st.Unprotected))
+		}
+		got, err := c.Wrap(append(bytes.Clone(st.ResponseData), st.SW...))
+		if err != nil || !bytes.Equal(got, st.ProtectedResponse) {
+			t.Fatalf("%s: wrap %x (%v), want %x", st.Step, got, err, []byte(st.ProtectedResponse))
+		}
+	}
+}
+
+// TestVectorIntermediates checks the values the worked examples print
+// between the APDUs: R(s,t), the mapped generators.
+func TestVectorIntermediates(t *testing.T) {
+	var im struct {
+		Nonce struct {
+			S hexBytes `json:"decrypted_s_hex"`
+			T hexBytes `json:"terminal_nonce_t_hex"`
+		} `json:"nonce"`
+		Mapping struct {
+			R       hexBytes `json:"r_hex"`
+			RModP   hexBytes `json:"r_mod_p_hex"`
+			MappedG struct {
+				U hexBytes `json:"uncompressed_hex"`
+			} `json:"mapped_generator"`
+			MappedGDH hexBytes `json:"mapped_generator_hex"`
+		} `json:"mapping"`
+	}
+	for _, tc := range []struct{ file, wantG string }{
+		{file: "pace_ecdh_im.json"},
+		{file: "pace_dh_im.json"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			im.Mapping.MappedGDH, im.Mapping.MappedG.U = nil, nil
+			testvectors.Load(t, tc.file, &im)
+			id := 13
+			if tc.file == "pace_dh_im.json" {
+				id = 0
+			}
+			g, _ := standardGroup(id)
+			x, err := prf(sm.AES, im.Nonce.S, im.Nonce.T, g.prime())
+			if err != nil || !bytes.Equal(x.Bytes(), im.Mapping.R) {
+				t.Fatalf("R(s,t) = %x (%v), want %x", x.Bytes(), err, []byte(im.Mapping.R))
+			}
+			mapped, err := g.mapIntegrated(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			want := []byte(im.Mapping.MappedGDH)
+			switch m := mapped.(type) {
+			case *ecGroup:
+				got, want = m.c.encodePoint(m.g), im.Mapping.MappedG.U
+			case *dhGroup:
+				got = m.g.FillBytes(make([]byte, m.size))
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("mapped generator\n got %s\nwant %s", hex.EncodeToString(got), hex.EncodeToString(want))
+			}
+		})
+	}
+}
