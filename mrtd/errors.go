@@ -14,8 +14,14 @@ import (
 var (
 	// ErrAccessDenied: the chip rejected the key; the MRZ (or CAN) is wrong.
 	ErrAccessDenied = errors.New("access denied")
-	// ErrNeedsPACE: the chip does not do BAC.
+	// ErrNeedsPACE: the chip does not do BAC and offers no PACE protocol
+	// this reader runs.
 	ErrNeedsPACE = errors.New("document needs PACE")
+	// ErrNeedsMRZ: only a CAN was given, and the chip does not do PACE.
+	ErrNeedsMRZ = errors.New("document needs the MRZ")
+	// ErrUnsupported: the chip refused the PACE protocol and there is no
+	// MRZ to fall back to BAC with.
+	ErrUnsupported = errors.New("access control protocol not supported")
 	// ErrSecureMessaging: the secure messaging session broke and could not
 	// be re-established.
 	ErrSecureMessaging = errors.New("secure messaging failed")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/bac"
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
@@ -20,8 +21,12 @@ type Config struct {
 	Files []icao.EF
 	// Read configures the file reader (Le, extended length).
 	Read icao.ReadConfig
+	// Access selects PACE or BAC; the zero value follows 9303-11 §4.2.
+	Access Access
 	// BAC configures Basic Access Control (randomness).
 	BAC bac.Config
+	// PACE configures PACE (randomness).
+	PACE pace.Config
 	// MaxReauth bounds how often a broken secure messaging session is
 	// re-established to resume a read. Zero means 2; negative means never.
 	MaxReauth int
@@ -36,12 +41,17 @@ type Config struct {
 // views of them and the integrity check against EF.SOD.
 type Document struct {
 	// Files holds each file's exact bytes (the whole TLV) as read.
-	Files         map[icao.EF][]byte
-	AccessControl string // "BAC"
-	COM           *icao.COM
-	SOD           *icao.SOD
-	DG1           *icao.DG1
-	DG2           *icao.DG2
+	Files map[icao.EF][]byte
+	// AccessControl is "PACE" or "BAC".
+	AccessControl string
+	// PACE says how PACE ran; nil after BAC.
+	PACE *PACEDetails
+	// FallbackReason says why BAC was used on a chip that offers PACE.
+	FallbackReason string
+	COM            *icao.COM
+	SOD            *icao.SOD
+	DG1            *icao.DG1
+	DG2            *icao.DG2
 	// HashCheck is the result of comparing each data group read with its
 	// hash in EF.SOD: nil per file when it matches.
 	HashCheck map[icao.EF]error
@@ -102,15 +112,15 @@ func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, c
 	}
 	doc := prev
 	if doc == nil {
-		doc = &Document{Files: map[icao.EF][]byte{}, AccessControl: "BAC"}
+		doc = &Document{Files: map[icao.EF][]byte{}}
 	}
 	if doc.partial == nil {
 		doc.partial = map[icao.EF][]byte{}
 	}
-	r := &run{cfg: cfg, key: key, doc: doc}
+	r := &run{cfg: cfg, key: key, doc: doc, raw: card}
 	r.card = meter{t: card, stats: &doc.Stats}
 	start := r.now()
-	err := r.readAll(ctx, card)
+	err := r.readAll(ctx)
 	doc.Stats.Elapsed += r.now().Sub(start)
 	if err != nil {
 		return doc, err
@@ -139,9 +149,15 @@ type run struct {
 	cfg     *Config
 	key     Key
 	doc     *Document
-	card    meter
+	raw     icao.Transport // the card as given
+	card    meter          // the card, counted
 	session *sm.Session
 	fr      *icao.FileReader
+
+	cardAccessRead bool
+	pace           []pace.Info // supported PACE offers of EF.CardAccess
+	paceFailed     bool        // PACE failed once: BAC from now on
+	cam            *pace.CAM
 }
 
 func (r *run) now() time.Time {
@@ -164,7 +180,7 @@ func (r *run) files() []icao.EF {
 	return []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
 }
 
-func (r *run) readAll(ctx context.Context, card icao.Transport) error {
+func (r *run) readAll(ctx context.Context) error {
 	defer r.closeSession()
 	if err := r.authenticate(ctx); err != nil {
 		return err
@@ -192,11 +208,12 @@ func (r *run) readAll(ctx context.Context, card icao.Transport) error {
 				return r.fail("read "+f.String(), f, err)
 			}
 			reauths--
-			if err := r.reauthenticate(ctx, card); err != nil {
+			if err := r.reauthenticate(ctx); err != nil {
 				return err
 			}
 		}
 	}
+	r.checkCAM(ctx)
 	return nil
 }
 
@@ -226,31 +243,11 @@ func (r *run) readFile(ctx context.Context, f icao.EF, partial []byte) ([]byte, 
 	return data, err
 }
 
-// authenticate selects the eMRTD application and performs BAC.
-func (r *run) authenticate(ctx context.Context) error {
-	r.step("authenticating")
-	if err := icao.SelectApplication(ctx, r.card); err != nil {
-		if errors.Is(err, icao.ErrNotFound) {
-			return r.fail("select application", 0, fmt.Errorf("no eMRTD application on this card: %w", err))
-		}
-		return r.fail("select application", 0, err)
-	}
-	s, err := bac.Open(ctx, r.card, r.key.MRZ.Information(), &r.cfg.BAC)
-	if err != nil {
-		return &Error{Class: classifyBAC(err), Step: "BAC", Err: err}
-	}
-	r.session = s
-	return nil
-}
-
 // reauthenticate replaces a broken session: reset the chip if the card
 // can, then select and authenticate again.
-func (r *run) reauthenticate(ctx context.Context, card icao.Transport) error {
-	r.closeSession()
-	if rc, ok := card.(Reconnector); ok {
-		if err := rc.Reconnect(ctx); err != nil {
-			return r.fail("reconnect", 0, err)
-		}
+func (r *run) reauthenticate(ctx context.Context) error {
+	if err := r.reset(ctx); err != nil {
+		return err
 	}
 	if err := r.authenticate(ctx); err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
@@ -22,6 +23,7 @@ import (
 type keyFlags struct {
 	mrzFile, mrz             string
 	docNumber, birth, expiry string
+	can                      string
 }
 
 func addKeyFlags(fs *flag.FlagSet) *keyFlags {
@@ -31,11 +33,12 @@ func addKeyFlags(fs *flag.FlagSet) *keyFlags {
 	fs.StringVar(&k.docNumber, "document-number", "", "document number (with --date-of-birth and --date-of-expiry)")
 	fs.StringVar(&k.birth, "date-of-birth", "", "date of birth, YYMMDD")
 	fs.StringVar(&k.expiry, "date-of-expiry", "", "date of expiry, YYMMDD")
+	fs.StringVar(&k.can, "can", "", "card access number (6 digits printed on ID cards): PACE with the CAN")
 	return k
 }
 
 // key builds the access key; errors name the bad field, never its value.
-func (k *keyFlags) key() (icao.AccessKey, error) {
+func (k *keyFlags) key() (mrtd.Key, error) {
 	byFields := k.docNumber != "" || k.birth != "" || k.expiry != ""
 	given := 0
 	for _, set := range []bool{k.mrzFile != "", k.mrz != "", byFields} {
@@ -43,9 +46,22 @@ func (k *keyFlags) key() (icao.AccessKey, error) {
 			given++
 		}
 	}
-	if given != 1 {
-		return icao.AccessKey{}, usagef("give exactly one of --mrz-file, --mrz, or --document-number with --date-of-birth and --date-of-expiry")
+	if given > 1 || (given == 0 && k.can == "") {
+		return mrtd.Key{}, usagef("give --can, or exactly one of --mrz-file, --mrz, or --document-number with --date-of-birth and --date-of-expiry")
 	}
+	if k.can != "" {
+		if _, err := pace.CAN(k.can); err != nil {
+			return mrtd.Key{}, usagef("--can must be the 6 digits of the card access number")
+		}
+	}
+	if given == 0 {
+		return mrtd.Key{CAN: k.can}, nil
+	}
+	mrz, err := k.mrzKey(byFields)
+	return mrtd.Key{MRZ: mrz, CAN: k.can}, err
+}
+
+func (k *keyFlags) mrzKey(byFields bool) (icao.AccessKey, error) {
 	text := k.mrz
 	switch {
 	case byFields:
@@ -74,6 +90,7 @@ func runRead(parent context.Context, e *env, args []string) error {
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for a card and read it")
 	maxLe := fs.Int("max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
 	extended := fs.String("extended", "auto", "extended-length APDUs: auto, never or always")
+	accessFlag := fs.String("access", "auto", "access control: auto (PACE when offered, else BAC), pace or bac")
 	k := addKeyFlags(fs)
 	up := addUploadFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -96,9 +113,13 @@ func runRead(parent context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	access, err := parseAccess(*accessFlag)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(parent, *timeout)
 	defer cancel()
-	cfg := &mrtd.Config{Read: icao.ReadConfig{MaxLe: *maxLe, Extended: mode}}
+	cfg := &mrtd.Config{Access: access, Read: icao.ReadConfig{MaxLe: *maxLe, Extended: mode}}
 	doc, name, err := readCard(ctx, *readerName, key, cfg)
 	if doc != nil && len(doc.Files) > 0 && *out != "" && (err == nil || errors.As(err, new(*mrtd.Error))) {
 		if werr := writeFiles(*out, doc); werr != nil {
@@ -114,6 +135,9 @@ func runRead(parent context.Context, e *env, args []string) error {
 	if !doc.HashesValid() {
 		return fmt.Errorf("data integrity: the data groups do not match EF.SOD (%s)", hashSummary(doc))
 	}
+	if doc.PACE != nil && doc.PACE.ChipAuthentication == "failed" {
+		return errors.New("chip authentication failed: the chip does not hold the key in DG14 (possible clone)")
+	}
 	if client == nil {
 		return nil
 	}
@@ -125,6 +149,18 @@ func runRead(parent context.Context, e *env, args []string) error {
 		return err
 	}
 	return printMedia(e, m, *asJSON)
+}
+
+func parseAccess(s string) (mrtd.Access, error) {
+	switch s {
+	case "auto":
+		return mrtd.AccessAuto, nil
+	case "pace":
+		return mrtd.AccessPACE, nil
+	case "bac":
+		return mrtd.AccessBAC, nil
+	}
+	return 0, usagef("--access must be auto, pace or bac")
 }
 
 func parseExtended(s string) (icao.ExtendedMode, error) {
@@ -141,7 +177,7 @@ func parseExtended(s string) (icao.ExtendedMode, error) {
 
 // readCard waits for a card on the reader (any reader when name is empty),
 // connects and reads it.
-func readCard(ctx context.Context, name string, key icao.AccessKey, cfg *mrtd.Config) (*mrtd.Document, string, error) {
+func readCard(ctx context.Context, name string, key mrtd.Key, cfg *mrtd.Config) (*mrtd.Document, string, error) {
 	p, err := reader.Open()
 	if err != nil {
 		return nil, "", err
@@ -156,7 +192,7 @@ func readCard(ctx context.Context, name string, key icao.AccessKey, cfg *mrtd.Co
 		return nil, name, err
 	}
 	defer card.Close()
-	doc, err := mrtd.Read(ctx, card, mrtd.Key{MRZ: key}, cfg)
+	doc, err := mrtd.Read(ctx, card, key, cfg)
 	return doc, name, err
 }
 
@@ -181,16 +217,18 @@ func writeFiles(dir string, doc *mrtd.Document) error {
 
 // summary is the --json output of read: counts and checks, no personal data.
 type summary struct {
-	Reader        string        `json:"reader"`
-	AccessControl string        `json:"accessControl"`
-	APDUs         int           `json:"apdus"`
-	BytesSent     int           `json:"bytesSent"`
-	BytesReceived int           `json:"bytesReceived"`
-	ElapsedMs     float64       `json:"elapsedMs"`
-	ModeledMs     float64       `json:"modeledMs106k"`
-	Files         []fileSummary `json:"files"`
-	SOD           sodSummary    `json:"sodHashCheck"`
-	Out           string        `json:"out,omitempty"`
+	Reader        string            `json:"reader"`
+	AccessControl string            `json:"accessControl"`
+	PACE          *mrtd.PACEDetails `json:"pace,omitempty"`
+	Fallback      string            `json:"fallback,omitempty"`
+	APDUs         int               `json:"apdus"`
+	BytesSent     int               `json:"bytesSent"`
+	BytesReceived int               `json:"bytesReceived"`
+	ElapsedMs     float64           `json:"elapsedMs"`
+	ModeledMs     float64           `json:"modeledMs106k"`
+	Files         []fileSummary     `json:"files"`
+	SOD           sodSummary        `json:"sodHashCheck"`
+	Out           string            `json:"out,omitempty"`
 }
 
 type fileSummary struct {
@@ -212,7 +250,7 @@ const modelPerAPDU = 6 * time.Millisecond
 
 func newSummary(readerName, out string, doc *mrtd.Document) summary {
 	s := summary{
-		Reader: readerName, AccessControl: doc.AccessControl, Out: out,
+		Reader: readerName, AccessControl: doc.AccessControl, PACE: doc.PACE, Fallback: doc.FallbackReason, Out: out,
 		APDUs: doc.Stats.APDUs, BytesSent: doc.Stats.BytesSent, BytesReceived: doc.Stats.BytesReceived,
 		ElapsedMs: ms(doc.Stats.Elapsed), ModeledMs: ms(doc.Stats.ModeledTime(modelPerAPDU, mrtd.Rate106)),
 		SOD: sodSummary{Valid: doc.HashesValid(), DataGroups: map[string]string{}},

@@ -1,0 +1,222 @@
+package mrtd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pace"
+	"github.com/nfcbridge/nfcbridge/sm"
+)
+
+// Access selects the access control protocol.
+type Access int
+
+// Access control policies. AccessAuto follows the chip access procedure
+// of 9303-11 §4.2: PACE when EF.CardAccess offers it, else BAC; when PACE
+// fails for a reason other than a wrong password, reset and use BAC.
+const (
+	AccessAuto Access = iota
+	AccessBAC
+	AccessPACE
+)
+
+// PACEDetails say how PACE was run, for summaries and logs.
+type PACEDetails struct {
+	Protocol  string // e.g. "PACE-ECDH-GM-AES-128"
+	Mapping   string // "GM", "IM" or "CAM"
+	Cipher    string // "AES" or "3DES"
+	KeyLength int    // bits
+	Domain    string // e.g. "brainpoolP256r1"
+	Password  string // "MRZ" or "CAN"
+	// ChipAuthentication is the outcome of the CAM check against DG14:
+	// "verified", "failed" or "not checked"; empty unless the mapping is
+	// CAM.
+	ChipAuthentication string
+}
+
+// authenticate performs access control and leaves r.session open on the
+// selected eMRTD application.
+func (r *run) authenticate(ctx context.Context) error {
+	r.step("authenticating")
+	if r.cfg.Access != AccessBAC {
+		r.discoverPACE(ctx)
+	}
+	switch {
+	case len(r.pace) > 0 && !r.paceFailed:
+		err := r.openPACE(ctx)
+		if err == nil || !r.fallBackToBAC(err) {
+			return err
+		}
+		r.paceFailed = true
+		r.doc.FallbackReason = fmt.Sprintf("PACE failed (%v)", err)
+		if err := r.reset(ctx); err != nil {
+			return err
+		}
+	case r.cfg.Access == AccessPACE:
+		return &Error{Class: ErrNeedsPACE, Step: "PACE", Err: errors.New("the chip offers no PACE protocol this reader supports")}
+	case r.key.MRZ == (icao.AccessKey{}):
+		return &Error{Class: ErrNeedsMRZ, Step: "BAC", Err: errors.New("the chip offers no PACE, and BAC needs the MRZ")}
+	}
+	return r.openBAC(ctx)
+}
+
+// discoverPACE reads EF.CardAccess in plain, once per read. A chip
+// without it (6A82) or that refuses it supports BAC only.
+func (r *run) discoverPACE(ctx context.Context) {
+	if r.cardAccessRead {
+		return
+	}
+	r.cardAccessRead = true
+	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10})
+	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
+	if err != nil {
+		return
+	}
+	infos, err := pace.ParseCardAccess(b)
+	if err != nil {
+		return
+	}
+	r.doc.Files[icao.EFCardAccess] = b
+	for _, in := range infos.PACE {
+		if in.Supported() {
+			r.pace = append(r.pace, in)
+		}
+	}
+}
+
+// openPACE runs PACE with the strongest offer and selects the application
+// under the new session.
+func (r *run) openPACE(ctx context.Context) error {
+	info, _ := pace.Choose(r.pace)
+	pw, name, err := r.password()
+	if err != nil {
+		return &Error{Class: ErrAccessDenied, Step: "PACE", Err: err}
+	}
+	res, err := pace.Open(ctx, r.card, pw, info, &r.cfg.PACE)
+	if err != nil {
+		return &Error{Class: classifyPACE(err), Step: "PACE", Err: err}
+	}
+	r.session = res.Session
+	r.cam = res.CAM
+	r.doc.AccessControl = "PACE"
+	r.doc.PACE = &PACEDetails{
+		Protocol: info.String(), Mapping: info.Mapping().String(), Cipher: cipherName(info.Cipher()),
+		KeyLength: info.KeyLength(), Domain: res.Domain, Password: name,
+	}
+	if err := icao.SelectApplication(ctx, r.session); err != nil {
+		return r.fail("select application", 0, err)
+	}
+	return nil
+}
+
+// password returns the CAN when given, else the MRZ password.
+func (r *run) password() (pace.Password, string, error) {
+	if r.key.CAN != "" {
+		pw, err := pace.CAN(r.key.CAN)
+		return pw, "CAN", err
+	}
+	return pace.MRZ(r.key.MRZ.Information()), "MRZ", nil
+}
+
+// fallBackToBAC says whether a PACE failure lets BAC be tried: not after a
+// wrong password (chips throttle; ICAO forbids looping), not when the card
+// is gone, and only when there is an MRZ key for BAC.
+func (r *run) fallBackToBAC(err error) bool {
+	if r.cfg.Access == AccessPACE || r.key.MRZ == (icao.AccessKey{}) {
+		return false
+	}
+	if errors.Is(err, ErrAccessDenied) {
+		return false
+	}
+	return isChipStatus(err) || isPACEProtocol(err)
+}
+
+func isPACEProtocol(err error) bool {
+	for _, e := range []error{pace.ErrNotSupported, pace.ErrMalformed, pace.ErrInvalidKey, pace.ErrCAM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// reset ends whatever state the chip is in before another protocol: a
+// card reset where the card can, else the next SELECT does it.
+func (r *run) reset(ctx context.Context) error {
+	r.closeSession()
+	if rc, ok := r.raw.(Reconnector); ok {
+		if err := rc.Reconnect(ctx); err != nil {
+			return r.fail("reset", 0, err)
+		}
+	}
+	return nil
+}
+
+// openBAC selects the application and performs BAC.
+func (r *run) openBAC(ctx context.Context) error {
+	if err := icao.SelectApplication(ctx, r.card); err != nil {
+		if errors.Is(err, icao.ErrNotFound) {
+			return r.fail("select application", 0, fmt.Errorf("no eMRTD application on this card: %w", err))
+		}
+		return r.fail("select application", 0, err)
+	}
+	s, err := bac.Open(ctx, r.card, r.key.MRZ.Information(), &r.cfg.BAC)
+	if err != nil {
+		return &Error{Class: classifyBAC(err), Step: "BAC", Err: err}
+	}
+	r.session = s
+	r.doc.AccessControl = "BAC"
+	return nil
+}
+
+func classifyPACE(err error) error {
+	switch {
+	case errors.Is(err, pace.ErrAccessDenied):
+		return ErrAccessDenied
+	case errors.Is(err, pace.ErrNotSupported):
+		return ErrUnsupported
+	case errors.Is(err, icao.ErrSM):
+		return ErrSecureMessaging
+	case isChipStatus(err) || isPACEProtocol(err):
+		return ErrChip
+	}
+	return nil
+}
+
+func cipherName(s sm.Suite) string {
+	if s == sm.TDES {
+		return "3DES"
+	}
+	return "AES"
+}
+
+// checkCAM verifies the chip authentication data of PACE-CAM against the
+// public key in DG14 (9303-11 §4.4.3.5.2), reading DG14 if needed.
+func (r *run) checkCAM(ctx context.Context) {
+	if r.cam == nil || r.doc.PACE == nil {
+		return
+	}
+	r.doc.PACE.ChipAuthentication = "not checked"
+	dg14, ok := r.doc.Files[icao.EFDG14]
+	if !ok {
+		b, err := r.fr.Read(ctx, icao.EFDG14, nil)
+		if err != nil {
+			return
+		}
+		r.doc.Files[icao.EFDG14] = b
+		dg14 = b
+	}
+	infos, err := pace.ParseDG14(dg14)
+	if err != nil {
+		return
+	}
+	switch err := r.cam.Verify(infos); {
+	case err == nil:
+		r.doc.PACE.ChipAuthentication = "verified"
+	case errors.Is(err, pace.ErrCAM):
+		r.doc.PACE.ChipAuthentication = "failed"
+	}
+}
