@@ -129,7 +129,12 @@ func (r *run) fallBackToBAC(err error) bool {
 		return false
 	}
 	if errors.Is(err, ErrAccessDenied) {
-		return false
+		// 6300/63Cx, or a chip token that does not verify, is a wrong
+		// password. Other refusals of the last step (6A80, 6982, 6985)
+		// have come from chips whose MRZ was right (dmrtd#33, #36): one
+		// BAC attempt settles it, and a wrong MRZ fails there too.
+		sw, ok := errors.AsType[icao.StatusWord](err)
+		return ok && !errors.Is(sw, icao.ErrAuthFailed)
 	}
 	return isChipStatus(err) || isPACEProtocol(err)
 }

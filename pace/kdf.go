@@ -71,4 +71,3 @@ func token(suite sm.Suite, kmac, data []byte) ([]byte, error) {
 	}
 	return mac[:tokenLen], nil
 }
-

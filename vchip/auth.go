@@ -70,6 +70,6 @@ func (p *Passport) externalAuthenticate(cmd icao.Command, secured bool) icao.Res
 	if err != nil {
 		return fail(icao.StatusUnknown)
 	}
-	p.sess = sess
+	p.sess, p.suite, p.paceStep = sess, sm.TDES, 0 // BAC sessions are 3DES (9303-11 §9.8.6.1)
 	return icao.Response{Data: resp, SW: icao.StatusOK}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pace"
 )
 
 // chipFile is the layout of chip.json. Every key is optional; unknown keys
@@ -21,13 +22,23 @@ import (
 //	  "comment": "UA-like chip: short Le only",
 //	  "mrz": "P<UTO…\nL898902C36UTO…",       // BAC key from these MRZ lines instead of DG1
 //	  "mrz_information": "L898902C<369080619406236", // or the key seed input itself
+//	  "can": "123456",                                // PACE with the Card Access Number
+//	  "chip_key": {"parameter_id": 13, "private_key": "…hex…"}, // for PACE-CAM
 //	  "quirks": {"no_extended_length": true, "max_le": 192, "over_le": "6700", "latency": "9ms"}
 //	}
 type chipFile struct {
-	Comment        string      `json:"comment,omitzero"`
-	MRZ            string      `json:"mrz,omitzero"`
-	MRZInformation string      `json:"mrz_information,omitzero"`
-	Quirks         *quirksFile `json:"quirks,omitzero"`
+	Comment        string       `json:"comment,omitzero"`
+	MRZ            string       `json:"mrz,omitzero"`
+	MRZInformation string       `json:"mrz_information,omitzero"`
+	CAN            string       `json:"can,omitzero"`
+	ChipKey        *chipKeyFile `json:"chip_key,omitzero"`
+	Quirks         *quirksFile  `json:"quirks,omitzero"`
+}
+
+// chipKeyFile is a [ChipKey] in chip.json: the private scalar in hex.
+type chipKeyFile struct {
+	ParameterID int    `json:"parameter_id"`
+	PrivateKey  string `json:"private_key"`
 }
 
 // quirksFile mirrors [Config] with JSON spellings: status words as hex
@@ -47,6 +58,8 @@ type quirksFile struct {
 	NoBACStatus           statusText `json:"no_bac_status,omitzero"`
 	AuthFailStatus        statusText `json:"auth_fail_status,omitzero"`
 	PlainAfterSM          statusText `json:"plain_after_sm,omitzero"`
+	PACEFailStep          int        `json:"pace_fail_step,omitzero"`
+	PACEFailStatus        statusText `json:"pace_fail_status,omitzero"`
 	Latency               string     `json:"latency,omitzero"`
 	RemoveAfter           int        `json:"remove_after,omitzero"`
 	ATR                   string     `json:"atr,omitzero"`
@@ -96,6 +109,17 @@ func (ds *Dataset) parseChipJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
+	if cf.CAN != "" {
+		if _, err := pace.CAN(cf.CAN); err != nil {
+			return fmt.Errorf("%w: can must be six digits", ErrChipJSON)
+		}
+	}
+	var chipKey *ChipKey
+	if cf.ChipKey != nil {
+		if chipKey, err = cf.ChipKey.key(); err != nil {
+			return err
+		}
+	}
 	var cfg Config
 	if cf.Quirks != nil {
 		if cfg, err = cf.Quirks.config(); err != nil {
@@ -105,6 +129,7 @@ func (ds *Dataset) parseChipJSON(b []byte) error {
 	if keySet {
 		ds.MRZInformation = key
 	}
+	ds.CAN, ds.ChipKey = cf.CAN, chipKey
 	if cf.Quirks != nil {
 		ds.Config = cfg
 	}
@@ -148,6 +173,19 @@ func accessKeyOf(cf chipFile) ([]byte, bool, error) {
 	return nil, false, nil
 }
 
+// key decodes and checks the chip key. Errors do not quote the key.
+func (k *chipKeyFile) key() (*ChipKey, error) {
+	d, err := hex.DecodeString(k.PrivateKey)
+	if err != nil || len(d) == 0 {
+		return nil, fmt.Errorf("%w: chip_key: private_key must be hex", ErrChipJSON)
+	}
+	ck := &ChipKey{ParameterID: k.ParameterID, Private: d}
+	if _, err := ck.paceKey(); err != nil {
+		return nil, fmt.Errorf("%w: chip_key: parameter_id must be a standardized curve (8–18) and private_key a scalar in [1, n−1]", ErrChipJSON)
+	}
+	return ck, nil
+}
+
 func printableASCII(s string) bool {
 	for i := range len(s) {
 		if s[i] < 0x20 || s[i] > 0x7E {
@@ -165,6 +203,7 @@ func (q *quirksFile) config() (Config, error) {
 		RejectSelectLe: q.RejectSelectLe, CardAccessDeactivated: q.CardAccessDeactivated,
 		NoBAC: q.NoBAC, NoBACStatus: icao.StatusWord(q.NoBACStatus),
 		AuthFailStatus: icao.StatusWord(q.AuthFailStatus), PlainAfterSM: icao.StatusWord(q.PlainAfterSM),
+		PACEFailStep: q.PACEFailStep, PACEFailStatus: icao.StatusWord(q.PACEFailStatus),
 		RemoveAfter: q.RemoveAfter,
 	}
 	if q.OverLe != "" {
@@ -215,6 +254,10 @@ func (c *Config) validate() error {
 		return errors.New("latency must be 0 to 1m")
 	case c.RemoveAfter < 0:
 		return errors.New("remove_after must not be negative")
+	case c.PACEFailStep < 0 || c.PACEFailStep > 4:
+		return errors.New("pace_fail_step must be 0 to 4")
+	case c.PACEFailStatus != 0 && c.PACEFailStatus>>12 != 6:
+		return errors.New("pace_fail_status must be an error status word 6xxx")
 	case c.ATR != nil && (len(c.ATR) < 2 || len(c.ATR) > 33 || c.ATR[0] != 0x3B && c.ATR[0] != 0x3F):
 		return errors.New("atr must be 2 to 33 bytes starting with 3B or 3F")
 	}
@@ -222,9 +265,12 @@ func (c *Config) validate() error {
 }
 
 // chipFile returns the chip.json content for the dataset, and whether it
-// needs one at all (a key override or quirks).
+// needs one at all (a key override, a CAN, a chip key or quirks).
 func (ds *Dataset) chipFile() (chipFile, bool) {
-	cf := chipFile{MRZInformation: string(ds.MRZInformation)}
+	cf := chipFile{MRZInformation: string(ds.MRZInformation), CAN: ds.CAN}
+	if k := ds.ChipKey; k != nil {
+		cf.ChipKey = &chipKeyFile{ParameterID: k.ParameterID, PrivateKey: hex.EncodeToString(k.Private)}
+	}
 	c := ds.Config
 	q := quirksFile{
 		NoExtendedLength: c.NoExtendedLength, MaxLe: c.MaxLe, StrictOuterLe: c.StrictOuterLe,
@@ -233,6 +279,7 @@ func (ds *Dataset) chipFile() (chipFile, bool) {
 		RejectSelectLe: c.RejectSelectLe, CardAccessDeactivated: c.CardAccessDeactivated,
 		NoBAC: c.NoBAC, NoBACStatus: statusText(c.NoBACStatus),
 		AuthFailStatus: statusText(c.AuthFailStatus), PlainAfterSM: statusText(c.PlainAfterSM),
+		PACEFailStep: c.PACEFailStep, PACEFailStatus: statusText(c.PACEFailStatus),
 		RemoveAfter: c.RemoveAfter, ATR: hex.EncodeToString(c.ATR),
 	}
 	if c.OverLe != LeWrongLength {
@@ -244,5 +291,5 @@ func (ds *Dataset) chipFile() (chipFile, bool) {
 	if !reflect.ValueOf(q).IsZero() {
 		cf.Quirks = &q
 	}
-	return cf, cf.MRZInformation != "" || cf.Quirks != nil
+	return cf, cf.MRZInformation != "" || cf.CAN != "" || cf.ChipKey != nil || cf.Quirks != nil
 }

@@ -9,10 +9,11 @@ import (
 )
 
 // Config switches on the behaviours of real chips that readers trip over
-// (FIELD-NOTES §2, §3). The zero value is a well-behaved modern BAC chip:
-// extended length, any Le, short EF identifiers, data and 9000 at the end of
-// a file, 6300 for a wrong key, no delay, never removed. A nil *Config is
-// the zero Config.
+// (FIELD-NOTES §2, §3). The zero value is a well-behaved modern chip:
+// BAC, and PACE when the dataset's EF.CardAccess offers it, extended
+// length, any Le, short EF identifiers, data and 9000 at the end of a file,
+// 6300 for a wrong key, no delay, never removed. A nil *Config is the zero
+// Config.
 type Config struct {
 	// NoExtendedLength makes the chip answer every extended-length APDU
 	// with 6700, without secure messaging and before SM processing, so an
@@ -38,8 +39,10 @@ type Config struct {
 	// command whose protected response would be longer than the Ne of the
 	// outer (protected) APDU: Le 00 in a short protected APDU allows 256
 	// bytes, which DO'87' + DO'99' + DO'8E' exceed from a plain Ne of 232
-	// (3DES) or 224 (AES). Real chips differ; this is the strict reading of
-	// ISO/IEC 7816-4 §5.1 that makes Le 256 reads fail as they do through
+	// in a 3DES session (BAC, PACE with 3DES) or 224 in an AES session
+	// (PACE with AES): the padding follows the block size of the session's
+	// cipher. Real chips differ; this is the strict reading of ISO/IEC
+	// 7816-4 §5.1 that makes Le 256 reads fail as they do through
 	// short-APDU readers (FIELD-NOTES §4, "Why 0xDF").
 	StrictOuterLe bool
 
@@ -62,9 +65,13 @@ type Config struct {
 	// 6A81 (CN), 6A86 (AU), 6A87 (UA) (gmrtd#460), 6985 (AndyQ#164) or
 	// 6D00 (VN, AndyQ#219). Zero selects the MF with 9000.
 	SelectMFStatus icao.StatusWord
-	// RejectSelectLe makes a SELECT that carries Le fail with 6700: German
-	// documents refuse Le on SELECT and MSE (AndyQ PR #153). By default Le
-	// present or absent are both fine.
+	// RejectSelectLe makes a SELECT or an MSE (MSE:Set AT of PACE) that
+	// carries Le fail with 6700. 9303 gives neither command a Le, and all
+	// German documents tested in AndyQ/NFCPassportReader PR #153 (2008–2022)
+	// refused PACE when MSE:Set AT carried one, so that the reader fell back
+	// to BAC; the same PR drops Le from SELECT. One switch covers both, as
+	// the documents reported do both. By default Le present or absent are
+	// both fine.
 	RejectSelectLe bool
 	// CardAccessDeactivated makes SELECT EF.CardAccess answer 6283
 	// (selected file deactivated) without selecting it, as a Malaysian
@@ -80,6 +87,20 @@ type Config struct {
 	// 6A88 (referenced data not found, pypassport README); 6985 is seen too
 	// (bettse/passy#55, NL 2023).
 	NoBACStatus icao.StatusWord
+	// PACEFailStep, when 1 to 4, makes the chip refuse GENERAL
+	// AUTHENTICATE step N of every PACE run (1 encrypted nonce, 2 mapping,
+	// 3 key agreement, 4 mutual authentication; 9303-11 §4.4.4.3) with
+	// PACEFailStatus, without secure messaging and ending the run, as
+	// chips do that reject PACE mid-way although the password is right:
+	// ZeroPass/dmrtd#33 (GR passport, 6300 at step 4), dmrtd#36 (SK
+	// passport 6A80, SK ID card 6300 at step 4), AndyQ/NFCPassportReader
+	// #184 (HU passport, step 4). A reader then falls back to BAC on a
+	// chip that offers both (9303-11 §4.2). Zero means never.
+	PACEFailStep int
+	// PACEFailStatus is the answer of [Config.PACEFailStep]: zero means
+	// 6A80 (incorrect data, dmrtd#36); 6300 and 6985 are seen too.
+	PACEFailStatus icao.StatusWord
+
 	// AuthFailStatus is the answer to EXTERNAL AUTHENTICATE with a wrong
 	// key: zero means 6300 (9303-11 §4.3, AndyQ README); 6985 is the other
 	// answer real chips give (selfxyz/self#770, tananaev#7).
@@ -106,8 +127,8 @@ type Config struct {
 	// ATR is the answer to reset presented through vpcd; nil means the
 	// vpcd package's default, a contactless Type B ePassport ATR.
 	ATR []byte
-	// Rand is the source of RND.IC and K.IC for BAC; nil means
-	// crypto/rand.
+	// Rand is the source of RND.IC and K.IC for BAC, and of the nonce and
+	// the ephemeral keys of PACE; nil means crypto/rand.
 	Rand io.Reader
 }
 

@@ -46,6 +46,14 @@ type Dataset struct {
 	// 9303-11 §9.7.2) and overrides the MRZ in DG1. It comes from
 	// chip.json.
 	MRZInformation []byte
+	// CAN is the Card Access Number, six digits, which the chip accepts
+	// as a PACE password besides the MRZ (9303-11 §4.4, §9.7.3); "" means
+	// none. It comes from chip.json ("can").
+	CAN string
+	// ChipKey is the static Chip Authentication key PACE-CAM needs, from
+	// chip.json ("chip_key"); nil means none, and then the chip does not
+	// run the CAM protocols its EF.CardAccess may offer.
+	ChipKey *ChipKey
 	// Config is the chip behaviour from chip.json; [New] uses it when it
 	// is given no Config of its own.
 	Config Config
@@ -129,7 +137,8 @@ func (ds *Dataset) accessKey() ([]byte, error) {
 }
 
 // WriteDir writes the dataset into dir, creating it: one file per entry of
-// Files and, when MRZInformation or Config is set, chip.json. Files of
+// Files and, when MRZInformation, CAN, ChipKey or Config is set,
+// chip.json. Files of
 // other names already in dir are left alone. The files may hold personal
 // data, so they are readable by their owner only.
 func (ds *Dataset) WriteDir(dir string) error {

@@ -1,7 +1,7 @@
 // Package vchip is a virtual ePassport chip: an eMRTD with the LDS1
-// application (ICAO Doc 9303-10), Basic Access Control and secure
-// messaging (9303-11 §4.3, §9.8), answering ISO/IEC 7816-4 command APDUs
-// the way real chips do, quirks included.
+// application (ICAO Doc 9303-10), Basic Access Control, PACE and secure
+// messaging (9303-11 §4.3, §4.4, §9.8), answering ISO/IEC 7816-4 command
+// APDUs the way real chips do, quirks included.
 //
 // A [Passport] serves one [Dataset]: EF.COM, EF.SOD, DG1–DG16 and
 // optionally EF.CardAccess, loaded from a directory in the layout
@@ -15,9 +15,16 @@
 //
 // The chip starts with the master file selected and access rights for
 // EF.CardAccess only. SELECT of the LDS1 application (by DF name, P2 0C or
-// 00, Le present or absent) and BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE)
-// are allowed; every other LDS read answers 6982, as real chips do
-// (gmrtd#226). After BAC every command must be protected: a plain command
+// 00, Le present or absent), BAC (GET CHALLENGE, EXTERNAL AUTHENTICATE)
+// and, when the dataset has EF.CardAccess, PACE (MSE:Set AT and four
+// GENERAL AUTHENTICATE commands, chained with CLA 10; 9303-11 §4.4.4) are
+// allowed; every other LDS read answers 6982, as real chips do
+// (gmrtd#226). PACE runs every protocol of EF.CardAccess that package pace
+// supports (DH and ECDH; GM, IM and CAM; 3DES and AES) with the MRZ
+// password and the CAN of the [Dataset]; its session is 3DES or AES
+// secure messaging with the same access rights as after BAC. A wrong
+// password gets 6300 and no session. After BAC or PACE every command must
+// be protected: a plain command
 // aborts secure messaging (9303-11 §9.8.6.1) and an SM error aborts it too,
 // answered with 6987 or 6988 without secure messaging. Files are selected
 // by FID (P1 02 or 00) or read by short EF identifier; READ BINARY B0
@@ -27,8 +34,9 @@
 //
 // [Config] switches on what real documents do differently: no extended
 // length, a Le cap with its various refusals, no short EF identifiers,
-// 6282 at the end of a file, SELECT MF refusals, PACE-only chips, 6985
-// instead of 6300 for a wrong key, latency and removal mid-read. Each
+// 6282 at the end of a file, SELECT MF refusals, Le refused on SELECT and
+// MSE, PACE-only chips, PACE refused mid-way, 6985 instead of 6300 for a
+// wrong key, latency and removal mid-read. Each
 // switch documents the field report it reproduces (see FIELD-NOTES.md).
 //
 // The package never logs, and its errors carry no MRZ, key or file bytes.

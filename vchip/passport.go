@@ -12,6 +12,7 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/bac"
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
@@ -29,11 +30,19 @@ type Passport struct {
 	mrzInfo []byte // BAC key input (9303-11 §9.7.2); nil on a PACE-only chip
 	rand    io.Reader
 
+	// PACE: the chip side, nil when the chip runs no PACE; the protocols
+	// it runs; whether it has EF.CardAccess at all.
+	pace        *pace.Card
+	offers      []pace.Info
+	paceOffered bool
+
 	mu          sync.Mutex
 	df          dfID
 	ef          *file     // current EF, nil when none
 	bac         *bac.Card // BAC in progress: GET CHALLENGE answered
+	paceStep    int       // PACE in progress: the GENERAL AUTHENTICATE step expected (1–4), or 0
 	sess        *sm.Card  // secure messaging on
+	suite       sm.Suite  // the cipher of sess
 	stats       Stats
 	served      int           // APDUs since the card was (re)inserted
 	removeAfter int           // RemoveAfter, or 0 once disarmed by Reinsert
@@ -56,6 +65,10 @@ var _ icao.Transport = (*Passport)(nil)
 // cfg nil means ds.Config. The chip keeps its own copy of the files and of
 // the configuration. The BAC key comes from ds.MRZInformation, else from
 // the MRZ in DG1; New fails when there is neither, unless cfg.NoBAC.
+//
+// The chip runs PACE (9303-11 §4.4) with the protocols its EF.CardAccess
+// offers ([Passport.PACEInfos]), the MRZ password of the BAC key and
+// ds.CAN; CAM needs ds.ChipKey. New fails on an invalid CAN or chip key.
 func New(ds *Dataset, cfg *Config) (*Passport, error) {
 	if ds == nil {
 		return nil, errors.New("vchip: new: nil dataset")
@@ -87,6 +100,9 @@ func New(ds *Dataset, cfg *Config) (*Passport, error) {
 		return nil, fmt.Errorf("vchip: new: %w", err)
 	}
 	p.mrzInfo = key
+	if err := p.setupPACE(ds); err != nil {
+		return nil, fmt.Errorf("vchip: new: %w", err)
+	}
 	return p, nil
 }
 
@@ -139,7 +155,7 @@ func (p *Passport) Reset() {
 
 func (p *Passport) resetLocked() {
 	p.dropSession()
-	p.bac = nil
+	p.bac, p.paceStep = nil, 0
 	p.df, p.ef = dfMF, nil
 }
 
@@ -200,6 +216,6 @@ func (p *Passport) ATR() []byte {
 func (p *Passport) dropSession() {
 	if p.sess != nil {
 		p.sess.Close()
-		p.sess = nil
+		p.sess, p.suite = nil, 0
 	}
 }

@@ -42,7 +42,7 @@ func (p *Passport) process(raw []byte) []byte {
 	if cmd.CLA == claPCSC {
 		return statusOnly(icao.StatusClaNotSupported)
 	}
-	if sw := checkClass(cmd.CLA); sw != 0 {
+	if sw := checkClass(cmd.CLA, cmd.INS); sw != 0 {
 		p.dropSession()
 		return statusOnly(sw)
 	}
@@ -68,15 +68,16 @@ func isExtended(raw []byte) bool {
 
 // checkClass returns the status word refusing a class byte this chip does
 // not serve, or 0: only the first interindustry classes on the basic
-// logical channel, without chaining, plain or with ISO secure messaging
-// (CLA 00 or 0C).
-func checkClass(cla byte) icao.StatusWord {
+// logical channel, plain or with ISO secure messaging (CLA 00 or 0C), and
+// command chaining (CLA 10) only for the plain GENERAL AUTHENTICATE
+// commands of PACE (9303-11 §4.4.4.3).
+func checkClass(cla, ins byte) icao.StatusWord {
 	switch {
 	case cla&0x80 != 0 || cla&0xE0 == 0x20: // proprietary, RFU
 		return icao.StatusClaNotSupported
 	case cla&0x40 != 0: // further interindustry: logical channels 4–19
 		return statusNoLogicalChannel
-	case cla&0x10 != 0:
+	case cla&0x10 != 0 && (ins != icao.InsGeneralAuthenticate || cla&0x0C != 0):
 		return statusChainNotSupported
 	case cla&0x03 != 0:
 		return statusNoLogicalChannel
@@ -128,7 +129,7 @@ func (p *Passport) protectedLen(resp icao.Response, odd bool) int {
 	if len(resp.Data) == 0 {
 		return n
 	}
-	bs := 8 // BAC sessions are 3DES (9303-11 §9.8.6.1)
+	bs := p.suite.BlockSize() // 8 for 3DES, 16 for AES (9303-11 §9.8.6, §9.8.7)
 	ct := (len(resp.Data)/bs + 1) * bs
 	if !odd {
 		ct++ // padding-content indicator
@@ -163,6 +164,10 @@ func (p *Passport) dispatch(cmd icao.Command, secured bool) icao.Response {
 		return p.getChallenge(cmd, secured)
 	case icao.InsExternalAuthenticate:
 		return p.externalAuthenticate(cmd, secured)
+	case icao.InsMSE:
+		return p.mse(cmd, secured)
+	case icao.InsGeneralAuthenticate:
+		return p.generalAuthenticate(cmd, secured)
 	}
 	return fail(icao.StatusInsNotSupported)
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
+	"github.com/nfcbridge/nfcbridge/pace"
+	"github.com/nfcbridge/nfcbridge/sm"
 	"github.com/nfcbridge/nfcbridge/vchip"
 	"github.com/nfcbridge/nfcbridge/vpcd"
 )
@@ -246,4 +248,55 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestServePCSCPACE serves the PACE-only CAM specimen through pcscd's vpcd
+// reader and runs what a reader does over PC/SC: EF.CardAccess in plain,
+// PACE-CAM with the CAN, the LDS under AES secure messaging, and the CAM
+// check against DG14; BAC is refused.
+func TestServePCSCPACE(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.Lock(t)
+	ds := loadSpecimen(t, "specimen-pace-only-cam")
+	p := newPassport(t, ds, &ds.Config)
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- vchip.Serve(ctx, vpcd.Addr(0), p, nil) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("Serve = %v", err)
+		}
+		pcsctest.WaitCard(t, 0, false)
+	}()
+	pcsctest.WaitCard(t, 0, true)
+
+	sc, err := scard.EstablishContext()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Release()
+	card, err := sc.Connect(pcsctest.ReaderName(0), scard.ShareExclusive, scard.ProtocolAny)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer card.Disconnect(scard.LeaveCard)
+	tr := scardTransport{card}
+	wantSW(t, tr, icao.Command{INS: icao.InsGetChallenge, Ne: 8}, icao.StatusRefDataNotFound)
+	res, err := openPACE(t, tr, password(t, "CAN"))
+	if err != nil {
+		t.Fatalf("PACE through PC/SC: %v", err)
+	}
+	defer res.Session.Close()
+	if res.Info.Mapping() != pace.ChipAuthenticationMapping || res.Info.Cipher() != sm.AES {
+		t.Errorf("ran %v", res.Info)
+	}
+	readLDS(t, res.Session, ds, icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2, icao.EFDG14)
+	infos, err := pace.ParseDG14(ds.Files["DG14"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := res.CAM.Verify(infos); err != nil {
+		t.Errorf("CAM: %v", err)
+	}
 }

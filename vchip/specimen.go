@@ -15,6 +15,7 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"github.com/nfcbridge/nfcbridge/pace"
 )
 
 // SpecimenMRZ is the TD3 specimen MRZ of ICAO Doc 9303 Part 4 (Anna Maria
@@ -33,9 +34,10 @@ const (
 
 // Tags of the data groups a specimen holds, for EF.COM (9303-10 Table 34).
 const (
-	tagDG1 tlv.Tag = 0x61
-	tagDG2 tlv.Tag = 0x75
-	tagSOD tlv.Tag = 0x77
+	tagDG1  tlv.Tag = 0x61
+	tagDG2  tlv.Tag = 0x75
+	tagDG14 tlv.Tag = 0x6E
+	tagSOD  tlv.Tag = 0x77
 )
 
 // SpecimenConfig describes a specimen passport. The zero value is the ICAO
@@ -57,6 +59,22 @@ type SpecimenConfig struct {
 	// ContentInfo) with BER indefinite lengths, as US passports do
 	// (RfidResearchGroup/proxmark3 PR #1145). The signature is unaffected.
 	IndefiniteSOD bool
+	// PACE lists the PACE protocols the specimen offers, in the order of
+	// its EF.CardAccess (9303-11 §9.2.11; [ParsePACEInfo] reads them from
+	// text); nil means a BAC-only specimen. Each must be
+	// [pace.Info.Supported], and the CAM ones on one curve. With PACE the
+	// specimen also gets DG14 holding the same PACEInfos, as 9303-11 §9.2
+	// requires of PACE chips so that Passive Authentication covers what
+	// the unsigned EF.CardAccess claims, plus, with a CAM protocol, the chip's
+	// ChipAuthenticationPublicKeyInfo, against which a reader verifies
+	// PACE-CAM (§4.4.3.5.2); DG14 is listed in EF.COM and hashed in EF.SOD.
+	PACE []pace.Info
+	// CAN is the Card Access Number the chip accepts as a PACE password
+	// besides the MRZ: six digits, or "" for none.
+	CAN string
+	// ChipKey is the Chip Authentication key of a specimen with a CAM
+	// protocol, on the same curve; nil means a new random key from Rand.
+	ChipKey *ChipKey
 	// Now is the time the document signer certificate starts being valid
 	// (it is valid for ten years); nil means time.Now.
 	Now func() time.Time
@@ -77,8 +95,10 @@ func DefaultSpecimen() (*Dataset, error) {
 // Specimen builds a test passport: EF.COM listing DG1 and DG2, DG1 with
 // the MRZ, DG2 with a synthetic face JPEG of the requested size (ISO/IEC
 // 19794-5 record), and EF.SOD with their SHA-256 hashes signed by a fresh
-// ECDSA P-256 document signer key under a self-signed certificate. It is
-// not a real document and carries no real person's data.
+// ECDSA P-256 document signer key under a self-signed certificate; with
+// PACE offers also EF.CardAccess and DG14 (see [SpecimenConfig.PACE]), the
+// CAN and the chip key. It is not a real document and carries no real
+// person's data.
 func Specimen(cfg SpecimenConfig) (*Dataset, error) {
 	mrz := cfg.MRZ
 	if mrz == "" {
@@ -87,21 +107,34 @@ func Specimen(cfg SpecimenConfig) (*Dataset, error) {
 	if _, err := icao.ParseMRZ(mrz); err != nil {
 		return nil, fmt.Errorf("%w: MRZ: %w", ErrSpecimen, err)
 	}
+	sec, err := specimenPACE(cfg)
+	if err != nil {
+		return nil, err
+	}
 	dg1 := icao.EncodeDG1(mrz)
 	dg2, err := specimenDG2(cfg.DG2Size, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	sod, err := specimenSOD(cfg, map[int][]byte{1: dg1, 2: dg2})
+	dgs, tags := map[int][]byte{1: dg1, 2: dg2}, []tlv.Tag{tagDG1, tagDG2}
+	if sec.dg14 != nil {
+		dgs[14], tags = sec.dg14, append(tags, tagDG14)
+	}
+	sod, err := specimenSOD(cfg, dgs)
 	if err != nil {
 		return nil, err
 	}
-	return &Dataset{Files: map[string][]byte{
-		NameCOM: icao.EncodeCOM(ldsVersion, unicodeVersion, []tlv.Tag{tagDG1, tagDG2}),
+	ds := &Dataset{Files: map[string][]byte{
+		NameCOM: icao.EncodeCOM(ldsVersion, unicodeVersion, tags),
 		NameSOD: sod,
-		"DG1":   dg1,
-		"DG2":   dg2,
-	}}, nil
+	}, CAN: cfg.CAN, ChipKey: sec.key}
+	for n, data := range dgs {
+		ds.Files[fmt.Sprintf("DG%d", n)] = data
+	}
+	if sec.cardAccess != nil {
+		ds.Files[NameCardAccess] = sec.cardAccess
+	}
+	return ds, nil
 }
 
 // specimenDG2 builds DG2 of about size bytes around a synthetic face.

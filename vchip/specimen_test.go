@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"image/jpeg"
 	"maps"
 	"os"
@@ -23,10 +24,18 @@ var committedSpecimens = []struct {
 	dir     string
 	dg2Size int
 	seed    uint64
+	pace    string // PACE offers (vchip.ParsePACEInfos), "" for none
+	can     string
+	noBAC   bool
 }{
-	{"specimen-20k", 20_000, 20},
-	{"specimen-150k", 150_000, 150},
+	{dir: "specimen-20k", dg2Size: 20_000, seed: 20},
+	{dir: "specimen-150k", dg2Size: 150_000, seed: 150},
+	{dir: "specimen-pace-gm-bp256", dg2Size: 8_000, seed: 8, pace: "ECDH-GM-AES-128/brainpoolP256r1"},
+	{dir: "specimen-pace-only-cam", dg2Size: 8_000, seed: 9, pace: "ECDH-CAM-AES-128/brainpoolP256r1", can: specimenCAN, noBAC: true},
 }
+
+// specimenCAN is the CAN of the committed PACE specimens that have one.
+const specimenCAN = "123456"
 
 func specimenDir(name string) string {
 	return filepath.Join("..", "testdata", "passports", name)
@@ -38,11 +47,19 @@ func TestSpecimenTestdata(t *testing.T) {
 	for _, s := range committedSpecimens {
 		t.Run(s.dir, func(t *testing.T) {
 			dir := specimenDir(s.dir)
+			offers, err := vchip.ParsePACEInfos(s.pace)
+			if s.pace == "" {
+				offers, err = nil, nil
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 			if *update {
-				ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: s.dg2Size, Seed: s.seed})
+				ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: s.dg2Size, Seed: s.seed, PACE: offers, CAN: s.can})
 				if err != nil {
 					t.Fatal(err)
 				}
+				ds.Config.NoBAC = s.noBAC
 				if err := os.RemoveAll(dir); err != nil {
 					t.Fatal(err)
 				}
@@ -55,7 +72,11 @@ func TestSpecimenTestdata(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkSpecimen(t, ds, s.dg2Size)
-			for _, name := range []string{vchip.NameCOM, vchip.NameSOD, "DG1", "DG2"} {
+			checkPACESpecimen(t, ds, offers)
+			if ds.CAN != s.can || ds.Config.NoBAC != s.noBAC {
+				t.Errorf("chip.json: CAN set %v, NoBAC %v; want %v, %v", ds.CAN != "", ds.Config.NoBAC, s.can != "", s.noBAC)
+			}
+			for _, name := range slices.Sorted(maps.Keys(ds.Files)) {
 				t.Logf("%s: %d bytes", name, len(ds.Files[name]))
 			}
 		})
@@ -63,19 +84,24 @@ func TestSpecimenTestdata(t *testing.T) {
 }
 
 // checkSpecimen checks a specimen dataset: the files parse, EF.COM lists
-// DG1 and DG2, DG1 holds the ICAO specimen MRZ, DG2 a JPEG of about the
-// requested size, and EF.SOD's hashes and signature verify.
+// DG1 and DG2 (and DG14 with PACE), DG1 holds the ICAO specimen MRZ, DG2
+// a JPEG of about the requested size, and EF.SOD's hashes and signature
+// verify.
 func checkSpecimen(t *testing.T, ds *vchip.Dataset, dg2Size int) {
 	t.Helper()
-	if got := slices.Sorted(maps.Keys(ds.Files)); !slices.Equal(got, []string{"DG1", "DG2", "EF.COM", "EF.SOD"}) {
-		t.Fatalf("files %v", got)
+	wantFiles, wantDGs := []string{"DG1", "DG2", "EF.COM", "EF.SOD"}, []int{1, 2}
+	if _, ok := ds.Files[vchip.NameCardAccess]; ok {
+		wantFiles, wantDGs = []string{"DG1", "DG14", "DG2", "EF.COM", "EF.CardAccess", "EF.SOD"}, []int{1, 2, 14}
+	}
+	if got := slices.Sorted(maps.Keys(ds.Files)); !slices.Equal(got, wantFiles) {
+		t.Fatalf("files %v, want %v", got, wantFiles)
 	}
 	com, err := icao.ParseCOM(ds.Files[vchip.NameCOM])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := com.DataGroups(); !slices.Equal(got, []int{1, 2}) {
-		t.Errorf("EF.COM lists data groups %v, want [1 2]", got)
+	if got := com.DataGroups(); !slices.Equal(got, wantDGs) {
+		t.Errorf("EF.COM lists data groups %v, want %v", got, wantDGs)
 	}
 	dg1, err := icao.ParseDG1(ds.Files["DG1"])
 	if err != nil {
@@ -92,7 +118,8 @@ func checkSpecimen(t *testing.T, ds *vchip.Dataset, dg2Size int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for dg, name := range map[int]string{1: "DG1", 2: "DG2"} {
+	for _, dg := range wantDGs {
+		name := fmt.Sprintf("DG%d", dg)
 		if err := sod.Check(dg, ds.Files[name]); err != nil {
 			t.Errorf("EF.SOD hash of %s: %v", name, err)
 		}

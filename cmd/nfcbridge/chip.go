@@ -4,9 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/vchip"
 	"github.com/nfcbridge/nfcbridge/vpcd"
 )
@@ -14,10 +18,10 @@ import (
 // quirkFlags are the command-line switches for vchip.Config; only the
 // flags given override the dataset's chip.json.
 type quirkFlags struct {
-	noExtended, noShortEF, noBAC, eof6282 bool
-	maxLe, removeAfter                    int
-	overLe                                string
-	latency                               time.Duration
+	noExtended, noShortEF, noBAC, eof6282, rejectLe bool
+	maxLe, removeAfter, paceFailStep                int
+	overLe                                          string
+	latency                                         time.Duration
 }
 
 func addQuirkFlags(fs *flag.FlagSet) *quirkFlags {
@@ -30,6 +34,8 @@ func addQuirkFlags(fs *flag.FlagSet) *quirkFlags {
 	fs.DurationVar(&q.latency, "latency", 0, "delay per APDU, e.g. 9ms")
 	fs.IntVar(&q.removeAfter, "remove-after", 0, "take the card away after `N` APDUs (0: never)")
 	fs.BoolVar(&q.noBAC, "no-bac", false, "behave as a PACE-only document (GET CHALLENGE answers 6A88)")
+	fs.BoolVar(&q.rejectLe, "reject-le", false, "refuse SELECT and MSE:Set AT carrying Le with 6700, as German documents do")
+	fs.IntVar(&q.paceFailStep, "pace-fail-step", 0, "refuse GENERAL AUTHENTICATE step `N` (1-4) of every PACE run with 6A80 (0: never)")
 	return q
 }
 
@@ -61,6 +67,10 @@ func (q *quirkFlags) apply(fs *flag.FlagSet, cfg *vchip.Config) error {
 			cfg.RemoveAfter = q.removeAfter
 		case "no-bac":
 			cfg.NoBAC = q.noBAC
+		case "reject-le":
+			cfg.RejectSelectLe = q.rejectLe
+		case "pace-fail-step":
+			cfg.PACEFailStep = q.paceFailStep
 		}
 	})
 	if err != nil {
@@ -72,17 +82,72 @@ func (q *quirkFlags) apply(fs *flag.FlagSet, cfg *vchip.Config) error {
 	return nil
 }
 
+// specimenFlags describe the specimen served without --dataset.
+type specimenFlags struct {
+	dg2Size int
+	seed    uint64
+	pace    string // PACE offers, comma-separated PROTOCOL/DOMAIN
+	can     string
+	cam     bool
+}
+
+func addSpecimenFlags(fs *flag.FlagSet) *specimenFlags {
+	s := &specimenFlags{}
+	fs.IntVar(&s.dg2Size, "dg2-size", vchip.DefaultDG2Size, "size of the specimen's DG2 in `BYTES`")
+	fs.Uint64Var(&s.seed, "seed", 0, "seed of the specimen's synthetic face")
+	fs.StringVar(&s.pace, "pace", "", "offer PACE with these protocols in EF.CardAccess (and DG14), a comma-separated `LIST` of PROTOCOL/DOMAIN such as ECDH-GM-AES-128/brainpoolP256r1, ECDH-IM-AES-256/P-521 or DH-GM-AES-128/2")
+	fs.StringVar(&s.can, "can", "", "accept this Card Access Number (6 digits) as a PACE password besides the MRZ")
+	fs.BoolVar(&s.cam, "cam", false, "offer PACE-CAM too (ECDH-CAM-AES-128 on the curve of the first ECDH --pace offer, else brainpoolP256r1), with a chip key whose public key DG14 holds")
+	return s
+}
+
+// config returns the specimen configuration the flags ask for.
+func (s *specimenFlags) config() (vchip.SpecimenConfig, error) {
+	cfg := vchip.SpecimenConfig{DG2Size: s.dg2Size, Seed: s.seed, CAN: s.can}
+	if s.dg2Size < 4000 || s.dg2Size > 4_000_000 {
+		return cfg, usagef("--dg2-size must be 4000 to 4000000")
+	}
+	if s.pace != "" {
+		infos, err := vchip.ParsePACEInfos(s.pace)
+		if err != nil {
+			return cfg, usagef("--pace: %v", err)
+		}
+		cfg.PACE = infos
+	}
+	if s.cam && !slices.ContainsFunc(cfg.PACE, func(i pace.Info) bool { return i.Mapping() == pace.ChipAuthenticationMapping }) {
+		cam, err := vchip.ParsePACEInfo("ECDH-CAM-AES-128/" + camDomain(cfg.PACE))
+		if err != nil {
+			return cfg, usagef("--cam: %v", err)
+		}
+		cfg.PACE = append(cfg.PACE, cam)
+	}
+	if s.can != "" && len(cfg.PACE) == 0 {
+		return cfg, usagef("--can needs PACE: give --pace or --cam")
+	}
+	return cfg, nil
+}
+
+// camDomain is the curve --cam offers CAM on: that of the first ECDH
+// offer, else brainpoolP256r1, the curve of most PACE documents.
+func camDomain(offers []pace.Info) string {
+	for _, o := range offers {
+		if o.KeyAgreement() == pace.ECDH {
+			return strconv.Itoa(o.ParameterID)
+		}
+	}
+	return "brainpoolP256r1"
+}
+
 // runChip serves a virtual passport to the vpcd reader until ctx ends, or
 // with --generate writes a specimen dataset and returns.
 func runChip(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "chip")
-	dataset := fs.String("dataset", "", "serve the dataset in `DIR` (EF.COM, EF.SOD, DG1, DG2 …, optional chip.json; the layout read --out writes); default: the ICAO specimen")
+	dataset := fs.String("dataset", "", "serve the dataset in `DIR` (EF.COM, EF.SOD, DG1, DG2 …, optional EF.CardAccess and chip.json; the layout read --out writes); default: the ICAO specimen")
 	slot := fs.Int("slot", 0, "vpcd reader slot: 0 is \"Virtual PCD 00 00\", 1 \"Virtual PCD 00 01\"")
 	addr := fs.String("vpcd", "", "vpcd address `HOST:PORT` (instead of --slot)")
-	generate := fs.String("generate", "", "write a specimen dataset into `DIR` (with the quirk flags in chip.json) and exit")
-	dg2Size := fs.Int("dg2-size", vchip.DefaultDG2Size, "size of the specimen's DG2 in `BYTES`")
-	seed := fs.Uint64("seed", 0, "seed of the specimen's synthetic face")
+	generate := fs.String("generate", "", "write a specimen dataset into `DIR` (with the CAN, chip key and quirk flags in chip.json) and exit")
 	reinsert := fs.Duration("reinsert", 0, "after --remove-after took the card away, put it back after this long (0: never)")
+	sf := addSpecimenFlags(fs)
 	q := addQuirkFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -94,10 +159,10 @@ func runChip(ctx context.Context, e *env, args []string) error {
 		return usagef("give --slot or --vpcd, not both")
 	case *slot < 0:
 		return usagef("--slot must not be negative")
-	case *dataset != "" && (*generate != "" || set["dg2-size"] || set["seed"]):
-		return usagef("--dataset serves a dataset as it is: --generate, --dg2-size and --seed make a specimen")
+	case *dataset != "" && (*generate != "" || set["dg2-size"] || set["seed"] || set["pace"] || set["cam"]):
+		return usagef("--dataset serves a dataset as it is: --generate, --dg2-size, --seed, --pace and --cam make a specimen")
 	}
-	ds, what, err := chipDataset(*dataset, *dg2Size, *seed)
+	ds, what, err := chipDataset(*dataset, sf)
 	if err != nil {
 		return err
 	}
@@ -114,17 +179,38 @@ func runChip(ctx context.Context, e *env, args []string) error {
 	return serveChip(ctx, e, ds, what, *addr, *slot, *reinsert)
 }
 
-// chipDataset loads the dataset in dir, or builds a specimen.
-func chipDataset(dir string, dg2Size int, seed uint64) (*vchip.Dataset, string, error) {
+// chipDataset loads the dataset in dir, with --can overriding its CAN, or
+// builds a specimen.
+func chipDataset(dir string, sf *specimenFlags) (*vchip.Dataset, string, error) {
 	if dir != "" {
 		ds, err := vchip.LoadDir(dir)
+		if err == nil && sf.can != "" {
+			ds.CAN = sf.can // New checks it
+		}
 		return ds, "dataset " + dir, err
 	}
-	if dg2Size < 4000 || dg2Size > 4_000_000 {
-		return nil, "", usagef("--dg2-size must be 4000 to 4000000")
+	cfg, err := sf.config()
+	if err != nil {
+		return nil, "", err
 	}
-	ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: dg2Size, Seed: seed})
-	return ds, "the ICAO specimen passport", err
+	ds, err := vchip.Specimen(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	what := "the ICAO specimen passport"
+	if len(cfg.PACE) > 0 {
+		what += " with PACE " + offerList(cfg.PACE)
+	}
+	return ds, what, nil
+}
+
+// offerList names PACE offers as --pace spells them.
+func offerList(infos []pace.Info) string {
+	names := make([]string, len(infos))
+	for i, info := range infos {
+		names[i] = vchip.FormatPACEInfo(info)
+	}
+	return strings.Join(names, ",")
 }
 
 // serveChip inserts the chip into vpcd and serves it until ctx ends.
@@ -132,6 +218,9 @@ func serveChip(ctx context.Context, e *env, ds *vchip.Dataset, what, addr string
 	p, err := vchip.New(ds, nil)
 	if err != nil {
 		return err
+	}
+	if offers := p.PACEInfos(); len(offers) > 0 && !strings.Contains(what, " with PACE ") {
+		what += " with PACE " + offerList(offers)
 	}
 	if addr == "" {
 		addr = vpcd.Addr(slot)

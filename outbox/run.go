@@ -1,0 +1,309 @@
+package outbox
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"io/fs"
+	"time"
+)
+
+// Run delivers the entries until ctx ends, then returns ctx's error. It
+// first reports what [Open] found (re-reported deliveries, quarantined
+// files), then delivers due entries one at a time, oldest first:
+//
+//   - success: the done marker is made durable, then the entry is deleted
+//     and [Delivered] reported;
+//   - a permanent error ([Config.Permanent]): deleted, [Failed];
+//   - another error: [Retrying], and the attempt count and the next attempt
+//     time are saved, so the backoff survives a restart;
+//   - older than the retention limit: deleted, [Expired].
+//
+// [Outbox.Put] and [Outbox.Kick] wake it at once. An attempt cut short by
+// the end of ctx is not counted. notify (nil: none) is called from Run's
+// goroutine and should return quickly; it may call the Outbox's methods.
+// Only one Run may run at a time ([ErrRunning]).
+func (o *Outbox) Run(ctx context.Context, deliver Deliver, notify func(Event)) error {
+	if deliver == nil {
+		return errors.New("outbox: Run needs a Deliver function")
+	}
+	if notify == nil {
+		notify = func(Event) {}
+	}
+	startup, err := o.start()
+	if err != nil {
+		return err
+	}
+	defer o.stop()
+	for _, ev := range startup {
+		notify(ev)
+		if ev.Kind == Delivered {
+			o.purge(ev.ID)
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id, wait := o.due()
+		if id == "" {
+			if err := o.sleep(ctx, wait); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := o.step(ctx, id, deliver, notify); err != nil {
+			return err
+		}
+	}
+}
+
+func (o *Outbox) start() ([]Event, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case o.closed:
+		return nil, ErrClosed
+	case o.running:
+		return nil, ErrRunning
+	}
+	o.running = true
+	startup := o.startup
+	o.startup = nil
+	return startup, nil
+}
+
+func (o *Outbox) stop() {
+	o.mu.Lock()
+	o.running = false
+	o.mu.Unlock()
+}
+
+// due returns the oldest entry due now, or else how long until one is due
+// (negative: none queued).
+func (o *Outbox) due() (id string, wait time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := o.now()
+	var best *entry
+	var next time.Time
+	for _, e := range o.entries {
+		at := e.next
+		if !e.finished {
+			at = minTime(at, e.created.Add(o.retention))
+		}
+		if at.After(now) {
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+			continue
+		}
+		if best == nil || e.created.Before(best.created) || (e.created.Equal(best.created) && e.id < best.id) {
+			best = e
+		}
+	}
+	switch {
+	case best != nil:
+		return best.id, 0
+	case next.IsZero():
+		return "", -1
+	}
+	return "", next.Sub(now)
+}
+
+// sleep waits for wait (forever if negative), a wakeup or the end of ctx.
+func (o *Outbox) sleep(ctx context.Context, wait time.Duration) error {
+	var timeout <-chan time.Time
+	if wait >= 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-o.wake:
+	case <-timeout:
+	}
+	return nil
+}
+
+// step handles the due entry id.
+func (o *Outbox) step(ctx context.Context, id string, deliver Deliver, notify func(Event)) error {
+	o.mu.Lock()
+	e, ok := o.entries[id]
+	var snap entry
+	if ok {
+		snap = *e
+	}
+	kicks := o.kicks
+	o.mu.Unlock()
+	switch {
+	case !ok:
+		return nil
+	case snap.finished:
+		o.purge(id)
+		return nil
+	case !o.now().Before(snap.created.Add(o.retention)):
+		o.finish(id)
+		notify(Event{Kind: Expired, ID: id, ReadID: snap.readID})
+		return nil
+	}
+	it, err := o.readItem(id)
+	if err != nil {
+		o.unreadable(id, snap.readID, err, kicks, notify)
+		return nil
+	}
+	result, err := deliver(ctx, it)
+	clearNFC(&it.NFC)
+	switch {
+	case err == nil:
+		return o.succeed(id, snap.readID, result, notify)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case o.permanent(err):
+		o.finish(id)
+		notify(Event{Kind: Failed, ID: id, ReadID: snap.readID, Err: err})
+	default:
+		o.retry(id, snap.readID, err, kicks, notify)
+	}
+	return nil
+}
+
+// succeed records a delivery: the done marker first, durably; then the
+// entry is deleted, the event reported and the marker removed. If the
+// marker cannot be written, deleting the entry is the record.
+func (o *Outbox) succeed(id, readID string, result []byte, notify func(Event)) error {
+	if f := o.runSeams.beforeMarker; f != nil {
+		if err := f(id); err != nil {
+			return err
+		}
+	}
+	sealed, err := seal(o.aead, o.rand, kindDone, id, encodeDone(done{readID: readID, result: result}))
+	if err == nil {
+		err = writeFile(o.dir, id+extDone, sealed)
+	}
+	if err == nil {
+		if f := o.runSeams.afterMarker; f != nil {
+			if err := f(id); err != nil {
+				return err
+			}
+		}
+	}
+	o.mu.Lock()
+	if e, ok := o.entries[id]; ok {
+		e.finished = true
+	}
+	o.mu.Unlock()
+	rmErr := removeFiles(o.dir, id+extEntry, id+extState)
+	notify(Event{Kind: Delivered, ID: id, ReadID: readID, Result: result})
+	if rmErr != nil {
+		o.later(id)
+		return nil
+	}
+	o.purge(id)
+	return nil
+}
+
+// finish marks the entry finished and removes its files.
+func (o *Outbox) finish(id string) {
+	o.mu.Lock()
+	if e, ok := o.entries[id]; ok {
+		e.finished = true
+	}
+	o.mu.Unlock()
+	o.purge(id)
+}
+
+// purge removes the files of a finished entry (the done marker last) and
+// forgets it; on failure it tries again later.
+func (o *Outbox) purge(id string) {
+	err := removeFiles(o.dir, id+extEntry, id+extState)
+	if err == nil {
+		err = removeFiles(o.dir, id+extDone)
+	}
+	if err != nil {
+		o.later(id)
+		return
+	}
+	o.mu.Lock()
+	delete(o.entries, id)
+	o.mu.Unlock()
+}
+
+// later schedules another attempt to remove a finished entry's files.
+func (o *Outbox) later(id string) {
+	o.mu.Lock()
+	if e, ok := o.entries[id]; ok {
+		e.next = o.now().Add(o.backoff.Initial)
+	}
+	o.mu.Unlock()
+}
+
+// unreadable handles an entry file that could not be read for delivery:
+// quarantined if corrupt, dropped if gone, else retried.
+func (o *Outbox) unreadable(id, readID string, err error, kicks int, notify func(Event)) {
+	switch {
+	case errors.Is(err, ErrCorrupt):
+		if qerr := o.quarantineFile(id); qerr != nil {
+			o.retry(id, readID, qerr, kicks, notify)
+			return
+		}
+		o.mu.Lock()
+		delete(o.entries, id)
+		o.mu.Unlock()
+		notify(Event{Kind: Quarantined, ID: id, ReadID: readID, Err: err})
+	case errors.Is(err, fs.ErrNotExist):
+		o.finish(id)
+		notify(Event{Kind: Failed, ID: id, ReadID: readID, Err: err})
+	default:
+		o.retry(id, readID, err, kicks, notify)
+	}
+}
+
+// retry counts a failed attempt, schedules the next and saves both. A Kick
+// during the attempt makes the next one due at once. Saving is best effort:
+// without the state file, a restart only retries sooner.
+func (o *Outbox) retry(id, readID string, cause error, kicks int, notify func(Event)) {
+	o.mu.Lock()
+	e, ok := o.entries[id]
+	if !ok {
+		o.mu.Unlock()
+		return
+	}
+	now := o.now()
+	e.attempts++
+	e.next = now.Add(o.delay(e.attempts))
+	if o.kicks != kicks {
+		e.next = now
+	}
+	st := e.state
+	o.mu.Unlock()
+	if sealed, err := seal(o.aead, o.rand, kindState, id, encodeState(st)); err == nil {
+		_ = writeFile(o.dir, id+extState, sealed)
+	}
+	notify(Event{Kind: Retrying, ID: id, ReadID: readID, Attempts: st.attempts, NextAttempt: st.next, Err: cause})
+}
+
+// delay is the wait after the nth failed attempt, with equal jitter.
+func (o *Outbox) delay(n int) time.Duration {
+	d := o.backoff.Initial
+	for i := 1; i < n && d < o.backoff.Max; i++ {
+		d *= 2
+	}
+	d = min(d, o.backoff.Max)
+	var b [8]byte
+	if _, err := io.ReadFull(o.rand, b[:]); err != nil {
+		return d
+	}
+	f := float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
+	return d/2 + time.Duration(f*float64(d/2))
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
