@@ -1,10 +1,11 @@
 # nfcbridge — see README.md.
 GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 
-.PHONY: demo test build bench fuzz setup
+.PHONY: demo test build bench fuzz setup systemd-check
 
-## demo: install what is needed, start a virtual passport behind pcscd+vpcd, read it
-demo: setup
+## demo: install what is needed; read a virtual passport behind pcscd+vpcd with
+## `nfcbridge read`, then drive a read + upload through the daemon's local API
+demo:
 	scripts/demo.sh
 
 ## test: the whole suite (vet, race tests through the real PC/SC stack, short fuzzing)
@@ -14,12 +15,16 @@ test:
 setup:
 	scripts/setup.sh
 
+## systemd-check: systemd-analyze verify and security (exposure <= 2.0)
+systemd-check:
+	scripts/systemd-check.sh
+
 build:
 	$(GO) build -o bin/nfcbridge ./cmd/nfcbridge
 
 ## bench: APDU counts, bytes and modeled read times
 bench: setup
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./mrtd/ ./vpcd/ ./upload/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./mrtd/ ./vpcd/ ./upload/ ./pace/
 
 ## fuzz: a long fuzzing run of every target (FUZZTIME=10m by default)
 fuzz:

@@ -122,6 +122,9 @@ func (r *FileReader) Read(ctx context.Context, f EF, partial []byte) ([]byte, er
 	if err != nil {
 		return data, fmt.Errorf("icao: read %v: %w", f, err)
 	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(f, min(len(data), max(total, len(data))), total)
+	}
 	for total < 0 || len(data) < total {
 		chunk, eof, err := r.next(ctx, len(data), total)
 		data = append(data, chunk...)

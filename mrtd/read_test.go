@@ -188,3 +188,74 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
+
+// TestReadPACE runs the chip access procedure against PACE chips in
+// process: PACE chosen from EF.CardAccess, re-authentication with PACE
+// when the session breaks, and resumption after removal.
+func TestReadPACE(t *testing.T) {
+	ds := loadDataset(t, "specimen-pace-gm-bp256")
+	ctx := context.Background()
+	doc, err := mrtd.Read(ctx, &corrupter{t: newChip(t, ds, vchip.Config{NoExtendedLength: true}), at: 30}, specimenKey(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, doc, ds)
+	if doc.AccessControl != "PACE" || doc.PACE.Protocol != "PACE-ECDH-GM-AES-128" || doc.PACE.Domain != "brainpoolP256r1" {
+		t.Errorf("access %s, %+v", doc.AccessControl, doc.PACE)
+	}
+
+	cam := loadDataset(t, "specimen-pace-only-cam")
+	chip := newChip(t, cam, vchip.Config{NoBAC: true, NoExtendedLength: true, RemoveAfter: 25})
+	doc, err = mrtd.Read(ctx, chip, mrtd.Key{CAN: "123456"}, nil)
+	if !errors.Is(err, vchip.ErrRemoved) {
+		t.Fatalf("err = %v, want removal", err)
+	}
+	chip.Reinsert()
+	doc, err = mrtd.Resume(ctx, chip, mrtd.Key{CAN: "123456"}, doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, doc, cam)
+	if doc.PACE == nil || doc.PACE.ChipAuthentication != "verified" || doc.PACE.Password != "CAN" {
+		t.Errorf("PACE = %+v", doc.PACE)
+	}
+}
+
+func TestReadPACEFailures(t *testing.T) {
+	wrong, err := icao.NewAccessKey("L898902C3", "740812", "120416")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		dataset string
+		chip    vchip.Config
+		key     mrtd.Key
+		cfg     mrtd.Config
+		want    error
+		bac     bool // read succeeds with BAC
+	}{
+		{name: "wrong MRZ: no BAC retry", dataset: "specimen-pace-gm-bp256", key: mrtd.Key{MRZ: wrong}, want: mrtd.ErrAccessDenied},
+		{name: "wrong CAN", dataset: "specimen-pace-only-cam", chip: vchip.Config{NoBAC: true}, key: mrtd.Key{CAN: "000000"}, want: mrtd.ErrAccessDenied},
+		{name: "CAN on BAC chip", dataset: "specimen-20k", key: mrtd.Key{CAN: "123456"}, want: mrtd.ErrNeedsMRZ},
+		{name: "PACE forced on BAC chip", dataset: "specimen-20k", key: specimenKey(t), cfg: mrtd.Config{Access: mrtd.AccessPACE}, want: mrtd.ErrNeedsPACE},
+		{name: "step 3 refused: BAC", dataset: "specimen-pace-gm-bp256", chip: vchip.Config{PACEFailStep: 3}, key: specimenKey(t), bac: true},
+		{name: "step 4 6300: wrong password", dataset: "specimen-pace-gm-bp256", chip: vchip.Config{PACEFailStep: 4, PACEFailStatus: icao.StatusAuthFailed}, key: specimenKey(t), want: mrtd.ErrAccessDenied},
+		{name: "step 4 6A80: BAC settles it", dataset: "specimen-pace-gm-bp256", chip: vchip.Config{PACEFailStep: 4}, key: specimenKey(t), bac: true},
+		{name: "step 4 6A80 and a wrong MRZ", dataset: "specimen-pace-gm-bp256", chip: vchip.Config{PACEFailStep: 4}, key: mrtd.Key{MRZ: wrong}, want: mrtd.ErrAccessDenied},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := mrtd.Read(context.Background(), newChip(t, loadDataset(t, tc.dataset), tc.chip), tc.key, &tc.cfg)
+			if tc.bac {
+				if err != nil || doc.AccessControl != "BAC" || doc.FallbackReason == "" {
+					t.Fatalf("err %v, access %q, fallback %q", err, doc.AccessControl, doc.FallbackReason)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
+if ! scripts/setup.sh; then
+  echo "demo: pcscd/vpcd could not be set up (run 'make setup' as root); the daemon demo runs with an in-process chip" >&2
+  go run ./cmd/nfcbridge demo --in-process
+  exit
+fi
 go build -o bin/nfcbridge ./cmd/nfcbridge
 out=$(mktemp -d /tmp/nfcbridge-demo.XXXXXX)
 bin/nfcbridge chip --slot 0 >/dev/null &
@@ -20,3 +25,8 @@ echo "== nfcbridge read --reader 'Virtual PCD 00 00' --mrz ... --out $out"
 bin/nfcbridge read --reader "Virtual PCD 00 00" --mrz "$mrz" --out "$out" --timeout 30s
 echo "== files"
 ls -l "$out"
+kill $chip 2>/dev/null; wait $chip 2>/dev/null || true
+trap - EXIT
+echo
+echo "== nfcbridge demo: the daemon, driven through its local API as a kiosk UI would"
+bin/nfcbridge demo

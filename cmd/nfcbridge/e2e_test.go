@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +23,17 @@ import (
 const specimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<< L898902C36UTO7408122F1204159ZE184226B<<<<<10"
 
 // insert serves ds with cfg in vpcd slot 0 until the test ends and waits
-// until pcscd reports the card.
+// until pcscd reports the card. A zero cfg keeps the dataset's own quirks
+// (its chip.json).
 func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) {
 	t.Helper()
 	pcsctest.Require(t)
 	pcsctest.Lock(t)
-	chip, err := vchip.New(ds, &cfg)
+	var c *vchip.Config
+	if !reflect.DeepEqual(cfg, vchip.Config{}) {
+		c = &cfg
+	}
+	chip, err := vchip.New(ds, c)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,12 @@
 // Usage:
 //
 //	nfcbridge readers [--json]
-//	nfcbridge read [--reader NAME] (--mrz-file F | --mrz LINES | --document-number N --date-of-birth YYMMDD --date-of-expiry YYMMDD) --out DIR [--json] [--timeout D]
+//	nfcbridge read [--reader NAME] (--mrz-file F | --mrz LINES | --document-number N --date-of-birth YYMMDD --date-of-expiry YYMMDD | --can NNNNNN) --out DIR [--json] [--timeout D] [--session-id ID]
 //	nfcbridge upload --session-id ID --dir DIR
 //	nfcbridge upload-image --session-id ID --context C FILE
-//	nfcbridge chip [--dataset DIR] [--vpcd ADDR]
+//	nfcbridge serve [--listen ADDR] [--token-file F] [--state-dir DIR] [--api-url URL] [--allow-origin ORIGIN ...]
+//	nfcbridge demo [--in-process] [--latency D]
+//	nfcbridge chip [--dataset DIR] [--slot N] [--pace LIST] [--can NNNNNN] [quirk flags]
 //
 // Run "nfcbridge help" for the details of each command.
 package main
@@ -44,6 +46,8 @@ func commands() map[string]command {
 		"upload":       {"upload a read passport to the session media endpoint", runUpload},
 		"upload-image": {"upload an image to the session media endpoint", runUploadImage},
 		"chip":         {"serve the virtual passport chip to vpcd (for demos and tests)", runChip},
+		"serve":        {"run the local API daemon a kiosk UI drives", runServe},
+		"demo":         {"read the virtual specimen passport through the daemon's API, end to end", runDemo},
 	}
 }
 

@@ -1,0 +1,552 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/activation"
+	sdnotify "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/kiosk"
+	"github.com/nfcbridge/nfcbridge/outbox"
+	"github.com/nfcbridge/nfcbridge/reader"
+	"github.com/nfcbridge/nfcbridge/upload"
+)
+
+// defaultListen is the API's address when neither --listen nor systemd
+// gives one.
+const defaultListen = "127.0.0.1:8765"
+
+// serveFlags is the command line of serve.
+type serveFlags struct {
+	listen, tokenFile, stateDir, apiURL, logLevel string
+	keyFile, secretFile, nextSecretFile, compress string
+	outboxKeyFile, extended                       string
+	origins                                       []string
+	noUpload                                      bool
+	maxLe                                         int
+	cardTimeout, reinsertTimeout, uploadTimeout   time.Duration
+	retention, shutdownGrace                      time.Duration
+}
+
+func parseServeFlags(e *env, args []string) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := newFlagSet(e, "serve")
+	fs.StringVar(&f.listen, "listen", defaultListen, "API address: a loopback `ADDR` (127.0.0.1:PORT, [::1]:PORT, localhost:PORT) or unix:/PATH; sockets passed by systemd take precedence")
+	fs.StringVar(&f.tokenFile, "token-file", "", "API token `FILE`, created (0600, random) if missing (default: $CREDENTIALS_DIRECTORY/api-token if present, else STATE-DIR/token)")
+	fs.StringVar(&f.stateDir, "state-dir", "", "state `DIR` for the outbox and the token (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/nfcbridge or ~/.local/state/nfcbridge)")
+	fs.Func("allow-origin", "browser `ORIGIN` allowed to call the API, such as https://kiosk.example.com (repeatable)", func(s string) error {
+		f.origins = append(f.origins, s)
+		return nil
+	})
+	fs.StringVar(&f.apiURL, "api-url", upload.DefaultBaseURL, "vendor API `URL` (https; http only for loopback)")
+	fs.StringVar(&f.keyFile, "api-key-file", "", "file holding the API key (default: $CREDENTIALS_DIRECTORY/api-key, then $NFCBRIDGE_API_KEY)")
+	fs.StringVar(&f.secretFile, "api-secret-file", "", "file holding the shared secret (default: $CREDENTIALS_DIRECTORY/api-secret, then $NFCBRIDGE_API_SECRET)")
+	fs.StringVar(&f.nextSecretFile, "api-next-secret-file", "", "file holding the next shared secret during a rotation (optional)")
+	fs.StringVar(&f.compress, "compression", "gzip", "request compression: gzip, deflate or none")
+	fs.BoolVar(&f.noUpload, "no-upload", false, "run without API credentials: only reads with \"upload\": false are accepted")
+	fs.StringVar(&f.outboxKeyFile, "outbox-key-file", "", "outbox encryption key `FILE`, created if missing (default: $CREDENTIALS_DIRECTORY/outbox-key if present, else STATE-DIR/outbox.key)")
+	fs.DurationVar(&f.retention, "retention", outbox.DefaultRetention, "how long an undelivered upload is kept in the outbox")
+	fs.DurationVar(&f.cardTimeout, "card-timeout", 60*time.Second, "how long a read waits for a passport")
+	fs.DurationVar(&f.reinsertTimeout, "reinsert-timeout", 30*time.Second, "how long a read waits for a passport taken off mid-read to come back")
+	fs.DurationVar(&f.uploadTimeout, "upload-timeout", 30*time.Second, "how long an upload is tried, retries included, before it goes to the outbox")
+	fs.DurationVar(&f.shutdownGrace, "shutdown-grace", 10*time.Second, "on SIGTERM, how long uploads under way may finish before they go to the outbox")
+	fs.IntVar(&f.maxLe, "max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
+	fs.StringVar(&f.extended, "extended", "auto", "extended-length APDUs: auto, never or always")
+	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	for _, d := range []time.Duration{f.cardTimeout, f.reinsertTimeout, f.uploadTimeout, f.retention, f.shutdownGrace} {
+		if d <= 0 {
+			return nil, usagef("durations must be positive")
+		}
+	}
+	return f, nil
+}
+
+// runServe runs the daemon until ctx ends (SIGTERM, SIGINT).
+func runServe(ctx context.Context, e *env, args []string) error {
+	f, err := parseServeFlags(e, args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(e.stderr, f.logLevel)
+	if err != nil {
+		return err
+	}
+	d, err := newDaemon(ctx, e, daemonConfig{flags: f, log: log})
+	if err != nil {
+		return err
+	}
+	return d.run(ctx)
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level must be debug, info, warn or error")
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// daemonConfig is what a daemon is built from: the flags, and for the demo
+// a reader and a listener of its own.
+type daemonConfig struct {
+	flags     *serveFlags
+	log       *slog.Logger
+	readers   kiosk.Readers  // nil: PC/SC
+	listeners []net.Listener // nil: from systemd, else --listen
+}
+
+// daemon is the wired service: readers, uploads, outbox, API server.
+type daemon struct {
+	log       *slog.Logger
+	svc       *kiosk.Service
+	srv       *http.Server
+	listeners []net.Listener
+	outbox    *outbox.Outbox
+	pcsc      *kiosk.PCSC // nil when the readers came from the config
+	token     string
+	grace     time.Duration
+}
+
+// newDaemon wires the daemon. Nothing is served until run.
+func newDaemon(ctx context.Context, e *env, cfg daemonConfig) (_ *daemon, err error) {
+	f := cfg.flags
+	d := &daemon{log: cfg.log, grace: f.shutdownGrace}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	stateDir, err := resolveStateDir(e, f.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	if d.token, err = kiosk.LoadToken(tokenPath(e, f.tokenFile, stateDir)); err != nil {
+		return nil, err
+	}
+	up, err := serveUploader(e, f)
+	if err != nil {
+		return nil, err
+	}
+	if d.outbox, err = openOutbox(e, f, stateDir); err != nil {
+		return nil, err
+	}
+	readers := cfg.readers
+	if readers == nil {
+		if d.pcsc, err = openPCSC(ctx, cfg.log); err != nil {
+			return nil, err
+		}
+		readers = d.pcsc
+	}
+	h, err := d.wire(f, readers, up)
+	if err != nil {
+		return nil, err
+	}
+	if d.listeners = cfg.listeners; d.listeners == nil {
+		if d.listeners, err = listen(f.listen, cfg.log); err != nil {
+			return nil, err
+		}
+	}
+	d.srv = newServer(h, cfg.log)
+	return d, nil
+}
+
+// wire builds the service, its metrics and the API handler.
+func (d *daemon) wire(f *serveFlags, readers kiosk.Readers, up kiosk.Uploader) (http.Handler, error) {
+	mode, err := parseExtended(f.extended)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
+	d.svc, err = kiosk.New(kiosk.Config{
+		Readers: readers, Uploader: up, Outbox: d.outbox,
+		Read:        icao.ReadConfig{MaxLe: f.maxLe, Extended: mode},
+		CardTimeout: f.cardTimeout, ReinsertTimeout: f.reinsertTimeout, UploadTimeout: f.uploadTimeout,
+		Version: version(), Logger: d.log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h, err := kiosk.NewHandler(d.svc, kiosk.HandlerConfig{Token: d.token, AllowOrigins: f.origins, Logger: d.log,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return h, nil
+}
+
+// serveUploader builds the upload client from the flags and credentials,
+// without network I/O; nil with --no-upload.
+func serveUploader(e *env, f *serveFlags) (kiosk.Uploader, error) {
+	if f.noUpload {
+		return nil, nil
+	}
+	comp, err := upload.ParseCompression(f.compress)
+	if err != nil {
+		return nil, usagef("--compression must be gzip, deflate or none")
+	}
+	creds, err := upload.LoadCredentials(e.getenv, upload.CredentialFiles{Key: f.keyFile, Secret: f.secretFile, NextSecret: f.nextSecretFile})
+	if errors.Is(err, upload.ErrNoCredentials) {
+		return nil, fmt.Errorf("%w (give --api-key-file and --api-secret-file, set %s and %s, or use LoadCredential=; --no-upload runs without)", err, upload.EnvKey, upload.EnvSecret)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// A short retry policy: the outbox retries for longer.
+	c := &upload.Client{BaseURL: f.apiURL, Credentials: creds, Compression: comp,
+		Retry: upload.RetryPolicy{MaxAttempts: 3, MaxElapsed: f.uploadTimeout}}
+	if err := c.Validate(); err != nil {
+		if errors.Is(err, upload.ErrInsecureURL) || errors.Is(err, upload.ErrConfig) {
+			return nil, usagef("--api-url: %v", err)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// resolveStateDir picks and creates (0700) the state directory.
+func resolveStateDir(e *env, dir string) (string, error) {
+	if dir == "" {
+		dir, _, _ = strings.Cut(e.getenv("STATE_DIRECTORY"), ":") // systemd may list several
+	}
+	if dir == "" {
+		if base := e.getenv("XDG_STATE_HOME"); base != "" {
+			dir = filepath.Join(base, "nfcbridge")
+		} else if home := e.getenv("HOME"); home != "" {
+			dir = filepath.Join(home, ".local", "state", "nfcbridge")
+		} else {
+			return "", usagef("--state-dir is required (no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME)")
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("state directory: %w", err)
+	}
+	return dir, nil
+}
+
+// tokenPath is --token-file, else the systemd credential api-token if
+// present, else STATE-DIR/token.
+func tokenPath(e *env, flag, stateDir string) string {
+	if flag != "" {
+		return flag
+	}
+	if creds := e.getenv("CREDENTIALS_DIRECTORY"); creds != "" {
+		p := filepath.Join(creds, "api-token")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return filepath.Join(stateDir, "token")
+}
+
+// openOutbox opens STATE-DIR/outbox with the key from --outbox-key-file,
+// the systemd credential outbox-key, or STATE-DIR/outbox.key.
+func openOutbox(e *env, f *serveFlags, stateDir string) (*outbox.Outbox, error) {
+	var key []byte
+	var err error
+	if f.outboxKeyFile != "" {
+		key, err = outbox.LoadKey(f.outboxKeyFile)
+	} else {
+		var ok bool
+		key, ok, err = outbox.KeyFromCredentials(e.getenv, outbox.CredentialName)
+		if err == nil && !ok {
+			key, err = outbox.LoadKey(filepath.Join(stateDir, "outbox.key"))
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer clear(key)
+	return outbox.Open(outbox.Config{Dir: filepath.Join(stateDir, "outbox"), Key: key, Retention: f.retention})
+}
+
+// pcscWait is how long the daemon waits at start for pcscd to appear
+// before it goes on without it (health then reports "down").
+const pcscWait = 10 * time.Second
+
+// openPCSC connects to pcscd. A polkit refusal is fatal: it will not go
+// away by itself. pcscd not running is waited for briefly, then left to
+// the service, which connects when pcscd comes.
+func openPCSC(ctx context.Context, log *slog.Logger) (*kiosk.PCSC, error) {
+	deadline := time.Now().Add(pcscWait)
+	for {
+		p, err := reader.Open()
+		switch {
+		case err == nil:
+			return kiosk.NewPCSC(p), nil
+		case errors.Is(err, reader.ErrAccessDenied):
+			return nil, err
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			log.Warn("pcscd is not running; reads start once it is", "error", err.Error())
+			return &kiosk.PCSC{}, nil
+		}
+		select {
+		case <-time.After(250 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+}
+
+// listen returns the sockets systemd passed (socket activation), else
+// listens on addr. Only loopback TCP addresses and Unix sockets are
+// accepted: the API is for this machine.
+func listen(addr string, log *slog.Logger) ([]net.Listener, error) {
+	ls, err := activation.Listeners()
+	if err != nil {
+		return nil, fmt.Errorf("socket activation: %w", err)
+	}
+	var out []net.Listener
+	for _, l := range ls {
+		if l == nil {
+			continue // an fd that is not a stream socket
+		}
+		if !localListener(l.Addr()) {
+			closeAll(append(out, l))
+			return nil, fmt.Errorf("socket activation: %s is not a loopback address; nfcbridge.socket must listen on 127.0.0.1, [::1] or a Unix socket", l.Addr())
+		}
+		out = append(out, l)
+	}
+	if len(out) > 0 {
+		log.Info("using sockets from systemd", "count", len(out))
+		return out, nil
+	}
+	l, err := listenAddr(addr)
+	if err != nil {
+		return nil, err
+	}
+	return []net.Listener{l}, nil
+}
+
+func listenAddr(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			os.Remove(path) // a stale socket of an earlier run
+		}
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		// The kiosk UI's user reaches the socket through its group.
+		if err := os.Chmod(path, 0o660); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("listen: %w", err)
+		}
+		return l, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, usagef("--listen must be HOST:PORT or unix:/PATH")
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, usagef("--listen must be a loopback address (127.0.0.1, [::1], localhost) or a Unix socket: the API is for this machine only")
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	return l, nil
+}
+
+func localListener(a net.Addr) bool {
+	switch a := a.(type) {
+	case *net.UnixAddr:
+		return true
+	case *net.TCPAddr:
+		return a.IP.IsLoopback()
+	}
+	return false
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
+}
+
+// newServer returns the HTTP server with timeouts set. Event streams
+// extend their write deadline as they go.
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// version is the module version and VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += "+" + s.Value[:12]
+		}
+	}
+	return v
+}
+
+// run serves until ctx ends, then shuts down: STOPPING=1 to systemd, stop
+// accepting connections, cancel reads at the card, let uploads finish for
+// --shutdown-grace (then they go to the outbox), end event streams, stop
+// the outbox.
+func (d *daemon) run(ctx context.Context) error {
+	defer d.close()
+	base, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	d.srv.BaseContext = func(net.Listener) context.Context { return base }
+	outboxCtx, stopOutbox := context.WithCancel(context.Background())
+	outboxDone := make(chan error, 1)
+	go func() { outboxDone <- d.svc.Run(outboxCtx) }()
+	serveErr := make(chan error, len(d.listeners))
+	for _, l := range d.listeners {
+		go func() { serveErr <- d.srv.Serve(l) }()
+	}
+	d.log.Info("serving", "addresses", addrs(d.listeners), "version", version())
+	d.notify(sdnotify.SdNotifyReady + "\nSTATUS=serving the API on " + strings.Join(addrs(d.listeners), ", "))
+	stopWatchdog := d.watchdog()
+	var err error
+	outboxStopped := false
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	case err = <-outboxDone:
+		outboxStopped = true
+	}
+	stopWatchdog()
+	d.notify(sdnotify.SdNotifyStopping)
+	d.log.Info("stopping")
+	shutdownDone := make(chan struct{})
+	go func() {
+		sctx, cancel := context.WithTimeout(context.Background(), d.grace+5*time.Second)
+		defer cancel()
+		d.srv.Shutdown(sctx)
+		close(shutdownDone)
+	}()
+	gctx, cancel := context.WithTimeout(context.Background(), d.grace)
+	d.svc.Shutdown(gctx)
+	cancel()
+	endStreams()
+	<-shutdownDone
+	stopOutbox()
+	if !outboxStopped {
+		if oerr := <-outboxDone; err == nil && oerr != nil {
+			err = oerr
+		}
+	}
+	d.log.Info("stopped", peakMemory()...)
+	return err
+}
+
+// close releases what newDaemon acquired.
+func (d *daemon) close() {
+	closeAll(d.listeners)
+	if d.outbox != nil {
+		d.outbox.Close()
+	}
+	if d.pcsc != nil {
+		d.pcsc.Close()
+	}
+}
+
+// notify sends state to systemd (sd_notify); outside systemd it does
+// nothing.
+func (d *daemon) notify(state string) {
+	if _, err := sdnotify.SdNotify(false, state); err != nil {
+		d.log.Warn("sd_notify", "error", err.Error())
+	}
+}
+
+// watchdog pings systemd's watchdog (WatchdogSec=) at half its interval
+// while the service answers, and returns the function that stops it.
+func (d *daemon) watchdog() func() {
+	interval, err := sdnotify.SdWatchdogEnabled(false)
+	if err != nil {
+		d.log.Warn("watchdog", "error", err.Error())
+	}
+	if interval <= 0 {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval / 2)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if d.svc.Alive() {
+					d.notify(sdnotify.SdNotifyWatchdog)
+				}
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+func addrs(ls []net.Listener) []string {
+	out := make([]string, len(ls))
+	for i, l := range ls {
+		out[i] = l.Addr().String()
+		if l.Addr().Network() == "unix" {
+			out[i] = "unix:" + out[i]
+		}
+	}
+	return out
+}
+
+// peakMemory reads the resident set (VmRSS) and its peak (VmHWM) of this
+// process from /proc/self/status, as log attributes in bytes.
+func peakMemory() []any {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil
+	}
+	kb := map[string]int64{}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "VmRSS" || k == "VmHWM") {
+			var n int64
+			if _, err := fmt.Sscanf(strings.TrimSpace(v), "%d kB", &n); err == nil {
+				kb[k] = n
+			}
+		}
+	}
+	if len(kb) != 2 {
+		return nil
+	}
+	return []any{"rssBytes", kb["VmRSS"] << 10, "peakRssBytes", kb["VmHWM"] << 10}
+}

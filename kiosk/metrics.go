@@ -1,0 +1,66 @@
+package kiosk
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the service's Prometheus metrics. They are registered with
+// Config.Registerer, a private registry: the package has no global state.
+type metrics struct {
+	reads         *prometheus.CounterVec
+	readSeconds   prometheus.Histogram
+	uploadSeconds *prometheus.HistogramVec
+	apdus         prometheus.Counter
+	active        prometheus.Gauge
+	resumes       prometheus.Counter
+	outboxEvents  *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, depth func() float64) (*metrics, error) {
+	m := &metrics{
+		reads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfcbridge_reads_total",
+			Help: "Reads that reached a final state, by outcome (done, failed, canceled) and error code.",
+		}, []string{"outcome", "code"}),
+		readSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "nfcbridge_read_duration_seconds",
+			Help:    "Time from connecting to the chip to the last byte read, for successful reads.",
+			Buckets: []float64{0.25, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 20, 30},
+		}),
+		uploadSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "nfcbridge_upload_duration_seconds",
+			Help:    "Time of an upload attempt, retries included, by result (ok, queued, failed, canceled).",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60},
+		}, []string{"result"}),
+		apdus: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nfcbridge_apdus_total",
+			Help: "Command APDUs sent to chips.",
+		}),
+		active: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "nfcbridge_reads_active",
+			Help: "Reads not finished: waiting for a card, reading, uploading or queued.",
+		}),
+		resumes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nfcbridge_read_resumes_total",
+			Help: "Reads resumed after the card was taken off the reader and put back.",
+		}),
+		outboxEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfcbridge_outbox_events_total",
+			Help: "Outcomes of queued uploads: delivered, failed, expired, retrying, quarantined.",
+		}, []string{"kind"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	cs := []prometheus.Collector{m.reads, m.readSeconds, m.uploadSeconds, m.apdus, m.active, m.resumes, m.outboxEvents}
+	cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "nfcbridge_outbox_depth",
+		Help: "Uploads stored in the outbox, waiting for delivery.",
+	}, depth))
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
