@@ -26,6 +26,6 @@ build:
 bench: setup
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./mrtd/ ./vpcd/ ./upload/ ./pace/
 
-## fuzz: a long fuzzing run of every target (FUZZTIME=10m by default)
+## fuzz: a long fuzzing run of every target (FUZZ_BUDGET=10m by default)
 fuzz:
-	scripts/fuzz.sh $${FUZZTIME:-10m}
+	scripts/fuzz.sh $${FUZZ_BUDGET:-10m}

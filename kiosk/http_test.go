@@ -15,7 +15,7 @@ import (
 
 const specimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10"
 
-func newTestHandler(t *testing.T, api API) http.Handler {
+func newTestHandler(t testing.TB, api API) http.Handler {
 	t.Helper()
 	h, err := NewHandler(api, HandlerConfig{Token: testToken, AllowOrigins: []string{"https://kiosk.example.com", "http://127.0.0.1:3000"},
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("# metrics\n")) })})
@@ -281,6 +281,7 @@ func TestStartRead(t *testing.T) {
 		{name: "MRZ fields", body: with(validRead(), "mrz", map[string]any{"documentNumber": "L898902C3", "dateOfBirth": "740812", "dateOfExpiry": "120415"}), status: 202},
 		{name: "read only", body: with(validRead(), "upload", false), status: 202},
 		{name: "CAN", body: with(validRead(), "can", "123456"), status: 202},
+		{name: "CAN without MRZ (ID card)", body: with(with(validRead(), "mrz", nil), "can", "123456"), status: 202},
 		{name: "no session", body: with(validRead(), "sessionId", nil), status: 400, code: CodeInvalidRequest, field: "sessionId"},
 		{name: "bad UUID", body: with(validRead(), "sessionId", "not-a-uuid"), status: 400, code: CodeInvalidRequest, field: "sessionId"},
 		{name: "UUID without dashes", body: with(validRead(), "sessionId", "0b6e5a4c1f0e4a8a9d6f3f0e3c2b1a00"), status: 400, code: CodeInvalidRequest, field: "sessionId"},

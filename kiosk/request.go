@@ -88,7 +88,7 @@ func (m MRZ) key() (icao.AccessKey, error) {
 		return parsed.AccessKey(), nil
 	}
 	if m.DocumentNumber == "" && m.DateOfBirth == "" && m.DateOfExpiry == "" {
-		return icao.AccessKey{}, invalid("mrz", "mrz is required: the printed MRZ lines, or documentNumber, dateOfBirth and dateOfExpiry")
+		return icao.AccessKey{}, invalid("mrz", "mrz is required (unless can is given): the printed MRZ lines, or documentNumber, dateOfBirth and dateOfExpiry")
 	}
 	k, err := icao.NewAccessKey(m.DocumentNumber, m.DateOfBirth, m.DateOfExpiry)
 	if err != nil {
@@ -143,6 +143,9 @@ func (r ReadRequest) validate() (mrtd.Key, error) {
 	}
 	if len(r.Reader) > 256 || strings.ContainsFunc(r.Reader, func(c rune) bool { return c < ' ' }) {
 		return mrtd.Key{}, invalid("reader", "reader must be a reader name as GET /v1/readers lists it")
+	}
+	if r.CAN != "" && r.MRZ == (MRZ{}) {
+		return mrtd.Key{CAN: r.CAN}, nil // ID cards: PACE with the CAN alone
 	}
 	k, err := r.MRZ.key()
 	if err != nil {

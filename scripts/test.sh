@@ -8,6 +8,7 @@ export PATH=$PATH:/usr/local/go/bin
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
 go vet ./...
-go test -race -count=1 ./...
+scripts/fuzz.sh "${FUZZ_BUDGET:-10000x}"
 scripts/systemd-check.sh
-scripts/fuzz.sh "${FUZZTIME:-5s}"
+# Last, so that its per-package results close the output.
+go test -race -count=1 ./...

@@ -1,0 +1,49 @@
+package kiosk
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzStartRead sends arbitrary bodies to POST /v1/reads: the answer is
+// 202 or a 4xx with a well-formed error naming no input, never a 5xx or a
+// panic.
+func FuzzStartRead(f *testing.F) {
+	for _, seed := range []string{
+		mustJSON(validRead()),
+		mustJSON(with(validRead(), "mrz", map[string]any{"documentNumber": "L898902C3", "dateOfBirth": "740812", "dateOfExpiry": "120415"})),
+		mustJSON(with(with(validRead(), "mrz", nil), "can", "123456")),
+		`{"sessionId":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00","mrz":42}`,
+		`{"sessionId":1}`, `[]`, `{}`, `{"a":`, `null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	h := newTestHandler(f, newFakeAPI())
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8765/v1/reads", bytes.NewReader(body))
+		req.Host = "127.0.0.1:8765"
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch {
+		case rec.Code == http.StatusAccepted:
+			return
+		case rec.Code < 400 || rec.Code >= 500:
+			t.Fatalf("status %d for %q", rec.Code, body)
+		}
+		var e errorBody
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == nil || e.Error.Code == "" {
+			t.Fatalf("malformed error answer %q", rec.Body.String())
+		}
+		// The message must not echo MRZ-like input back.
+		if len(body) >= 9 && strings.Contains(e.Error.Message, "L898902C3") {
+			t.Fatalf("error echoes the document number: %q", e.Error.Message)
+		}
+	})
+}
