@@ -2,8 +2,8 @@ package icao_test
 
 import (
 	"bytes"
-	"encoding/hex"
 	"context"
+	"encoding/hex"
 	"errors"
 	"testing"
 
