@@ -109,10 +109,16 @@ func realStack(t *testing.T) {
 // session, byte-identical to the specimen's files.
 func checkUpload(t *testing.T, sb *sandbox, session string) {
 	t.Helper()
+	checkUploadOf(t, sb, session, specimen(t))
+}
+
+// checkUploadOf asserts that the sandbox holds exactly one upload, for
+// session, byte-identical to the files of ds.
+func checkUploadOf(t *testing.T, sb *sandbox, session string, ds *vchip.Dataset) {
+	t.Helper()
 	ups := sb.Uploads()
 	require.Len(t, ups, 1, "uploads")
 	assert.Equal(t, session, ups[0].SessionID)
-	ds := specimen(t)
 	for name, file := range map[string]string{"com": vchip.NameCOM, "sod": vchip.NameSOD, "dg1": "DG1", "dg2": "DG2"} {
 		assert.True(t, bytesEqual(ds.Files[file], ups[0].NFC[name]), "%s uploaded differs from the dataset's %s", name, file)
 	}
@@ -433,4 +439,30 @@ func TestE2EPCSCDRestart(t *testing.T) {
 	st = r.start(readReq(uuid.NewString(), map[string]any{"reader": name, "upload": false}))
 	evs = r.follow(st.ID, 60*time.Second)
 	assert.Equal(t, kiosk.Done, evs[len(evs)-1].status.State)
+}
+
+// TestE2EPACEWithCAN reads a PACE-only ID card with chip authentication
+// mapping through the API, with the CAN alone.
+func TestE2EPACEWithCAN(t *testing.T) {
+	realStack(t)
+	r := newRig(t, rigConfig{})
+	ds, err := vchip.LoadDir("../testdata/passports/specimen-pace-only-cam")
+	require.NoError(t, err)
+	chip, err := vchip.New(ds, nil)
+	require.NoError(t, err)
+	insert(t, vpcd.Addr(0), chip, nil)
+	session := uuid.NewString()
+	st := r.start(map[string]any{"sessionId": session, "can": "123456", "reader": pcsctest.ReaderName(0)})
+	evs := r.follow(st.ID, 30*time.Second)
+	final := evs[len(evs)-1].status
+	require.Equal(t, kiosk.Done, final.State, "error: %+v", final.Error)
+	res := final.Result
+	assert.Equal(t, "PACE", res.AccessControl)
+	require.NotNil(t, res.PACE)
+	assert.Equal(t, "PACE-ECDH-CAM-AES-128", res.PACE.Protocol)
+	assert.Equal(t, "CAN", res.PACE.Password)
+	assert.Equal(t, "verified", res.PACE.ChipAuthentication)
+	assert.Equal(t, "valid", res.SODSignature)
+	assert.True(t, res.SODHashesValid)
+	checkUploadOf(t, r.sandbox, session, ds)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload"
@@ -31,23 +30,25 @@ const (
 	CodeUploadUnavailable Code = "upload_unavailable" // the daemon has no API credentials
 	CodeShuttingDown      Code = "shutting_down"      // the daemon is stopping
 
-	CodeCardTimeout        Code = "card_timeout"        // no card was presented in time
-	CodeCardRemoved        Code = "card_removed"        // the card left and did not come back in time
-	CodeReadTimeout        Code = "read_timeout"        // the chip took too long
-	CodeAccessDenied       Code = "access_denied"       // the chip refused the MRZ: wrong MRZ
-	CodeNeedsPACE          Code = "needs_pace"          // the document does not do BAC
-	CodeNotAPassport       Code = "not_a_passport"      // the card has no eMRTD application
-	CodeCommunication      Code = "communication_error" // the reader or the chip's radio link failed
-	CodeChipError          Code = "chip_error"          // unexpected answer from the chip
-	CodeIntegrity          Code = "integrity_error"     // data groups do not match EF.SOD
-	CodeUploadRejected     Code = "upload_rejected"     // the vendor refused the data (400, 413, local checks)
-	CodeUploadUnauthorized Code = "upload_unauthorized" // the vendor refused the API key or signature
-	CodeSessionNotFound    Code = "session_not_found"   // the vendor does not know the session
-	CodeSessionSubmitted   Code = "session_submitted"   // the session was submitted before the upload
-	CodeUploadUnconfirmed  Code = "upload_unconfirmed"  // a 2xx whose response could not be verified
-	CodeUploadFailed       Code = "upload_failed"       // the vendor could not be reached, nothing stored
-	CodeUploadExpired      Code = "upload_expired"      // queued too long: dropped by the outbox
-	CodeCanceled           Code = "canceled"            // canceled by DELETE or by the daemon stopping
+	CodeCardTimeout        Code = "card_timeout"         // no card was presented in time
+	CodeCardRemoved        Code = "card_removed"         // the card left and did not come back in time
+	CodeReadTimeout        Code = "read_timeout"         // the chip took too long
+	CodeAccessDenied       Code = "access_denied"        // the chip refused the MRZ: wrong MRZ
+	CodeNeedsPACE          Code = "needs_pace"           // the document does not do BAC
+	CodeNeedsMRZ           Code = "needs_mrz"            // a CAN was given, the document has no PACE
+	CodeUnsupported        Code = "protocol_unsupported" // the document refused PACE, no MRZ for BAC
+	CodeNotAPassport       Code = "not_a_passport"       // the card has no eMRTD application
+	CodeCommunication      Code = "communication_error"  // the reader or the chip's radio link failed
+	CodeChipError          Code = "chip_error"           // unexpected answer from the chip
+	CodeIntegrity          Code = "integrity_error"      // data groups do not match EF.SOD
+	CodeUploadRejected     Code = "upload_rejected"      // the vendor refused the data (400, 413, local checks)
+	CodeUploadUnauthorized Code = "upload_unauthorized"  // the vendor refused the API key or signature
+	CodeSessionNotFound    Code = "session_not_found"    // the vendor does not know the session
+	CodeSessionSubmitted   Code = "session_submitted"    // the session was submitted before the upload
+	CodeUploadUnconfirmed  Code = "upload_unconfirmed"   // a 2xx whose response could not be verified
+	CodeUploadFailed       Code = "upload_failed"        // the vendor could not be reached, nothing stored
+	CodeUploadExpired      Code = "upload_expired"       // queued too long: dropped by the outbox
+	CodeCanceled           Code = "canceled"             // canceled by DELETE or by the daemon stopping
 	CodeInternal           Code = "internal_error"
 )
 
@@ -106,10 +107,14 @@ func readFailure(err error) *Error {
 	case errors.Is(err, errReadTimeout):
 		return &Error{Code: CodeReadTimeout, Message: "the chip did not finish in time; hold the passport still on the reader and try again", Retryable: true}
 	case errors.Is(err, mrtd.ErrAccessDenied):
-		return &Error{Code: CodeAccessDenied, Message: "the chip refused the MRZ: check the document number, date of birth and date of expiry", Retryable: false}
+		return &Error{Code: CodeAccessDenied, Message: "the chip refused the key: check the document number, date of birth and date of expiry (or the CAN)", Retryable: false}
 	case errors.Is(err, mrtd.ErrNeedsPACE):
-		return &Error{Code: CodeNeedsPACE, Message: "this document does not accept BAC and must be opened with PACE"}
-	case noApplication(err):
+		return &Error{Code: CodeNeedsPACE, Message: "this document does not accept BAC and offers no PACE protocol the daemon runs"}
+	case errors.Is(err, mrtd.ErrNeedsMRZ):
+		return &Error{Code: CodeNeedsMRZ, Message: "this document has no PACE, so the CAN cannot open it: give the MRZ"}
+	case errors.Is(err, mrtd.ErrUnsupported):
+		return &Error{Code: CodeUnsupported, Message: "the document refused the PACE protocol and BAC needs the MRZ: give the MRZ"}
+	case errors.Is(err, mrtd.ErrNoApplication):
 		return &Error{Code: CodeNotAPassport, Message: "the card on the reader is not an electronic passport or ID document"}
 	case errors.Is(err, reader.ErrNoService):
 		return &Error{Code: CodePCSCUnavailable, Message: ErrPCSCUnavailable.Message, Retryable: true}
@@ -132,7 +137,7 @@ func readFailure(err error) *Error {
 // integrityFailure is the failure of a read whose data groups do not match
 // EF.SOD.
 func integrityFailure() *Error {
-	return &Error{Code: CodeIntegrity, Message: "the data read does not match the document's security object (EF.SOD); read it again", Retryable: true}
+	return &Error{Code: CodeIntegrity, Message: "the data read does not match the document's security object (EF.SOD), its signature, or the chip's key; read it again, and if it fails again treat the document as suspect", Retryable: true}
 }
 
 // canceled is the error of a canceled read.
@@ -188,13 +193,6 @@ func deliverable(err error) bool {
 	}
 	_, tooBig := errors.AsType[*upload.SizeError](err)
 	return !tooBig
-}
-
-// noApplication reports a card without the eMRTD application: SELECT of
-// the LDS1 application answered 6A82 (9303-10 §3.6.3).
-func noApplication(err error) bool {
-	e, ok := errors.AsType[*mrtd.Error](err)
-	return ok && e.Step == "select application" && errors.Is(err, icao.ErrNotFound)
 }
 
 func isPermanentAPIError(err error) bool {

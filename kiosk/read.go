@@ -29,14 +29,15 @@ func (s *Service) run(ctx context.Context, j *job, key mrtd.Key) {
 		s.failRead(ctx, j, err)
 		return
 	}
-	defer forget(doc)
+	defer doc.Clear() // the bytes are overwritten once uploaded or queued
 	s.m.readSeconds.Observe(doc.Stats.Elapsed.Seconds())
 	res := newResult(doc)
 	s.log.Info("chip read", "read", j.id, "apdus", doc.Stats.APDUs, "bytes", doc.BytesRead(),
 		"readMs", doc.Stats.Elapsed.Milliseconds(), "totalMs", s.cfg.Now().Sub(start).Milliseconds(),
 		"sodHashesValid", res.SODHashesValid)
 	switch {
-	case !res.SODHashesValid:
+	case !res.SODHashesValid || res.SODSignature == mrtd.SignatureInvalid ||
+		(res.PACE != nil && res.PACE.ChipAuthentication == mrtd.CAMFailed):
 		s.finish(j, Failed, res, integrityFailure())
 	case !st.Upload:
 		s.finish(j, Done, res, nil)
@@ -52,16 +53,6 @@ func (s *Service) release(name, id string) {
 	if s.busy[name] == id {
 		delete(s.busy, name)
 	}
-}
-
-// forget drops the files read: the bytes are overwritten (best effort; the
-// parsed views are left to the garbage collector).
-func forget(doc *mrtd.Document) {
-	for _, b := range doc.Files {
-		clear(b)
-	}
-	clear(doc.Files)
-	doc.DG1, doc.DG2 = nil, nil
 }
 
 // readCard waits for the card, reads it, and resumes the read when the card
@@ -92,7 +83,7 @@ func (s *Service) readCard(ctx context.Context, j *job, key mrtd.Key, name strin
 	}
 	if err != nil {
 		if doc != nil {
-			forget(doc)
+			doc.Clear()
 		}
 		return nil, err
 	}

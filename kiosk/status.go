@@ -66,9 +66,16 @@ type Result struct {
 	AccessControl  string              `json:"accessControl"` // as mrtd.Document reports it: "BAC", "PACE" …
 	Files          map[string]FileInfo `json:"files"`         // "com", "sod", "dg1", "dg2"
 	SODHashesValid bool                `json:"sodHashesValid"`
-	APDUs          int                 `json:"apdus"`
-	ReadMillis     int64               `json:"readMs"`
-	UploadMillis   int64               `json:"uploadMs,omitempty"`
+	// SODSignature is "valid", "invalid" or "not checked": EF.SOD's
+	// signature checked with its document signer certificate (the chain to
+	// a CSCA is not checked).
+	SODSignature string `json:"sodSignature,omitempty"`
+	// PACE says how PACE ran (protocol, mapping, cipher, domain parameters,
+	// password, chip authentication); absent after BAC.
+	PACE         *mrtd.PACEDetails `json:"pace,omitempty"`
+	APDUs        int               `json:"apdus"`
+	ReadMillis   int64             `json:"readMs"`
+	UploadMillis int64             `json:"uploadMs,omitempty"`
 	// Media is the vendor's media object, exactly as the vendor sent it;
 	// absent until the upload is done and for reads without upload.
 	Media json.RawMessage `json:"media,omitempty"`
@@ -85,6 +92,8 @@ func newResult(doc *mrtd.Document) *Result {
 		AccessControl:  doc.AccessControl,
 		Files:          map[string]FileInfo{},
 		SODHashesValid: doc.HashesValid(),
+		SODSignature:   doc.SODSignature,
+		PACE:           doc.PACE,
 		APDUs:          doc.Stats.APDUs,
 		ReadMillis:     doc.Stats.Elapsed.Milliseconds(),
 	}

@@ -25,16 +25,16 @@ const (
 
 // PACEDetails say how PACE was run, for summaries and logs.
 type PACEDetails struct {
-	Protocol  string // e.g. "PACE-ECDH-GM-AES-128"
-	Mapping   string // "GM", "IM" or "CAM"
-	Cipher    string // "AES" or "3DES"
-	KeyLength int    // bits
-	Domain    string // e.g. "brainpoolP256r1"
-	Password  string // "MRZ" or "CAN"
+	Protocol  string `json:"protocol"`  // e.g. "PACE-ECDH-GM-AES-128"
+	Mapping   string `json:"mapping"`   // "GM", "IM" or "CAM"
+	Cipher    string `json:"cipher"`    // "AES" or "3DES"
+	KeyLength int    `json:"keyLength"` // bits
+	Domain    string `json:"domain"`    // e.g. "brainpoolP256r1"
+	Password  string `json:"password"`  // "MRZ" or "CAN"
 	// ChipAuthentication is the outcome of the CAM check against DG14:
-	// "verified", "failed" or "not checked"; empty unless the mapping is
+	// CAMVerified, CAMFailed or CAMUnchecked; empty unless the mapping is
 	// CAM.
-	ChipAuthentication string
+	ChipAuthentication string `json:"chipAuthentication,omitempty"`
 }
 
 // authenticate performs access control and leaves r.session open on the
@@ -118,7 +118,9 @@ func (r *run) password() (pace.Password, string, error) {
 		pw, err := pace.CAN(r.key.CAN)
 		return pw, "CAN", err
 	}
-	return pace.MRZ(r.key.MRZ.Information()), "MRZ", nil
+	info := r.key.MRZ.Information()
+	defer clear(info)
+	return pace.MRZ(info), "MRZ", nil
 }
 
 // fallBackToBAC says whether a PACE failure lets BAC be tried: not after a
@@ -164,11 +166,13 @@ func (r *run) reset(ctx context.Context) error {
 func (r *run) openBAC(ctx context.Context) error {
 	if err := icao.SelectApplication(ctx, r.card); err != nil {
 		if errors.Is(err, icao.ErrNotFound) {
-			return r.fail("select application", 0, fmt.Errorf("no eMRTD application on this card: %w", err))
+			return &Error{Class: ErrNoApplication, Step: "select application", Err: err}
 		}
 		return r.fail("select application", 0, err)
 	}
-	s, err := bac.Open(ctx, r.card, r.key.MRZ.Information(), &r.cfg.BAC)
+	info := r.key.MRZ.Information()
+	defer clear(info)
+	s, err := bac.Open(ctx, r.card, info, &r.cfg.BAC)
 	if err != nil {
 		return &Error{Class: classifyBAC(err), Step: "BAC", Err: err}
 	}
@@ -199,29 +203,40 @@ func cipherName(s sm.Suite) string {
 }
 
 // checkCAM verifies the chip authentication data of PACE-CAM against the
-// public key in DG14 (9303-11 §4.4.3.5.2), reading DG14 if needed.
-func (r *run) checkCAM(ctx context.Context) {
-	if r.cam == nil || r.doc.PACE == nil {
+// public key in DG14 (9303-11 §4.4.3.5.2), which [run.files] adds to the
+// files read after PACE-CAM. The
+// result counts only when DG14 is covered by EF.SOD: its hash must match
+// and the EF.SOD signature must verify, or a clone could bring a DG14 of
+// its own. It runs after the files are parsed and checked.
+func (r *run) checkCAM() {
+	d := r.doc
+	if r.cam == nil || d.PACE == nil {
 		return
 	}
-	r.doc.PACE.ChipAuthentication = "not checked"
-	dg14, ok := r.doc.Files[icao.EFDG14]
+	d.PACE.ChipAuthentication = CAMUnchecked
+	dg14, ok := d.Files[icao.EFDG14]
 	if !ok {
-		b, err := r.fr.Read(ctx, icao.EFDG14, nil)
-		if err != nil {
-			return
-		}
-		r.doc.Files[icao.EFDG14] = b
-		dg14 = b
+		return
 	}
 	infos, err := pace.ParseDG14(dg14)
 	if err != nil {
 		return
 	}
 	switch err := r.cam.Verify(infos); {
-	case err == nil:
-		r.doc.PACE.ChipAuthentication = "verified"
 	case errors.Is(err, pace.ErrCAM):
-		r.doc.PACE.ChipAuthentication = "failed"
+		d.PACE.ChipAuthentication = CAMFailed
+	case err != nil:
+	case d.SOD == nil || d.HashCheck[icao.EFDG14] != nil || d.SODSignature != SignatureValid:
+		// The key matches a DG14 that EF.SOD does not vouch for.
+	default:
+		d.PACE.ChipAuthentication = CAMVerified
 	}
 }
+
+// Outcomes of the PACE-CAM chip authentication, in
+// [PACEDetails.ChipAuthentication].
+const (
+	CAMVerified  = "verified"    // the chip holds the key of a DG14 that EF.SOD signs
+	CAMFailed    = "failed"      // the chip does not hold the DG14 key: a clone
+	CAMUnchecked = "not checked" // no DG14, or DG14 not covered by a valid EF.SOD
+)

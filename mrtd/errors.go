@@ -28,6 +28,9 @@ var (
 	// ErrChip: the chip answered with an unexpected status or with data
 	// that does not parse.
 	ErrChip = errors.New("chip error")
+	// ErrNoApplication: the card has no eMRTD application (not a passport
+	// or ID card with an ICAO chip).
+	ErrNoApplication = errors.New("no eMRTD application on this card")
 )
 
 // Error is a classified read failure.
@@ -38,6 +41,7 @@ type Error struct {
 	Err   error   // the cause
 }
 
+// Error says what failed, its class and its cause.
 func (e *Error) Error() string {
 	if e.Class != nil {
 		return fmt.Sprintf("mrtd: %s: %v: %v", e.Step, e.Class, e.Err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/bac"
@@ -55,7 +56,11 @@ type Document struct {
 	// HashCheck is the result of comparing each data group read with its
 	// hash in EF.SOD: nil per file when it matches.
 	HashCheck map[icao.EF]error
-	Stats     Stats
+	// SODSignature is the outcome of checking EF.SOD's signature with its
+	// document signer certificate: SignatureValid, SignatureInvalid or
+	// SignatureUnchecked; empty when EF.SOD was not read.
+	SODSignature string
+	Stats        Stats
 
 	// partial holds the bytes of files whose read was interrupted.
 	partial map[icao.EF][]byte
@@ -128,7 +133,36 @@ func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, c
 	if err := doc.parse(); err != nil {
 		return doc, err
 	}
+	r.checkCAM()
 	return doc, nil
+}
+
+// LogValue keeps the files out of logs: only their sizes are shown.
+func (d *Document) LogValue() slog.Value {
+	attrs := []slog.Attr{slog.String("accessControl", d.AccessControl)}
+	for f, b := range d.Files {
+		attrs = append(attrs, slog.Int(f.String(), len(b)))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// Format keeps the files out of fmt output, %v and %+v included.
+func (d *Document) Format(f fmt.State, _ rune) {
+	fmt.Fprintf(f, "mrtd.Document{%s, %d files, %d bytes}", d.AccessControl, len(d.Files), d.BytesRead())
+}
+
+// Clear overwrites the bytes of every file read, complete or interrupted,
+// and drops them: call it once the document has been handed on.
+func (d *Document) Clear() {
+	for f, b := range d.Files {
+		clear(b)
+		delete(d.Files, f)
+	}
+	for f, b := range d.partial {
+		clear(b)
+		delete(d.partial, f)
+	}
+	d.COM, d.SOD, d.DG1, d.DG2 = nil, nil, nil, nil
 }
 
 // BytesRead returns how many bytes of files have been read so far,
@@ -174,10 +208,14 @@ func (r *run) step(name string) {
 }
 
 func (r *run) files() []icao.EF {
+	files := []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
 	if r.cfg.Files != nil {
-		return r.cfg.Files
+		files = r.cfg.Files
 	}
-	return []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
+	if r.cam != nil && !slices.Contains(files, icao.EFDG14) {
+		files = append(slices.Clip(files), icao.EFDG14) // to verify PACE-CAM
+	}
+	return files
 }
 
 func (r *run) readAll(ctx context.Context) error {
@@ -204,6 +242,9 @@ func (r *run) readAll(ctx context.Context) error {
 				break
 			}
 			r.doc.partial[f] = data
+			if f == icao.EFDG14 && r.cam != nil && errors.Is(err, icao.ErrNotFound) {
+				break // the CAM key may live in EF.CardSecurity only: "not checked"
+			}
 			if !errors.Is(err, icao.ErrSM) || reauths == 0 {
 				return r.fail("read "+f.String(), f, err)
 			}
@@ -213,7 +254,6 @@ func (r *run) readAll(ctx context.Context) error {
 			}
 		}
 	}
-	r.checkCAM(ctx)
 	return nil
 }
 

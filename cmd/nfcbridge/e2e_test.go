@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ const specimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<< L898902C36UTO7
 // insert serves ds with cfg in vpcd slot 0 until the test ends and waits
 // until pcscd reports the card. A zero cfg keeps the dataset's own quirks
 // (its chip.json).
-func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) {
+func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) *vchip.Passport {
 	t.Helper()
 	pcsctest.Require(t)
 	pcsctest.Lock(t)
@@ -48,6 +49,7 @@ func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) {
 		pcsctest.WaitCard(t, 0, false)
 	})
 	pcsctest.WaitCard(t, 0, true)
+	return chip
 }
 
 type result struct {
@@ -58,8 +60,13 @@ type result struct {
 
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runCLIStdin(t, "", args...)
+}
+
+func runCLIStdin(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	e := &env{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
 	start := time.Now()
 	code := run(context.Background(), append([]string{"nfcbridge"}, args...), e)
 	return result{code: code, stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
@@ -147,15 +154,41 @@ func TestE2EReadFailures(t *testing.T) {
 		assertPrivate(t, r.stderr)
 	})
 	t.Run("card removed mid-read", func(t *testing.T) {
-		insert(t, ds, vchip.Config{NoExtendedLength: true, RemoveAfter: 40})
+		chip := insert(t, ds, vchip.Config{NoExtendedLength: true, RemoveAfter: 40})
+		removed := make(chan time.Time, 1)
+		go func() { <-chip.Removed(); removed <- time.Now() }()
 		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ)
+		end := time.Now()
 		if r.code != 1 || !strings.Contains(r.stderr, "card lost") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 		}
-		if r.elapsed > 2*time.Second {
-			t.Errorf("removal took %v to report, want < 2s", r.elapsed)
+		took := end.Sub(<-removed)
+		t.Logf("removal reported %v after the card left: %s", took, r.stderr)
+		if took > 2*time.Second {
+			t.Errorf("removal took %v to report, want < 2s", took)
 		}
-		t.Logf("removal reported after %v: %s", r.elapsed, r.stderr)
+	})
+	t.Run("MRZ from standard input", func(t *testing.T) {
+		insert(t, ds, vchip.Config{})
+		out := t.TempDir()
+		r := runCLIStdin(t, specimenMRZ+"\n", "read", "--reader", pcsctest.ReaderName(0), "--out", out, "--mrz-file", "-")
+		if r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		entries, err := os.ReadDir(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, en := range entries {
+			names = append(names, en.Name())
+			if info, _ := en.Info(); info.Mode().Perm() != 0o600 {
+				t.Errorf("%s has mode %v, want 0600", en.Name(), info.Mode().Perm())
+			}
+		}
+		if want := []string{"DG1", "DG2", "EF.COM", "EF.SOD"}; !slices.Equal(names, want) {
+			t.Errorf("files written: %v, want %v (no temporary files left)", names, want)
+		}
 	})
 	t.Run("PACE-only chip", func(t *testing.T) {
 		insert(t, ds, vchip.Config{NoBAC: true})

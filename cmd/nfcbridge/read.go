@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,8 +29,8 @@ type keyFlags struct {
 
 func addKeyFlags(fs *flag.FlagSet) *keyFlags {
 	k := &keyFlags{}
-	fs.StringVar(&k.mrzFile, "mrz-file", "", "file holding the printed MRZ lines")
-	fs.StringVar(&k.mrz, "mrz", "", "the printed MRZ lines (separated by newlines or spaces)")
+	fs.StringVar(&k.mrzFile, "mrz-file", "", "file holding the printed MRZ lines, - for standard input (keeps the MRZ out of the process list)")
+	fs.StringVar(&k.mrz, "mrz", "", "the printed MRZ lines (separated by newlines or spaces); visible to other users in the process list: prefer --mrz-file")
 	fs.StringVar(&k.docNumber, "document-number", "", "document number (with --date-of-birth and --date-of-expiry)")
 	fs.StringVar(&k.birth, "date-of-birth", "", "date of birth, YYMMDD")
 	fs.StringVar(&k.expiry, "date-of-expiry", "", "date of expiry, YYMMDD")
@@ -38,7 +39,7 @@ func addKeyFlags(fs *flag.FlagSet) *keyFlags {
 }
 
 // key builds the access key; errors name the bad field, never its value.
-func (k *keyFlags) key() (mrtd.Key, error) {
+func (k *keyFlags) key(e *env) (mrtd.Key, error) {
 	byFields := k.docNumber != "" || k.birth != "" || k.expiry != ""
 	given := 0
 	for _, set := range []bool{k.mrzFile != "", k.mrz != "", byFields} {
@@ -57,15 +58,21 @@ func (k *keyFlags) key() (mrtd.Key, error) {
 	if given == 0 {
 		return mrtd.Key{CAN: k.can}, nil
 	}
-	mrz, err := k.mrzKey(byFields)
+	mrz, err := k.mrzKey(e, byFields)
 	return mrtd.Key{MRZ: mrz, CAN: k.can}, err
 }
 
-func (k *keyFlags) mrzKey(byFields bool) (icao.AccessKey, error) {
+func (k *keyFlags) mrzKey(e *env, byFields bool) (icao.AccessKey, error) {
 	text := k.mrz
 	switch {
 	case byFields:
 		return icao.NewAccessKey(k.docNumber, k.birth, k.expiry)
+	case k.mrzFile == "-":
+		b, err := io.ReadAll(io.LimitReader(e.stdin, 4096))
+		if err != nil {
+			return icao.AccessKey{}, fmt.Errorf("read MRZ from standard input: %w", err)
+		}
+		text = string(b)
 	case k.mrzFile != "":
 		b, err := os.ReadFile(k.mrzFile)
 		if err != nil {
@@ -80,75 +87,107 @@ func (k *keyFlags) mrzKey(byFields bool) (icao.AccessKey, error) {
 	return m.AccessKey(), nil
 }
 
-// runRead waits for a card, reads it, writes the files and optionally
-// uploads them.
-func runRead(parent context.Context, e *env, args []string) error {
+// readOptions are the parsed flags of the read command.
+type readOptions struct {
+	reader, out string
+	asJSON      bool
+	timeout     time.Duration
+	key         mrtd.Key
+	cfg         *mrtd.Config
+	sessionID   string
+	client      *upload.Client // nil: no upload
+}
+
+// parseReadFlags checks the whole command line, credentials included,
+// before anything touches the reader.
+func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	fs := newFlagSet(e, "read")
-	readerName := fs.String("reader", "", "PC/SC reader name (default: the first reader with a card)")
-	out := fs.String("out", "", "directory to write EF.COM, EF.SOD, DG1, DG2 into")
-	asJSON := fs.Bool("json", false, "print a JSON summary on stdout")
-	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for a card and read it")
+	o := &readOptions{}
+	fs.StringVar(&o.reader, "reader", "", "PC/SC reader name (default: the first reader with a card)")
+	fs.StringVar(&o.out, "out", "", "directory to write EF.COM, EF.SOD, DG1, DG2 into")
+	fs.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long to wait for a card and read it")
 	maxLe := fs.Int("max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
 	extended := fs.String("extended", "auto", "extended-length APDUs: auto, never or always")
 	accessFlag := fs.String("access", "auto", "access control: auto (PACE when offered, else BAC), pace or bac")
 	k := addKeyFlags(fs)
 	up := addUploadFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return nil, err
 	}
-	if *out == "" && up.sessionID == "" {
-		return usagef("--out DIR is required (or --session-id to upload)")
+	if o.out == "" && up.sessionID == "" {
+		return nil, usagef("--out DIR is required (or --session-id to upload)")
 	}
-	key, err := k.key()
-	if err != nil {
-		return err
+	var err error
+	if o.key, err = k.key(e); err != nil {
+		return nil, err
 	}
 	mode, err := parseExtended(*extended)
 	if err != nil {
-		return err
-	}
-	var client *upload.Client
-	if up.sessionID != "" {
-		if client, err = up.client(e); err != nil {
-			return err
-		}
+		return nil, err
 	}
 	access, err := parseAccess(*accessFlag)
 	if err != nil {
+		return nil, err
+	}
+	o.cfg = &mrtd.Config{Access: access, Read: icao.ReadConfig{MaxLe: *maxLe, Extended: mode}}
+	if o.sessionID = up.sessionID; o.sessionID != "" {
+		if o.client, err = up.client(e); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// runRead waits for a card, reads it, writes the files and optionally
+// uploads them.
+func runRead(parent context.Context, e *env, args []string) error {
+	o, err := parseReadFlags(e, args)
+	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(parent, *timeout)
+	ctx, cancel := context.WithTimeout(parent, o.timeout)
 	defer cancel()
-	cfg := &mrtd.Config{Access: access, Read: icao.ReadConfig{MaxLe: *maxLe, Extended: mode}}
-	doc, name, err := readCard(ctx, *readerName, key, cfg)
-	if doc != nil && len(doc.Files) > 0 && *out != "" && (err == nil || errors.As(err, new(*mrtd.Error))) {
-		if werr := writeFiles(*out, doc); werr != nil {
+	doc, name, err := readCard(ctx, o.reader, o.key, o.cfg)
+	if doc != nil {
+		defer doc.Clear()
+	}
+	if doc != nil && len(doc.Files) > 0 && o.out != "" && (err == nil || errors.As(err, new(*mrtd.Error))) {
+		if werr := writeFiles(o.out, doc); werr != nil {
 			return werr
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := printSummary(e, name, *out, doc, *asJSON && client == nil); err != nil {
+	if err := printSummary(e, name, o.out, doc, o.asJSON && o.client == nil); err != nil {
 		return err
 	}
-	if !doc.HashesValid() {
-		return fmt.Errorf("data integrity: the data groups do not match EF.SOD (%s)", hashSummary(doc))
-	}
-	if doc.PACE != nil && doc.PACE.ChipAuthentication == "failed" {
-		return errors.New("chip authentication failed: the chip does not hold the key in DG14 (possible clone)")
-	}
-	if client == nil {
-		return nil
+	if err := checkDocument(doc); err != nil || o.client == nil {
+		return err
 	}
 	// The upload has its own time limit; the read timeout is spent.
-	m, err := client.UploadNFC(parent, up.sessionID, upload.NFC{
+	m, err := o.client.UploadNFC(parent, o.sessionID, upload.NFC{
 		COM: doc.Files[icao.EFCOM], SOD: doc.Files[icao.EFSOD], DG1: doc.Files[icao.EFDG1], DG2: doc.Files[icao.EFDG2],
 	})
 	if err != nil {
 		return err
 	}
-	return printMedia(e, m, *asJSON)
+	return printMedia(e, m, o.asJSON)
+}
+
+// checkDocument fails a read whose data the chip's own evidence does not
+// vouch for; the files are written already, for inspection.
+func checkDocument(doc *mrtd.Document) error {
+	switch {
+	case !doc.HashesValid():
+		return fmt.Errorf("data integrity: the data groups do not match EF.SOD (%s)", hashSummary(doc))
+	case doc.SODSignature == mrtd.SignatureInvalid:
+		return errors.New("data integrity: the EF.SOD signature does not verify with its document signer certificate")
+	case doc.PACE != nil && doc.PACE.ChipAuthentication == mrtd.CAMFailed:
+		return errors.New("chip authentication failed: the chip does not hold the key in DG14 (possible clone)")
+	}
+	return nil
 }
 
 func parseAccess(s string) (mrtd.Access, error) {
@@ -197,22 +236,39 @@ func readCard(ctx context.Context, name string, key mrtd.Key, cfg *mrtd.Config) 
 }
 
 // writeFiles writes each file read into dir, readable by the owner only:
-// they hold personal data.
+// they hold personal data. Each file goes to a fresh temporary file (never
+// one that exists, so no symlink or foreign file is written through), is
+// synced, then renamed into place.
 func writeFiles(dir string, doc *mrtd.Document) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("write files: %w", err)
 	}
 	for f, b := range doc.Files {
-		path := filepath.Join(dir, f.String())
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
-			return fmt.Errorf("write %v: %w", f, err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
+		if err := writeDocFile(dir, f.String(), b); err != nil {
 			return fmt.Errorf("write %v: %w", f, err)
 		}
 	}
 	return nil
+}
+
+func writeDocFile(dir, name string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, "."+name+"-*") // O_EXCL, mode 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 // summary is the --json output of read: counts and checks, no personal data.
@@ -228,6 +284,7 @@ type summary struct {
 	ModeledMs     float64           `json:"modeledMs106k"`
 	Files         []fileSummary     `json:"files"`
 	SOD           sodSummary        `json:"sodHashCheck"`
+	SODSignature  string            `json:"sodSignature,omitempty"`
 	Out           string            `json:"out,omitempty"`
 }
 
@@ -253,7 +310,7 @@ func newSummary(readerName, out string, doc *mrtd.Document) summary {
 		Reader: readerName, AccessControl: doc.AccessControl, PACE: doc.PACE, Fallback: doc.FallbackReason, Out: out,
 		APDUs: doc.Stats.APDUs, BytesSent: doc.Stats.BytesSent, BytesReceived: doc.Stats.BytesReceived,
 		ElapsedMs: ms(doc.Stats.Elapsed), ModeledMs: ms(doc.Stats.ModeledTime(modelPerAPDU, mrtd.Rate106)),
-		SOD: sodSummary{Valid: doc.HashesValid(), DataGroups: map[string]string{}},
+		SOD: sodSummary{Valid: doc.HashesValid(), DataGroups: map[string]string{}}, SODSignature: doc.SODSignature,
 	}
 	for _, f := range doc.Stats.Files {
 		s.Files = append(s.Files, fileSummary{Name: f.File.String(), Size: f.Size, APDUs: f.APDUs, ElapsedMs: ms(f.Elapsed)})
@@ -298,7 +355,7 @@ func printSummary(e *env, readerName, out string, doc *mrtd.Document, asJSON boo
 	for _, f := range s.Files {
 		fmt.Fprintf(e.stdout, "  %-7s %7d bytes %4d APDUs %8.1f ms\n", f.Name, f.Size, f.APDUs, f.ElapsedMs)
 	}
-	check := "all data groups match EF.SOD"
+	check := "all data groups match EF.SOD, signature " + doc.SODSignature
 	if !s.SOD.Valid {
 		check = "MISMATCH: " + hashSummary(doc)
 	}

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coreos/go-systemd/v22/activation"
 	sdnotify "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -33,14 +32,14 @@ const defaultListen = "127.0.0.1:8765"
 
 // serveFlags is the command line of serve.
 type serveFlags struct {
-	listen, tokenFile, stateDir, apiURL, logLevel string
-	keyFile, secretFile, nextSecretFile, compress string
-	outboxKeyFile, extended                       string
-	origins                                       []string
-	noUpload                                      bool
-	maxLe                                         int
-	cardTimeout, reinsertTimeout, uploadTimeout   time.Duration
-	retention, shutdownGrace                      time.Duration
+	*apiFlags
+	listen, tokenFile, stateDir, logLevel       string
+	outboxKeyFile, extended                     string
+	origins                                     []string
+	noUpload                                    bool
+	maxLe                                       int
+	cardTimeout, reinsertTimeout, uploadTimeout time.Duration
+	retention, shutdownGrace                    time.Duration
 }
 
 func parseServeFlags(e *env, args []string) (*serveFlags, error) {
@@ -53,11 +52,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 		f.origins = append(f.origins, s)
 		return nil
 	})
-	fs.StringVar(&f.apiURL, "api-url", upload.DefaultBaseURL, "vendor API `URL` (https; http only for loopback)")
-	fs.StringVar(&f.keyFile, "api-key-file", "", "file holding the API key (default: $CREDENTIALS_DIRECTORY/api-key, then $NFCBRIDGE_API_KEY)")
-	fs.StringVar(&f.secretFile, "api-secret-file", "", "file holding the shared secret (default: $CREDENTIALS_DIRECTORY/api-secret, then $NFCBRIDGE_API_SECRET)")
-	fs.StringVar(&f.nextSecretFile, "api-next-secret-file", "", "file holding the next shared secret during a rotation (optional)")
-	fs.StringVar(&f.compress, "compression", "gzip", "request compression: gzip, deflate or none")
+	f.apiFlags = addAPIFlags(fs)
 	fs.BoolVar(&f.noUpload, "no-upload", false, "run without API credentials: only reads with \"upload\": false are accepted")
 	fs.StringVar(&f.outboxKeyFile, "outbox-key-file", "", "outbox encryption key `FILE`, created if missing (default: $CREDENTIALS_DIRECTORY/outbox-key if present, else STATE-DIR/outbox.key)")
 	fs.DurationVar(&f.retention, "retention", outbox.DefaultRetention, "how long an undelivered upload is kept in the outbox")
@@ -199,29 +194,17 @@ func (d *daemon) wire(f *serveFlags, readers kiosk.Readers, up kiosk.Uploader) (
 }
 
 // serveUploader builds the upload client from the flags and credentials,
-// without network I/O; nil with --no-upload.
+// without network I/O; nil with --no-upload. Its retries are few: the
+// outbox retries for longer.
 func serveUploader(e *env, f *serveFlags) (kiosk.Uploader, error) {
 	if f.noUpload {
 		return nil, nil
 	}
-	comp, err := upload.ParseCompression(f.compress)
-	if err != nil {
-		return nil, usagef("--compression must be gzip, deflate or none")
-	}
-	creds, err := upload.LoadCredentials(e.getenv, upload.CredentialFiles{Key: f.keyFile, Secret: f.secretFile, NextSecret: f.nextSecretFile})
+	c, err := f.client(e, upload.RetryPolicy{MaxAttempts: 3, MaxElapsed: f.uploadTimeout})
 	if errors.Is(err, upload.ErrNoCredentials) {
-		return nil, fmt.Errorf("%w (give --api-key-file and --api-secret-file, set %s and %s, or use LoadCredential=; --no-upload runs without)", err, upload.EnvKey, upload.EnvSecret)
+		return nil, fmt.Errorf("%w; --no-upload runs without", err)
 	}
 	if err != nil {
-		return nil, err
-	}
-	// A short retry policy: the outbox retries for longer.
-	c := &upload.Client{BaseURL: f.apiURL, Credentials: creds, Compression: comp,
-		Retry: upload.RetryPolicy{MaxAttempts: 3, MaxElapsed: f.uploadTimeout}}
-	if err := c.Validate(); err != nil {
-		if errors.Is(err, upload.ErrInsecureURL) || errors.Is(err, upload.ErrConfig) {
-			return nil, usagef("--api-url: %v", err)
-		}
 		return nil, err
 	}
 	return c, nil
@@ -310,96 +293,6 @@ func openPCSC(ctx context.Context, log *slog.Logger) (*kiosk.PCSC, error) {
 	}
 }
 
-// listen returns the sockets systemd passed (socket activation), else
-// listens on addr. Only loopback TCP addresses and Unix sockets are
-// accepted: the API is for this machine.
-func listen(addr string, log *slog.Logger) ([]net.Listener, error) {
-	ls, err := activation.Listeners()
-	if err != nil {
-		return nil, fmt.Errorf("socket activation: %w", err)
-	}
-	var out []net.Listener
-	for _, l := range ls {
-		if l == nil {
-			continue // an fd that is not a stream socket
-		}
-		if !localListener(l.Addr()) {
-			closeAll(append(out, l))
-			return nil, fmt.Errorf("socket activation: %s is not a loopback address; nfcbridge.socket must listen on 127.0.0.1, [::1] or a Unix socket", l.Addr())
-		}
-		out = append(out, l)
-	}
-	if len(out) > 0 {
-		log.Info("using sockets from systemd", "count", len(out))
-		return out, nil
-	}
-	l, err := listenAddr(addr)
-	if err != nil {
-		return nil, err
-	}
-	return []net.Listener{l}, nil
-}
-
-func listenAddr(addr string) (net.Listener, error) {
-	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
-		if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			os.Remove(path) // a stale socket of an earlier run
-		}
-		l, err := net.Listen("unix", path)
-		if err != nil {
-			return nil, fmt.Errorf("listen: %w", err)
-		}
-		// The kiosk UI's user reaches the socket through its group.
-		if err := os.Chmod(path, 0o660); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("listen: %w", err)
-		}
-		return l, nil
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, usagef("--listen must be HOST:PORT or unix:/PATH")
-	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, usagef("--listen must be a loopback address (127.0.0.1, [::1], localhost) or a Unix socket: the API is for this machine only")
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen: %w", err)
-	}
-	return l, nil
-}
-
-func localListener(a net.Addr) bool {
-	switch a := a.(type) {
-	case *net.UnixAddr:
-		return true
-	case *net.TCPAddr:
-		return a.IP.IsLoopback()
-	}
-	return false
-}
-
-func closeAll(ls []net.Listener) {
-	for _, l := range ls {
-		l.Close()
-	}
-}
-
-// newServer returns the HTTP server with timeouts set. Event streams
-// extend their write deadline as they go.
-func newServer(h http.Handler, log *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-}
-
 // version is the module version and VCS revision the binary was built from.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
@@ -477,55 +370,6 @@ func (d *daemon) close() {
 	if d.pcsc != nil {
 		d.pcsc.Close()
 	}
-}
-
-// notify sends state to systemd (sd_notify); outside systemd it does
-// nothing.
-func (d *daemon) notify(state string) {
-	if _, err := sdnotify.SdNotify(false, state); err != nil {
-		d.log.Warn("sd_notify", "error", err.Error())
-	}
-}
-
-// watchdog pings systemd's watchdog (WatchdogSec=) at half its interval
-// while the service answers, and returns the function that stops it.
-func (d *daemon) watchdog() func() {
-	interval, err := sdnotify.SdWatchdogEnabled(false)
-	if err != nil {
-		d.log.Warn("watchdog", "error", err.Error())
-	}
-	if interval <= 0 {
-		return func() {}
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(interval / 2)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if d.svc.Alive() {
-					d.notify(sdnotify.SdNotifyWatchdog)
-				}
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
-}
-
-func addrs(ls []net.Listener) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = l.Addr().String()
-		if l.Addr().Network() == "unix" {
-			out[i] = "unix:" + out[i]
-		}
-	}
-	return out
 }
 
 // peakMemory reads the resident set (VmRSS) and its peak (VmHWM) of this

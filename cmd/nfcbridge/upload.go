@@ -15,26 +15,19 @@ import (
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
-// uploadFlags are the flags shared by upload, upload-image and
-// read --session-id. --json and --timeout are not among them: read has its
-// own; runUpload and runUploadImage add them.
-type uploadFlags struct {
-	sessionID      string
+// apiFlags are the flags that say how to reach the vendor: shared by
+// upload, upload-image, read --session-id and serve.
+type apiFlags struct {
 	apiURL         string
 	compression    string
 	keyFile        string
 	secretFile     string
 	nextSecretFile string
-	timeout        time.Duration // the whole upload, retries included
 }
 
-// defaultUploadTimeout bounds an upload, retries included.
-const defaultUploadTimeout = 60 * time.Second
-
-func addUploadFlags(fs *flag.FlagSet) *uploadFlags {
-	f := &uploadFlags{timeout: defaultUploadTimeout}
-	fs.StringVar(&f.sessionID, "session-id", "", "vendor session ID (a UUID) to upload to")
-	fs.StringVar(&f.apiURL, "api-url", upload.DefaultBaseURL, "vendor API URL (https; http only for 127.0.0.1)")
+func addAPIFlags(fs *flag.FlagSet) *apiFlags {
+	f := &apiFlags{}
+	fs.StringVar(&f.apiURL, "api-url", upload.DefaultBaseURL, "vendor API `URL` (https; http only for loopback addresses such as 127.0.0.1)")
 	fs.StringVar(&f.compression, "compression", "gzip", "request compression: gzip, deflate or none")
 	fs.StringVar(&f.keyFile, "api-key-file", "", "file holding the API key (default: $CREDENTIALS_DIRECTORY/api-key, then $NFCBRIDGE_API_KEY)")
 	fs.StringVar(&f.secretFile, "api-secret-file", "", "file holding the shared secret (default: $CREDENTIALS_DIRECTORY/api-secret, then $NFCBRIDGE_API_SECRET)")
@@ -42,30 +35,21 @@ func addUploadFlags(fs *flag.FlagSet) *uploadFlags {
 	return f
 }
 
-// client checks the flags and the credentials and builds the client,
-// without network I/O: call it before reading a chip.
-func (f *uploadFlags) client(e *env) (*upload.Client, error) {
-	if f.sessionID == "" {
-		return nil, usagef("--session-id is required")
-	}
-	if err := upload.CheckSessionID(f.sessionID); err != nil {
-		return nil, usagef("--session-id must be a UUID like 01234567-89ab-cdef-0123-456789abcdef")
-	}
+// client checks the flags and the credentials and builds the client with
+// retry policy, without network I/O: call it before reading a chip.
+func (f *apiFlags) client(e *env, retry upload.RetryPolicy) (*upload.Client, error) {
 	comp, err := upload.ParseCompression(f.compression)
 	if err != nil {
 		return nil, usagef("--compression must be gzip, deflate or none")
 	}
-	if f.timeout <= 0 {
-		return nil, usagef("--timeout must be positive")
-	}
 	creds, err := upload.LoadCredentials(e.getenv, upload.CredentialFiles{Key: f.keyFile, Secret: f.secretFile, NextSecret: f.nextSecretFile})
 	if errors.Is(err, upload.ErrNoCredentials) {
-		return nil, fmt.Errorf("%w (give --api-key-file and --api-secret-file, or set %s and %s)", err, upload.EnvKey, upload.EnvSecret)
+		return nil, fmt.Errorf("%w (give --api-key-file and --api-secret-file, set %s and %s, or use systemd's LoadCredential=)", err, upload.EnvKey, upload.EnvSecret)
 	}
 	if err != nil {
 		return nil, err
 	}
-	c := &upload.Client{BaseURL: f.apiURL, Credentials: creds, Compression: comp, Retry: upload.RetryPolicy{MaxElapsed: f.timeout}}
+	c := &upload.Client{BaseURL: f.apiURL, Credentials: creds, Compression: comp, Retry: retry}
 	if err := c.Validate(); err != nil {
 		switch {
 		case errors.Is(err, upload.ErrInsecureURL):
@@ -76,6 +60,39 @@ func (f *uploadFlags) client(e *env) (*upload.Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// uploadFlags are the flags shared by upload, upload-image and
+// read --session-id. --json and --timeout are not among them: read has its
+// own; runUpload and runUploadImage add them.
+type uploadFlags struct {
+	*apiFlags
+	sessionID string
+	timeout   time.Duration // the whole upload, retries included
+}
+
+// defaultUploadTimeout bounds an upload, retries included.
+const defaultUploadTimeout = 60 * time.Second
+
+func addUploadFlags(fs *flag.FlagSet) *uploadFlags {
+	f := &uploadFlags{apiFlags: addAPIFlags(fs), timeout: defaultUploadTimeout}
+	fs.StringVar(&f.sessionID, "session-id", "", "vendor session ID (a UUID) to upload to")
+	return f
+}
+
+// client checks the session ID, the flags and the credentials and builds
+// the client, without network I/O: call it before reading a chip.
+func (f *uploadFlags) client(e *env) (*upload.Client, error) {
+	if f.sessionID == "" {
+		return nil, usagef("--session-id is required")
+	}
+	if err := upload.CheckSessionID(f.sessionID); err != nil {
+		return nil, usagef("--session-id must be a UUID like 01234567-89ab-cdef-0123-456789abcdef")
+	}
+	if f.timeout <= 0 {
+		return nil, usagef("--timeout must be positive")
+	}
+	return f.apiFlags.client(e, upload.RetryPolicy{MaxElapsed: f.timeout})
 }
 
 // runUpload uploads the four files that read --out wrote.
