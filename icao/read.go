@@ -57,6 +57,12 @@ const (
 var (
 	ErrFileTooLarge = errors.New("icao: file larger than the configured limit")
 	ErrBadResponse  = errors.New("icao: chip sent a response that does not fit the request")
+	// ErrReaderLimit is wrapped by a transport error that came from an
+	// extended-length exchange: readers at the CCID "Short APDU" level
+	// (ACR122U) cannot carry them and fail the exchange rather than
+	// answering with a status word (FIELD-NOTES §4). After it the reader
+	// stays with short APDUs.
+	ErrReaderLimit = errors.New("icao: the reader cannot carry extended-length APDUs")
 )
 
 // FileReader reads elementary files with READ BINARY, learning the chip's
@@ -239,6 +245,9 @@ func (r *FileReader) next(ctx context.Context, off, total int) ([]byte, bool, er
 		sw, ok := errors.AsType[StatusWord](err)
 		switch {
 		case !ok:
+			if ext && errors.Is(err, ErrReaderLimit) {
+				r.ext = extRefused // the caller re-opens the session; go on short
+			}
 			return chunk, false, err
 		case sw == StatusEndOfFile && len(chunk) > 0:
 			return chunk, total < 0, nil

@@ -36,6 +36,7 @@ const (
 	CodeAccessDenied       Code = "access_denied"        // the chip refused the MRZ: wrong MRZ
 	CodeNeedsPACE          Code = "needs_pace"           // the document does not do BAC
 	CodeNeedsMRZ           Code = "needs_mrz"            // a CAN was given, the document has no PACE
+	CodeReaderUnable       Code = "reader_unable"        // the reader cannot carry the APDUs the document needs
 	CodeUnsupported        Code = "protocol_unsupported" // the document refused PACE, no MRZ for BAC
 	CodeNotAPassport       Code = "not_a_passport"       // the card has no eMRTD application
 	CodeCommunication      Code = "communication_error"  // the reader or the chip's radio link failed
@@ -110,6 +111,8 @@ func readFailure(err error) *Error {
 		return &Error{Code: CodeAccessDenied, Message: "the chip refused the key: check the document number, date of birth and date of expiry (or the CAN)", Retryable: false}
 	case errors.Is(err, mrtd.ErrNeedsPACE):
 		return &Error{Code: CodeNeedsPACE, Message: "this document does not accept BAC and offers no PACE protocol the daemon runs"}
+	case errors.Is(err, mrtd.ErrReaderUnable):
+		return &Error{Code: CodeReaderUnable, Message: "this reader cannot carry the extended-length APDUs this document needs: use a reader with extended APDU support"}
 	case errors.Is(err, mrtd.ErrNeedsMRZ):
 		return &Error{Code: CodeNeedsMRZ, Message: "this document has no PACE, so the CAN cannot open it: give the MRZ"}
 	case errors.Is(err, mrtd.ErrUnsupported):

@@ -92,6 +92,7 @@ func TestReadFailure(t *testing.T) {
 		{&mrtd.Error{Class: mrtd.ErrAccessDenied, Step: "BAC", Err: icao.StatusAuthFailed}, CodeAccessDenied},
 		{&mrtd.Error{Class: mrtd.ErrNeedsPACE, Step: "BAC", Err: icao.StatusRefDataNotFound}, CodeNeedsPACE},
 		{&mrtd.Error{Class: mrtd.ErrNeedsMRZ, Step: "BAC"}, CodeNeedsMRZ},
+		{&mrtd.Error{Class: mrtd.ErrReaderUnable, Step: "PACE"}, CodeReaderUnable},
 		{&mrtd.Error{Class: mrtd.ErrUnsupported, Step: "PACE"}, CodeUnsupported},
 		{&mrtd.Error{Class: mrtd.ErrNoApplication, Step: "select application", Err: icao.StatusFileNotFound}, CodeNotAPassport},
 		{&mrtd.Error{Class: mrtd.ErrChip, Step: "read DG2", File: icao.EFDG2, Err: icao.StatusFileNotFound}, CodeChipError},

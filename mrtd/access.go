@@ -44,14 +44,15 @@ func (r *run) authenticate(ctx context.Context) error {
 	if r.cfg.Access != AccessBAC {
 		r.discoverPACE(ctx)
 	}
+	var paceErr error
 	switch {
 	case len(r.pace) > 0 && !r.paceFailed:
-		err := r.openPACE(ctx)
-		if err == nil || !r.fallBackToBAC(err) {
-			return err
+		paceErr = r.openPACE(ctx)
+		if paceErr == nil || !r.fallBackToBAC(paceErr) {
+			return paceErr
 		}
 		r.paceFailed = true
-		r.doc.FallbackReason = fmt.Sprintf("PACE failed (%v)", err)
+		r.doc.FallbackReason = fmt.Sprintf("PACE failed (%v)", paceErr)
 		if err := r.reset(ctx); err != nil {
 			return err
 		}
@@ -60,7 +61,11 @@ func (r *run) authenticate(ctx context.Context) error {
 	case r.key.MRZ == (icao.AccessKey{}):
 		return &Error{Class: ErrNeedsMRZ, Step: "BAC", Err: errors.New("the chip offers no PACE, and BAC needs the MRZ")}
 	}
-	return r.openBAC(ctx)
+	err := r.openBAC(ctx)
+	if paceErr != nil && errors.Is(err, ErrNeedsPACE) {
+		return paceErr // no BAC to fall back to: what failed is PACE
+	}
+	return err
 }
 
 // discoverPACE reads EF.CardAccess in plain, once per read. A chip
@@ -138,7 +143,7 @@ func (r *run) fallBackToBAC(err error) bool {
 		sw, ok := errors.AsType[icao.StatusWord](err)
 		return ok && !errors.Is(sw, icao.ErrAuthFailed)
 	}
-	return isChipStatus(err) || isPACEProtocol(err)
+	return isChipStatus(err) || isPACEProtocol(err) || errors.Is(err, icao.ErrReaderLimit)
 }
 
 func isPACEProtocol(err error) bool {
@@ -183,6 +188,8 @@ func (r *run) openBAC(ctx context.Context) error {
 
 func classifyPACE(err error) error {
 	switch {
+	case errors.Is(err, icao.ErrReaderLimit):
+		return ErrReaderUnable
 	case errors.Is(err, pace.ErrAccessDenied):
 		return ErrAccessDenied
 	case errors.Is(err, pace.ErrNotSupported):

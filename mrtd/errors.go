@@ -28,6 +28,10 @@ var (
 	// ErrChip: the chip answered with an unexpected status or with data
 	// that does not parse.
 	ErrChip = errors.New("chip error")
+	// ErrReaderUnable: the reader cannot carry the extended-length APDUs
+	// the document needs (for example PACE with a 2048-bit DH group on a
+	// "Short APDU" level reader such as the ACR122U).
+	ErrReaderUnable = errors.New("reader cannot carry the APDUs this document needs")
 	// ErrNoApplication: the card has no eMRTD application (not a passport
 	// or ID card with an ICAO chip).
 	ErrNoApplication = errors.New("no eMRTD application on this card")
@@ -62,6 +66,8 @@ func (e *Error) Unwrap() []error {
 // CHALLENGE a PACE-only chip).
 func classifyBAC(err error) error {
 	switch {
+	case errors.Is(err, icao.ErrReaderLimit):
+		return ErrReaderUnable
 	case errors.Is(err, bac.ErrAccessDenied):
 		return ErrAccessDenied
 	case errors.Is(err, bac.ErrNotSupported):

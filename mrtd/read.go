@@ -245,7 +245,7 @@ func (r *run) readAll(ctx context.Context) error {
 			if f == icao.EFDG14 && r.cam != nil && errors.Is(err, icao.ErrNotFound) {
 				break // the CAM key may live in EF.CardSecurity only: "not checked"
 			}
-			if !errors.Is(err, icao.ErrSM) || reauths == 0 {
+			if !retryable(err) || reauths == 0 {
 				return r.fail("read "+f.String(), f, err)
 			}
 			reauths--
@@ -255,6 +255,13 @@ func (r *run) readAll(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// retryable reports a failure after which a new session can resume the
+// read: secure messaging broke, or the reader could not carry an
+// extended-length APDU (the file reader goes on with short ones).
+func retryable(err error) bool {
+	return errors.Is(err, icao.ErrSM) || errors.Is(err, icao.ErrReaderLimit)
 }
 
 func (r *run) maxReauth() int {
@@ -307,6 +314,8 @@ func (r *run) closeSession() {
 func (r *run) fail(step string, f icao.EF, err error) error {
 	var class error
 	switch {
+	case errors.Is(err, icao.ErrReaderLimit):
+		class = ErrReaderUnable
 	case errors.Is(err, icao.ErrSM):
 		class = ErrSecureMessaging
 	case isChipStatus(err):

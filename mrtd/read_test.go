@@ -259,3 +259,44 @@ func TestReadPACEFailures(t *testing.T) {
 		})
 	}
 }
+
+// shortOnly is a reader at the CCID "Short APDU" level (ACR122U): it fails
+// every extended-length exchange in the reader, without a status word.
+type shortOnly struct{ t icao.Transport }
+
+func (s shortOnly) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	if len(capdu) > 5 && capdu[4] == 0 {
+		return nil, errors.New("reader: transmit: communication with the card failed")
+	}
+	return s.t.Transmit(ctx, capdu)
+}
+
+// TestReadShortAPDUReader reads through a reader that cannot carry
+// extended APDUs although the chip takes them: the probe fails in the
+// reader, the session is re-opened and the read goes on with short APDUs.
+func TestReadShortAPDUReader(t *testing.T) {
+	ds := loadDataset(t, "specimen-150k")
+	doc, err := mrtd.Read(context.Background(), shortOnly{newChip(t, ds, vchip.Config{})}, specimenKey(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFiles(t, doc, ds)
+
+	// PACE with a 2048-bit DH group needs an extended GENERAL AUTHENTICATE.
+	infos, err := vchip.ParsePACEInfos("DH-GM-AES-128/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dh, err := vchip.Specimen(vchip.SpecimenConfig{PACE: infos, DG2Size: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err = mrtd.Read(context.Background(), shortOnly{newChip(t, dh, vchip.Config{})}, specimenKey(t), nil)
+	if err != nil || doc.AccessControl != "BAC" {
+		t.Fatalf("PACE+BAC chip: err %v, access %q: want BAC after the reader failed PACE", err, doc.AccessControl)
+	}
+	_, err = mrtd.Read(context.Background(), shortOnly{newChip(t, dh, vchip.Config{NoBAC: true})}, specimenKey(t), nil)
+	if !errors.Is(err, mrtd.ErrReaderUnable) {
+		t.Fatalf("PACE-only chip: err = %v, want ErrReaderUnable", err)
+	}
+}

@@ -30,6 +30,7 @@ func hints() []hint {
 	return append(uploadHints(), []hint{
 		{mrtd.ErrAccessDenied, "access denied: check the MRZ (document number, date of birth, date of expiry) or the CAN"},
 		{mrtd.ErrNeedsPACE, "this document does not support BAC and offers no PACE protocol this reader runs"},
+		{mrtd.ErrReaderUnable, "this reader cannot carry the extended-length APDUs this document needs: use a reader with extended APDU support"},
 		{mrtd.ErrNeedsMRZ, "this document has no PACE, so the CAN cannot open it: give the MRZ"},
 		{mrtd.ErrUnsupported, "the document refused the PACE protocol and BAC needs the MRZ: give the MRZ"},
 		{reader.ErrCardRemoved, "card lost: the document was moved away from the reader; hold it still and try again"},
