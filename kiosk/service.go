@@ -421,7 +421,8 @@ func (s *Service) Run(ctx context.Context) error {
 // Shutdown stops the service: new reads are refused, reads at the card are
 // canceled (their cards released), and uploads under way may finish until
 // ctx ends; then they are canceled too, and go to the outbox if there is
-// one. It returns when every read goroutine has ended.
+// one. It returns when every read goroutine has ended, or with an error
+// when some have not ended 5 s after being canceled.
 func (s *Service) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
@@ -446,6 +447,16 @@ func (s *Service) Shutdown(ctx context.Context) error {
 			cancel(errShutdown)
 		}
 	}
-	<-done
-	return nil
+	// Canceled reads end at their next APDU or upload step; an exchange
+	// stuck in a reader driver cannot be interrupted, so do not wait for it
+	// forever: systemd's stop timeout must not be what ends the daemon.
+	select {
+	case <-done:
+		return nil
+	case <-time.After(shutdownStuck):
+		return fmt.Errorf("kiosk: shutdown: reads still running %v after cancel (stuck in a reader driver?)", shutdownStuck)
+	}
 }
+
+// shutdownStuck bounds the wait for canceled reads at shutdown.
+const shutdownStuck = 5 * time.Second

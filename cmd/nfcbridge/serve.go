@@ -347,7 +347,9 @@ func (d *daemon) run(ctx context.Context) error {
 		close(shutdownDone)
 	}()
 	gctx, cancel := context.WithTimeout(context.Background(), d.grace)
-	d.svc.Shutdown(gctx)
+	if serr := d.svc.Shutdown(gctx); serr != nil {
+		d.log.Error("reads did not stop", "error", serr.Error())
+	}
 	cancel()
 	endStreams()
 	<-shutdownDone
