@@ -30,8 +30,8 @@ func TestRetried(t *testing.T) {
 		{name: "dropped connection then success", faults: []uploadtest.Fault{{Drop: true}}, wantRequests: 2},
 		{name: "dropped after a delay then success", faults: []uploadtest.Fault{{Delay: 20 * time.Millisecond, Drop: true}}, wantRequests: 2},
 		{
-			name: "attempt timeout then success", faults: []uploadtest.Fault{{Delay: 3 * time.Second}},
-			policy: func(p *upload.RetryPolicy) { p.AttemptTimeout = 200 * time.Millisecond }, wantRequests: 2,
+			name: "attempt timeout then success", faults: []uploadtest.Fault{{Delay: 30 * time.Second}},
+			policy: func(p *upload.RetryPolicy) { p.AttemptTimeout = 2 * time.Second }, wantRequests: 2,
 		},
 		{name: "429 then success", faults: []uploadtest.Fault{{Status: 429, RetryAfter: "0"}}, wantRequests: 2},
 		{
@@ -164,7 +164,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 
 func TestRetryAfterBeyondTimeLimit(t *testing.T) {
 	f := setup(t, uploadtest.Config{})
-	f.client.Retry.MaxElapsed = 500 * time.Millisecond
+	f.client.Retry.MaxElapsed = 5 * time.Second
 	f.srv.Inject(uploadtest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "30"})
 	nfc := testNFC(t)
 	start := time.Now()
@@ -219,7 +219,7 @@ func TestCancelDuringRequest(t *testing.T) {
 
 func TestTimeLimit(t *testing.T) {
 	f := setup(t, uploadtest.Config{})
-	f.client.Retry = upload.RetryPolicy{MaxAttempts: 100, MaxElapsed: 300 * time.Millisecond, BaseDelay: 50 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+	f.client.Retry = upload.RetryPolicy{MaxAttempts: 100, MaxElapsed: time.Second, BaseDelay: 100 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
 	for range 100 {
 		f.srv.Inject(uploadtest.Fault{Status: 500})
 	}
@@ -227,7 +227,7 @@ func TestTimeLimit(t *testing.T) {
 	_, err := f.client.UploadNFC(context.Background(), f.session, nfc)
 	require.ErrorIs(t, err, upload.ErrServer)
 	require.ErrorIs(t, err, upload.ErrTimeLimit)
-	// 100 attempts were allowed; the 300 ms limit with 50 ms pauses stops
+	// 100 attempts were allowed; the 1 s limit with 100 ms pauses stops
 	// the client after a handful, whatever the machine's load.
 	assert.Less(t, len(f.srv.Requests()), 15)
 }
