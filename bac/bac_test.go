@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"testing"
 
@@ -15,60 +13,49 @@ import (
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
-type hexBytes []byte
-
-func (h *hexBytes) UnmarshalJSON(b []byte) error {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return fmt.Errorf("hexBytes: not a string: %s", b)
-	}
-	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
-	*h = v
-	return err
-}
-
 type bacVectors struct {
 	D1 struct {
-		Kseed       hexBytes `json:"kseed_hex"`
+		Kseed       testvectors.HexBytes `json:"kseed_hex"`
 		Derivations []struct {
-			Key        string   `json:"key"`
-			Counter    hexBytes `json:"counter_hex"`
-			D          hexBytes `json:"d_hex"`
-			SHA1D      hexBytes `json:"sha1_d_hex"`
-			KaBefore   hexBytes `json:"ka_before_parity_hex"`
-			KbBefore   hexBytes `json:"kb_before_parity_hex"`
-			Ka         hexBytes `json:"ka_hex"`
-			Kb         hexBytes `json:"kb_hex"`
-			KeyDerived hexBytes `json:"key_hex"`
+			Key        string               `json:"key"`
+			Counter    testvectors.HexBytes `json:"counter_hex"`
+			D          testvectors.HexBytes `json:"d_hex"`
+			SHA1D      testvectors.HexBytes `json:"sha1_d_hex"`
+			KaBefore   testvectors.HexBytes `json:"ka_before_parity_hex"`
+			KbBefore   testvectors.HexBytes `json:"kb_before_parity_hex"`
+			Ka         testvectors.HexBytes `json:"ka_hex"`
+			Kb         testvectors.HexBytes `json:"kb_hex"`
+			KeyDerived testvectors.HexBytes `json:"key_hex"`
 		} `json:"derivations"`
 	} `json:"d1_keys_from_kseed"`
 	D2 struct {
-		MRZInformation string   `json:"mrz_information"`
-		SHA1           hexBytes `json:"sha1_mrz_information_hex"`
-		Kseed          hexBytes `json:"kseed_hex"`
-		KEnc           hexBytes `json:"k_enc_hex"`
-		KMAC           hexBytes `json:"k_mac_hex"`
+		MRZInformation string               `json:"mrz_information"`
+		SHA1           testvectors.HexBytes `json:"sha1_mrz_information_hex"`
+		Kseed          testvectors.HexBytes `json:"kseed_hex"`
+		KEnc           testvectors.HexBytes `json:"k_enc_hex"`
+		KMAC           testvectors.HexBytes `json:"k_mac_hex"`
 	} `json:"d2_document_basic_access_keys"`
 	D3 struct {
-		GetChallengeCommand  hexBytes `json:"get_challenge_command_hex"`
-		GetChallengeResponse hexBytes `json:"get_challenge_response_hex"`
-		RndIC                hexBytes `json:"rnd_ic_hex"`
-		RndIFD               hexBytes `json:"rnd_ifd_hex"`
-		KIFD                 hexBytes `json:"k_ifd_hex"`
-		S                    hexBytes `json:"s_hex"`
-		EIFD                 hexBytes `json:"e_ifd_hex"`
-		MIFD                 hexBytes `json:"m_ifd_hex"`
-		CmdData              hexBytes `json:"cmd_data_hex"`
-		ExtAuthCommand       hexBytes `json:"external_authenticate_command_hex"`
-		KIC                  hexBytes `json:"k_ic_hex"`
-		R                    hexBytes `json:"r_hex"`
-		EIC                  hexBytes `json:"e_ic_hex"`
-		MIC                  hexBytes `json:"m_ic_hex"`
-		RespData             hexBytes `json:"resp_data_hex"`
-		ExtAuthResponse      hexBytes `json:"external_authenticate_response_hex"`
-		KseedSession         hexBytes `json:"kseed_session_hex"`
-		KSEnc                hexBytes `json:"ks_enc_hex"`
-		KSMAC                hexBytes `json:"ks_mac_hex"`
-		SSC                  hexBytes `json:"ssc_hex"`
+		GetChallengeCommand  testvectors.HexBytes `json:"get_challenge_command_hex"`
+		GetChallengeResponse testvectors.HexBytes `json:"get_challenge_response_hex"`
+		RndIC                testvectors.HexBytes `json:"rnd_ic_hex"`
+		RndIFD               testvectors.HexBytes `json:"rnd_ifd_hex"`
+		KIFD                 testvectors.HexBytes `json:"k_ifd_hex"`
+		S                    testvectors.HexBytes `json:"s_hex"`
+		EIFD                 testvectors.HexBytes `json:"e_ifd_hex"`
+		MIFD                 testvectors.HexBytes `json:"m_ifd_hex"`
+		CmdData              testvectors.HexBytes `json:"cmd_data_hex"`
+		ExtAuthCommand       testvectors.HexBytes `json:"external_authenticate_command_hex"`
+		KIC                  testvectors.HexBytes `json:"k_ic_hex"`
+		R                    testvectors.HexBytes `json:"r_hex"`
+		EIC                  testvectors.HexBytes `json:"e_ic_hex"`
+		MIC                  testvectors.HexBytes `json:"m_ic_hex"`
+		RespData             testvectors.HexBytes `json:"resp_data_hex"`
+		ExtAuthResponse      testvectors.HexBytes `json:"external_authenticate_response_hex"`
+		KseedSession         testvectors.HexBytes `json:"kseed_session_hex"`
+		KSEnc                testvectors.HexBytes `json:"ks_enc_hex"`
+		KSMAC                testvectors.HexBytes `json:"ks_mac_hex"`
+		SSC                  testvectors.HexBytes `json:"ssc_hex"`
 	} `json:"d3_mutual_authentication"`
 }
 
@@ -173,13 +160,13 @@ func (s *script) finished() {
 // sm3des is the part of sm_3des.json used here: D.4 continues the D.3
 // session.
 type sm3des struct {
-	SSCInitial hexBytes `json:"ssc_initial_hex"`
+	SSCInitial testvectors.HexBytes `json:"ssc_initial_hex"`
 	Steps      []struct {
-		Unprotected hexBytes `json:"unprotected_command_hex"`
-		Protected   hexBytes `json:"protected_command_hex"`
-		Response    hexBytes `json:"protected_response_hex"`
-		Data        hexBytes `json:"response_data_hex"`
-		SW          hexBytes `json:"sw_hex"`
+		Unprotected testvectors.HexBytes `json:"unprotected_command_hex"`
+		Protected   testvectors.HexBytes `json:"protected_command_hex"`
+		Response    testvectors.HexBytes `json:"protected_response_hex"`
+		Data        testvectors.HexBytes `json:"response_data_hex"`
+		SW          testvectors.HexBytes `json:"sw_hex"`
 	} `json:"steps"`
 }
 

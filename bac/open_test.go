@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
@@ -127,8 +128,8 @@ func TestOpenChipAnswers(t *testing.T) {
 		{name: "GET CHALLENGE 6A81", challenge: sw(0x6A81), target: ErrNotSupported},
 		{name: "GET CHALLENGE 6E00", challenge: sw(0x6E00), target: ErrNotSupported},
 		{name: "GET CHALLENGE 6982", challenge: sw(0x6982), target: icao.ErrSecurityStatus, not: ErrNotSupported},
-		{name: "short challenge", challenge: mustHex(t, "4608f9199000"), not: ErrNotSupported},
-		{name: "long challenge", challenge: mustHex(t, "4608f919887022120000009000"), not: ErrNotSupported},
+		{name: "short challenge", challenge: testvectors.Hex(t, "4608f9199000"), not: ErrNotSupported},
+		{name: "long challenge", challenge: testvectors.Hex(t, "4608f919887022120000009000"), not: ErrNotSupported},
 		{name: "EXTERNAL AUTHENTICATE 6300", challenge: challenge, extAuth: sw(0x6300), target: ErrAccessDenied},
 		{name: "EXTERNAL AUTHENTICATE 63C2", challenge: challenge, extAuth: sw(0x63C2), target: ErrAccessDenied},
 		{name: "EXTERNAL AUTHENTICATE 6985", challenge: challenge, extAuth: sw(0x6985), target: ErrAccessDenied},
@@ -182,13 +183,6 @@ func sealed(t *testing.T, v bacVectors, r []byte) []byte {
 	b, err := seal(enc, mac, r)
 	noErr(t, err, "seal")
 	return append(b, 0x90, 0)
-}
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	var h hexBytes
-	noErr(t, h.UnmarshalJSON([]byte(`"`+s+`"`)), "hex")
-	return h
 }
 
 func TestOpenInputs(t *testing.T) {

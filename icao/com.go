@@ -119,14 +119,15 @@ func parseTagList(v []byte) ([]tlv.Tag, error) {
 }
 
 var (
-	errTooManyTags = tlvError("tag list longer than 64 tags")
-	errBadTagList  = tlvError("truncated or overlong tag in tag list")
+	errTooManyTags = tlvError("longer than 64 tags")
+	errBadTagList  = tlvError("truncated or overlong tag")
 )
 
-// tlvError is a constant error wrapping tlv.ErrMalformed.
+// tlvError is a constant error about the tag list (5C) that wraps
+// tlv.ErrMalformed, since the list is malformed BER tags.
 type tlvError string
 
-func (e tlvError) Error() string { return "tlv: malformed: " + string(e) }
+func (e tlvError) Error() string { return "icao: malformed tag list (5C): " + string(e) }
 func (e tlvError) Unwrap() error { return tlv.ErrMalformed }
 
 // EncodeCOM builds EF.COM from the LDS version ("0107"), the Unicode

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
@@ -49,7 +53,10 @@ func (f ImageFormat) String() string {
 	return "application/octet-stream"
 }
 
-// FaceImage is one encoded face image of DG2.
+// FaceImage is one encoded face image of DG2. A face is biometric data, so
+// FaceImage has no String method; it logs as its format, dimensions and
+// size only, such as "FaceImage{image/jpeg 480x640 18000B}", and fmt
+// prints its Data as the size only ([ImageData.Format]).
 type FaceImage struct {
 	// Format is the image encoding. When the bytes start with a known
 	// signature (JPEG FFD8FF, JP2 0000000C6A5020200D0A870A, J2K
@@ -61,14 +68,62 @@ type FaceImage struct {
 	// zero when the header does not state them.
 	Width, Height int
 	// Data is the encoded image. In a parsed DG2 it aliases [DG2.Raw].
-	Data []byte
+	Data ImageData
 }
 
-// DG2 is data group 2, the encoded face (9303-10 §4.7.2).
+// ImageData is the bytes of an encoded face image. It is a []byte for
+// every purpose but printing: fmt and slog print its size only, such as
+// "18000B", so that a %v or %d of a [FaceImage] cannot print the face.
+// (FaceImage itself cannot have a Format method: it has a field of that
+// name.)
+type ImageData []byte
+
+// LogValue keeps the image out of structured logs: its size only.
+func (d ImageData) LogValue() slog.Value { return slog.StringValue(d.size()) }
+
+// Format prints the size for every fmt verb (%v, %d, %x …), never the
+// bytes.
+func (d ImageData) Format(s fmt.State, _ rune) { io.WriteString(s, d.size()) }
+
+func (d ImageData) size() string { return strconv.Itoa(len(d)) + "B" }
+
+// DG2 is data group 2, the encoded face (9303-10 §4.7.2). It is biometric
+// data, so DG2 has no String method; it logs and formats as the number of
+// faces and the sizes only, such as
+// "DG2{faces:1 raw:18071B [FaceImage{image/jpeg 480x640 18000B}]}".
 type DG2 struct {
 	Faces []FaceImage
 	Raw   []byte // the whole file
 }
+
+// describe names the format, the dimensions and the size of the image.
+func (f FaceImage) describe() string {
+	return fmt.Sprintf("FaceImage{%s %dx%d %dB}", f.Format, f.Width, f.Height, len(f.Data))
+}
+
+// LogValue keeps the image out of structured logs: format, dimensions and
+// size only.
+func (f FaceImage) LogValue() slog.Value { return slog.StringValue(f.describe()) }
+
+// describe counts the faces and gives the sizes.
+func (d DG2) describe() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "DG2{faces:%d raw:%dB [", len(d.Faces), len(d.Raw))
+	for i, f := range d.Faces {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(f.describe())
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+// LogValue keeps the face out of structured logs: counts and sizes only.
+func (d DG2) LogValue() slog.Value { return slog.StringValue(d.describe()) }
+
+// Format prints counts and sizes for every fmt verb, never the bytes.
+func (d DG2) Format(s fmt.State, _ rune) { io.WriteString(s, d.describe()) }
 
 // ParseDG2 parses DG2 with face records in ISO/IEC 19794-5:2005 (5F2E) or
 // ISO/IEC 39794-5 (7F2E) encoding. It returns at most 16 faces and fails

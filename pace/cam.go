@@ -3,6 +3,7 @@ package pace
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
 
@@ -12,7 +13,7 @@ import (
 // CAM is the outcome of PACE with Chip Authentication Mapping (9303-11
 // §4.4.3.5): the decrypted chip authentication data CA_IC and the chip's
 // mapping key PK_Map,IC. Verify checks them against the chip's static public
-// key. CAM has no String method and logs as "redacted".
+// key. CAM has no String method; it logs and formats as "redacted".
 type CAM struct {
 	c      *curve
 	id     int      // parameter ID = key ID of the chip's CA key (§9.2.1)
@@ -21,12 +22,19 @@ type CAM struct {
 }
 
 // LogValue keeps the chip authentication data out of structured logs.
-func (*CAM) LogValue() slog.Value { return slog.StringValue("redacted") }
+func (CAM) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb, so that a stray %v cannot
+// print the chip authentication data.
+func (CAM) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
+
+// aesBlock is the AES block size, that of the CAM encryption.
+const aesBlock = 16
 
 // camIV returns IV = E(KSenc, −1), the all-ones block encrypted under KSenc
 // (9303-11 §4.4.3.5.4).
 func camIV(ksEnc []byte) ([]byte, error) {
-	return sm.EncryptCBC(sm.AES, ksEnc, nil, bytes.Repeat([]byte{0xFF}, 16))
+	return sm.EncryptCBC(sm.AES, ksEnc, nil, bytes.Repeat([]byte{0xFF}, aesBlock))
 }
 
 // chipAuthData decrypts DO'8A' of the last response: A_IC = AES-CBC(KSenc,
@@ -40,7 +48,7 @@ func (h *terminal) chipAuthData(a authData, keys sm.Keys) (*CAM, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(enc) == 0 || len(enc)%16 != 0 || len(enc) > 4*e.c.size+16 {
+	if len(enc) == 0 || len(enc)%aesBlock != 0 || len(enc) > 4*e.c.size+aesBlock {
 		return nil, fmt.Errorf("%w: encrypted chip authentication data of %d bytes", ErrCAM, len(enc))
 	}
 	iv, err := camIV(keys.Enc)
@@ -52,14 +60,11 @@ func (h *terminal) chipAuthData(a authData, keys sm.Keys) (*CAM, error) {
 		return nil, err
 	}
 	defer clear(plain)
-	i := len(plain) - 1
-	for i >= 0 && plain[i] == 0 {
-		i--
-	}
-	if i < 0 || plain[i] != 0x80 || len(plain)-i > 16 {
+	unpadded, err := sm.Unpad(plain, aesBlock)
+	if err != nil {
 		return nil, fmt.Errorf("%w: bad padding of the chip authentication data", ErrCAM)
 	}
-	ca := new(big.Int).SetBytes(plain[:i])
+	ca := new(big.Int).SetBytes(unpadded)
 	if ca.Sign() == 0 || ca.Cmp(e.c.n) >= 0 {
 		return nil, fmt.Errorf("%w: chip authentication data out of range", ErrCAM)
 	}

@@ -16,7 +16,9 @@ import (
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
-// CardConfig configures the chip side of PACE.
+// CardConfig configures the chip side of PACE. It holds the passwords and
+// the chip key, so it has no String method and logs and formats as
+// "redacted".
 type CardConfig struct {
 	// Passwords are the passwords the chip accepts: its MRZ and, for ID
 	// cards, its CAN. At least one is required.
@@ -32,11 +34,18 @@ type CardConfig struct {
 	Rand io.Reader
 }
 
+// LogValue keeps the passwords and the chip key out of structured logs.
+func (CardConfig) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb.
+func (CardConfig) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
+
 // Card is the chip side of PACE, for a virtual chip and for tests: it
 // answers MSE:Set AT and the chained GENERAL AUTHENTICATE commands of
 // 9303-11 §4.4.4 as a chip does, and hands over the session keys when the
 // terminal has authenticated. It is safe for concurrent use, one PACE run
-// at a time. Card has no String method and logs as "redacted".
+// at a time. Card has no String method; it logs and formats as
+// "redacted".
 type Card struct {
 	mu        sync.Mutex
 	passwords []Password
@@ -94,6 +103,10 @@ func NewCard(cfg CardConfig) (*Card, error) {
 
 // LogValue keeps the card state out of structured logs.
 func (*Card) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb, so that a stray %v cannot
+// print the passwords, the chip key or a run's session keys.
+func (*Card) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 
 // Handle answers one command: MSE:Set AT (00 22 C1 A4) starts a PACE run,
 // GENERAL AUTHENTICATE (x0 86 00 00) continues it. Any other instruction

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
 
 // opensslP256 is `openssl ecparam -name prime256v1 -param_enc explicit
@@ -60,7 +61,7 @@ func TestParseCardAccess(t *testing.T) {
 	b := EncodeSecurityInfos(
 		[]Info{paceInfo(arcECDHGM, 2, 13), paceInfo(arcECDHCAM, 2, 13), gm, im, dhgm, odds},
 		securityInfo(gm.Protocol[:10], algorithmID(oidECPublicKey, explicitEC(bp)), smallInt(32)),
-		securityInfo(im.Protocol[:10], algorithmID(oidECPublicKey, mustHex(t, opensslP256)), smallInt(33)),
+		securityInfo(im.Protocol[:10], algorithmID(oidECPublicKey, testvectors.Hex(t, opensslP256)), smallInt(33)),
 		securityInfo(dhgm.Protocol[:10], algorithmID(oidDHPublicNumber, dhParams), smallInt(34)),
 		securityInfo(odds.Protocol[:10], algorithmID(oidECPublicKey, explicitEC(odd)), smallInt(35)),
 		securityInfo(caOID, smallInt(1), smallInt(13)),

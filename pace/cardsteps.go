@@ -133,10 +133,7 @@ func (c *Card) authenticate(r *cardRun, a *authData) ([]byte, *sm.Keys, error) {
 func (c *Card) encryptChipAuthData(r *cardRun) ([]byte, error) {
 	ca := c.key.chipAuthData(r.skMap)
 	defer clear(ca)
-	padded := append(ca, 0x80)
-	for len(padded)%16 != 0 {
-		padded = append(padded, 0)
-	}
+	padded := sm.Pad(ca, aesBlock)
 	defer clear(padded)
 	iv, err := camIV(r.keys.Enc)
 	if err != nil {

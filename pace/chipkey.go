@@ -12,7 +12,7 @@ import (
 
 // ChipKey is a chip's static Chip Authentication key pair on a standardized
 // curve, which a virtual chip needs for PACE-CAM (9303-11 §4.4.3.5, §6.2).
-// ChipKey has no String method and logs as "redacted".
+// ChipKey has no String method; it logs and formats as "redacted".
 type ChipKey struct {
 	c *curve
 	d *big.Int
@@ -50,7 +50,11 @@ func GenerateChipKey(parameterID int, r io.Reader) (*ChipKey, error) {
 }
 
 // LogValue keeps the key out of structured logs.
-func (*ChipKey) LogValue() slog.Value { return slog.StringValue("redacted") }
+func (ChipKey) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb, so that a stray %v cannot
+// print the private scalar.
+func (ChipKey) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 
 // ParameterID returns the standardized ID of the key's curve.
 func (k *ChipKey) ParameterID() int { return k.c.id }

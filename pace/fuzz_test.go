@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
 
 // cardAccessSeeds are encodings to start fuzzing from.
@@ -19,9 +20,9 @@ func cardAccessSeeds(t testing.TB) [][]byte {
 		EncodeCardAccess([]Info{paceInfo(arcECDHCAM, 2, 13), paceInfo(arcECDHIM, 4, 18), paceInfo(arcDHGM, 1, 0)}),
 		EncodeSecurityInfos([]Info{explicit},
 			securityInfo(explicit.Protocol[:10], algorithmID(oidECPublicKey, explicitEC(bp)), smallInt(32)),
-			securityInfo(explicit.Protocol[:10], algorithmID(oidECPublicKey, mustHex(t, opensslP256))),
+			securityInfo(explicit.Protocol[:10], algorithmID(oidECPublicKey, testvectors.Hex(t, opensslP256))),
 			key.PublicKeyInfo()),
-		mustHex(t, "31143012060a04007f0007020204020202010202010d"),
+		testvectors.Hex(t, "31143012060a04007f0007020204020202010202010d"),
 		{0x31, 0x00},
 	}
 }
@@ -75,11 +76,11 @@ func infoSet(infos []Info) [][]byte {
 // no panic, a zero value with an error, and decode ∘ encode is stable for
 // the tags 80–8A.
 func FuzzGAResponse(f *testing.F) {
-	f.Add(mustHex(f, "7c12801095a3a016522ee98d01e76cb6b98b42c3"))
-	f.Add(mustHex(f, "7c0a86083abb9674bce93c08"))
-	f.Add(mustHex(f, "7c1b8608917f37b5c0e6d8d1870f444554455354435643413030303033"))
-	f.Add(mustHex(f, "7c00"))
-	f.Add(mustHex(f, "7c80800100000000"))
+	f.Add(testvectors.Hex(f, "7c12801095a3a016522ee98d01e76cb6b98b42c3"))
+	f.Add(testvectors.Hex(f, "7c0a86083abb9674bce93c08"))
+	f.Add(testvectors.Hex(f, "7c1b8608917f37b5c0e6d8d1870f444554455354435643413030303033"))
+	f.Add(testvectors.Hex(f, "7c00"))
+	f.Add(testvectors.Hex(f, "7c80800100000000"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := parseAuthData(b)
 		if err != nil {
@@ -110,11 +111,11 @@ func FuzzGAResponse(f *testing.F) {
 // and checks that Open neither panics nor returns a Result with an error.
 // It runs PACE-ECDH-CAM on P-192 (the cheapest curve) or DH-GM-1024.
 func FuzzOpenResponse(f *testing.F) {
-	f.Add(uint8(1), mustHex(f, "7c128010000000000000000000000000000000009000"))
-	f.Add(uint8(2), mustHex(f, "7c03820104"+"9000"))
-	f.Add(uint8(3), mustHex(f, "6a80"))
-	f.Add(uint8(4), mustHex(f, "7c0a860800000000000000009000"))
-	f.Add(uint8(0x83), mustHex(f, "7c0584030102039000"))
+	f.Add(uint8(1), testvectors.Hex(f, "7c128010000000000000000000000000000000009000"))
+	f.Add(uint8(2), testvectors.Hex(f, "7c03820104"+"9000"))
+	f.Add(uint8(3), testvectors.Hex(f, "6a80"))
+	f.Add(uint8(4), testvectors.Hex(f, "7c0a860800000000000000009000"))
+	f.Add(uint8(0x83), testvectors.Hex(f, "7c0584030102039000"))
 	f.Fuzz(func(t *testing.T, step uint8, resp []byte) {
 		info := paceInfo(arcECDHCAM, 2, 8)
 		if step&0x80 != 0 {

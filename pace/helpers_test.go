@@ -3,9 +3,7 @@ package pace
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"math/big"
 	"testing"
@@ -14,27 +12,6 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
-
-// hexBytes decodes a JSON hex string.
-type hexBytes []byte
-
-func (h *hexBytes) UnmarshalJSON(b []byte) error {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return fmt.Errorf("hexBytes: not a string: %s", b)
-	}
-	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
-	*h = v
-	return err
-}
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // script is an io.Reader that returns the given byte strings in order and
 // then fails, so a test notices when the code reads more randomness than

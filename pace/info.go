@@ -26,6 +26,12 @@ var (
 	oidPrimeField     = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 1}
 )
 
+// OID returns id-PACE, 0.4.0.127.0.7.2.2.4 (9303-11 §9.2.3, BSI
+// TR-03110-3 §A.1.1.1): a PACE protocol is id-PACE.{key agreement and
+// mapping}.{cipher}, as [Info.Protocol] holds it. Each call returns a new
+// slice, which the caller may append to.
+func OID() asn1.ObjectIdentifier { return slices.Clone(oidPACE) }
+
 // The fourth-from-last arc of a PACE OID: key agreement and mapping
 // (9303-11 §9.2.3).
 const (

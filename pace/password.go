@@ -3,6 +3,7 @@ package pace
 import (
 	"crypto/sha1"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -22,8 +23,8 @@ const canLength = 6
 // only the encoded password f(π) of table 14, SHA-1(MRZ_information) or the
 // CAN digits, never the MRZ text.
 //
-// Password has no String method and logs as "redacted". Its zero value is
-// not a password.
+// Password has no String method; it logs and formats as "redacted". Its
+// zero value is not a password.
 type Password struct {
 	ref byte
 	k   []byte // f(π)
@@ -56,6 +57,11 @@ func CAN(can string) (Password, error) {
 
 // LogValue keeps the password out of structured logs.
 func (Password) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb (%v, %+v, %#v, %s, %x …), so
+// that a stray Printf of a Password or of a struct holding one cannot
+// print f(π).
+func (Password) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 
 // valid reports whether p came from [MRZ] or [CAN].
 func (p Password) valid() bool { return (p.ref == refMRZ || p.ref == refCAN) && len(p.k) > 0 }

@@ -16,42 +16,42 @@ import (
 
 // apduPair is one command and response of a worked example.
 type apduPair struct {
-	Step     string   `json:"step"`
-	Command  hexBytes `json:"command_hex"`
-	Response hexBytes `json:"response_hex"`
+	Step     string               `json:"step"`
+	Command  testvectors.HexBytes `json:"command_hex"`
+	Response testvectors.HexBytes `json:"response_hex"`
 }
 
 // paceVector holds the fields of pace_*.json that the tests use.
 type paceVector struct {
 	Password struct {
-		MRZInformation string   `json:"mrz_information"`
-		KPi            hexBytes `json:"k_pi_hex"`
+		MRZInformation string               `json:"mrz_information"`
+		KPi            testvectors.HexBytes `json:"k_pi_hex"`
 	} `json:"password"`
-	ProtocolOID string   `json:"protocol_oid"`
-	PACEInfo    hexBytes `json:"pace_info_hex"`
-	ParameterID *int     `json:"parameter_id"`
+	ProtocolOID string               `json:"protocol_oid"`
+	PACEInfo    testvectors.HexBytes `json:"pace_info_hex"`
+	ParameterID *int                 `json:"parameter_id"`
 	Nonce       struct {
-		S hexBytes `json:"decrypted_s_hex"`
-		T hexBytes `json:"terminal_nonce_t_hex"`
+		S testvectors.HexBytes `json:"decrypted_s_hex"`
+		T testvectors.HexBytes `json:"terminal_nonce_t_hex"`
 	} `json:"nonce"`
 	Mapping struct {
-		TerminalPrivate hexBytes `json:"terminal_private_hex"`
-		ChipPrivate     hexBytes `json:"chip_private_hex"`
+		TerminalPrivate testvectors.HexBytes `json:"terminal_private_hex"`
+		ChipPrivate     testvectors.HexBytes `json:"chip_private_hex"`
 	} `json:"mapping"`
 	KeyAgreement struct {
-		TerminalPrivate hexBytes `json:"terminal_private_hex"`
-		ChipPrivate     hexBytes `json:"chip_private_hex"`
-		KSEnc           hexBytes `json:"ks_enc_hex"`
-		KSMac           hexBytes `json:"ks_mac_hex"`
+		TerminalPrivate testvectors.HexBytes `json:"terminal_private_hex"`
+		ChipPrivate     testvectors.HexBytes `json:"chip_private_hex"`
+		KSEnc           testvectors.HexBytes `json:"ks_enc_hex"`
+		KSMac           testvectors.HexBytes `json:"ks_mac_hex"`
 	} `json:"key_agreement"`
 	APDUs            []apduPair `json:"apdus"`
 	ConstructedAPDUs struct {
 		APDUs []apduPair `json:"apdus"`
 	} `json:"constructed_apdus"`
 	ChipAuthentication struct {
-		CAIC          hexBytes `json:"ca_ic_hex"`
-		PublicKeyInfo hexBytes `json:"chip_authentication_public_key_info_hex"`
-		StaticPrivate hexBytes `json:"derived_static_private_key_hex"`
+		CAIC          testvectors.HexBytes `json:"ca_ic_hex"`
+		PublicKeyInfo testvectors.HexBytes `json:"chip_authentication_public_key_info_hex"`
+		StaticPrivate testvectors.HexBytes `json:"derived_static_private_key_hex"`
 	} `json:"chip_authentication"`
 }
 
@@ -215,19 +215,19 @@ func checkCAMVector(t *testing.T, v paceVector, res *Result) {
 
 // smStep is one step of an sm_aes.json session.
 type smStep struct {
-	Step              string   `json:"step"`
-	Unprotected       hexBytes `json:"unprotected_command_hex"`
-	Protected         hexBytes `json:"protected_command_hex"`
-	ProtectedResponse hexBytes `json:"protected_response_hex"`
-	ResponseData      hexBytes `json:"response_data_hex"`
-	SW                hexBytes `json:"sw_hex"`
+	Step              string               `json:"step"`
+	Unprotected       testvectors.HexBytes `json:"unprotected_command_hex"`
+	Protected         testvectors.HexBytes `json:"protected_command_hex"`
+	ProtectedResponse testvectors.HexBytes `json:"protected_response_hex"`
+	ResponseData      testvectors.HexBytes `json:"response_data_hex"`
+	SW                testvectors.HexBytes `json:"sw_hex"`
 }
 
 type smSession struct {
-	ID    string   `json:"id"`
-	KSEnc hexBytes `json:"ks_enc_hex"`
-	KSMac hexBytes `json:"ks_mac_hex"`
-	Steps []smStep `json:"steps"`
+	ID    string               `json:"id"`
+	KSEnc testvectors.HexBytes `json:"ks_enc_hex"`
+	KSMac testvectors.HexBytes `json:"ks_mac_hex"`
+	Steps []smStep             `json:"steps"`
 }
 
 // aesSession returns the sm_aes.json session that continues Appendix I.
@@ -338,16 +338,16 @@ func checkCardSession(t *testing.T, keys *sm.Keys) {
 func TestVectorIntermediates(t *testing.T) {
 	var im struct {
 		Nonce struct {
-			S hexBytes `json:"decrypted_s_hex"`
-			T hexBytes `json:"terminal_nonce_t_hex"`
+			S testvectors.HexBytes `json:"decrypted_s_hex"`
+			T testvectors.HexBytes `json:"terminal_nonce_t_hex"`
 		} `json:"nonce"`
 		Mapping struct {
-			R       hexBytes `json:"r_hex"`
-			RModP   hexBytes `json:"r_mod_p_hex"`
+			R       testvectors.HexBytes `json:"r_hex"`
+			RModP   testvectors.HexBytes `json:"r_mod_p_hex"`
 			MappedG struct {
-				U hexBytes `json:"uncompressed_hex"`
+				U testvectors.HexBytes `json:"uncompressed_hex"`
 			} `json:"mapped_generator"`
-			MappedGDH hexBytes `json:"mapped_generator_hex"`
+			MappedGDH testvectors.HexBytes `json:"mapped_generator_hex"`
 		} `json:"mapping"`
 	}
 	for _, tc := range []struct{ file, wantG string }{

@@ -75,7 +75,7 @@ func (c *channel) encrypt(plain []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := pad(plain, c.bs())
+	p := Pad(plain, c.bs())
 	defer clear(p)
 	return EncryptCBC(c.suite, c.encKey(), iv, p)
 }
@@ -91,7 +91,7 @@ func (c *channel) decrypt(ct []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	return unpad(p, c.bs())
+	return Unpad(p, c.bs())
 }
 
 // checksum returns the 8-byte MAC over pad(SSC ‖ data).

@@ -71,7 +71,7 @@ func Checksum(s Suite, key, msg []byte) ([]byte, error) {
 	if !s.validKeyLen(len(key)) {
 		return nil, fmt.Errorf("sm: %v MAC key of %d bytes", s, len(key))
 	}
-	padded := pad(msg, s.BlockSize())
+	padded := Pad(msg, s.BlockSize())
 	if s == AES {
 		b, err := aes.NewCipher(key)
 		if err != nil {
@@ -103,24 +103,27 @@ func retailMAC(ka, kb cipher.Block, msg []byte) []byte {
 	return h[:]
 }
 
-// pad returns a copy of b padded with ISO/IEC 9797-1 method 2: 0x80 and
-// zeros up to a multiple of bs.
-func pad(b []byte, bs int) []byte {
-	n := (len(b)/bs + 1) * bs
-	out := make([]byte, n)
+// Pad returns a copy of b padded with ISO/IEC 9797-1 padding method 2
+// (9303-11 §9.8.6.2): 0x80, then zeros up to a multiple of blockSize. It
+// always adds at least one byte, a whole block when b is aligned.
+func Pad(b []byte, blockSize int) []byte {
+	out := make([]byte, paddedLen(len(b), blockSize))
 	copy(out, b)
 	out[len(b)] = 0x80
 	return out
 }
 
-// unpad strips ISO/IEC 9797-1 method 2 padding of at most one block. It is
-// only called after the MAC has verified, so it need not be constant time.
-func unpad(b []byte, bs int) ([]byte, error) {
+// Unpad strips ISO/IEC 9797-1 padding method 2 of at most one block of
+// blockSize bytes and returns b without it (a subslice of b). It fails,
+// wrapping [ErrMalformed], when b does not end in 0x80 and at most
+// blockSize−1 zeros. It is not constant time: call it only on data whose
+// MAC has verified, or on a value whose padding is no secret.
+func Unpad(b []byte, blockSize int) ([]byte, error) {
 	i := len(b) - 1
-	for i >= 0 && len(b)-i <= bs && b[i] == 0 {
+	for i >= 0 && len(b)-i <= blockSize && b[i] == 0 {
 		i--
 	}
-	if i < 0 || len(b)-i > bs || b[i] != 0x80 {
+	if i < 0 || len(b)-i > blockSize || b[i] != 0x80 {
 		return nil, fmt.Errorf("%w: bad padding", ErrMalformed)
 	}
 	return b[:i], nil

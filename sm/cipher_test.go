@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
 
 // TestCMAC checks the RFC 4493 §4 test vectors (AES-128, the same as NIST
@@ -31,12 +33,12 @@ func TestCMAC(t *testing.T) {
 		{name: "aes-256 40 bytes", key: k256, msgLen: 40, want: "aaf3d8f1de5640c232f5b169b9c911e6"},
 		{name: "aes-256 64 bytes", key: k256, msgLen: 64, want: "e1992190549f6ed5696a2c056c315410"},
 	}
-	m := mustHex(t, msg)
+	m := testvectors.Hex(t, msg)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := CMAC(mustHex(t, tc.key), m[:tc.msgLen])
+			got, err := CMAC(testvectors.Hex(t, tc.key), m[:tc.msgLen])
 			noErr(t, err, "CMAC")
-			eqBytes(t, mustHex(t, tc.want), got, "CMAC")
+			eqBytes(t, testvectors.Hex(t, tc.want), got, "CMAC")
 		})
 	}
 	if _, err := CMAC(make([]byte, 15), nil); err == nil {
@@ -47,11 +49,11 @@ func TestCMAC(t *testing.T) {
 func TestDbl(t *testing.T) {
 	// RFC 4493 §4 subkeys for K = 2b7e1516...: L, K1, K2.
 	var l [16]byte
-	copy(l[:], mustHex(t, "7df76b0c1ab899b33e42f047b91b546f"))
+	copy(l[:], testvectors.Hex(t, "7df76b0c1ab899b33e42f047b91b546f"))
 	k1 := dbl(l)
-	eqBytes(t, mustHex(t, "fbeed618357133667c85e08f7236a8de"), k1[:], "K1")
+	eqBytes(t, testvectors.Hex(t, "fbeed618357133667c85e08f7236a8de"), k1[:], "K1")
 	k2 := dbl(k1)
-	eqBytes(t, mustHex(t, "f7ddac306ae266ccf90bc11ee46d513b"), k2[:], "K2")
+	eqBytes(t, testvectors.Hex(t, "f7ddac306ae266ccf90bc11ee46d513b"), k2[:], "K2")
 }
 
 func TestPadding(t *testing.T) {
@@ -76,7 +78,7 @@ func TestPadding(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			in := tc.in
-			got, err := unpad(mustHex(t, in), tc.bs)
+			got, err := Unpad(testvectors.Hex(t, in), tc.bs)
 			if tc.wantErr {
 				isErr(t, err, ErrMalformed, "unpad")
 				if got != nil {
@@ -85,8 +87,8 @@ func TestPadding(t *testing.T) {
 				return
 			}
 			noErr(t, err, "unpad")
-			eqBytes(t, mustHex(t, tc.want), got, "unpad")
-			eqBytes(t, mustHex(t, in), pad(got, tc.bs), "pad")
+			eqBytes(t, testvectors.Hex(t, tc.want), got, "unpad")
+			eqBytes(t, testvectors.Hex(t, in), Pad(got, tc.bs), "pad")
 		})
 	}
 }
@@ -121,11 +123,11 @@ func TestIncSSC(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			k := testKeys(tc.suite, 16)
-			k.SSC = mustHex(t, tc.from)
+			k.SSC = testvectors.Hex(t, tc.from)
 			ch, err := newChannel(k)
 			noErr(t, err, "newChannel")
 			ch.incSSC()
-			eqBytes(t, mustHex(t, tc.to), ch.counter(), "SSC")
+			eqBytes(t, testvectors.Hex(t, tc.to), ch.counter(), "SSC")
 		})
 	}
 }

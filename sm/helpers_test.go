@@ -4,32 +4,10 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 )
-
-// hexBytes decodes a JSON hex string.
-type hexBytes []byte
-
-func (h *hexBytes) UnmarshalJSON(b []byte) error {
-	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
-		return fmt.Errorf("hexBytes: not a string: %s", b)
-	}
-	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
-	*h = v
-	return err
-}
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // exchange is one command the script expects and the answer it gives.
 type exchange struct {
@@ -115,17 +93,9 @@ func echo(cmd icao.Command) icao.Response {
 func testKeys(s Suite, keyLen int) Keys {
 	k := Keys{Suite: s, Enc: pattern(keyLen, 1), MAC: pattern(keyLen, 2)}
 	if s == TDES {
-		k.SSC = mustHexNoT("887022120c06c226")
+		k.SSC = []byte{0x88, 0x70, 0x22, 0x12, 0x0c, 0x06, 0xc2, 0x26}
 	}
 	return k
-}
-
-func mustHexNoT(s string) []byte {
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // pair returns a session and the chip behind it, sharing keys k.

@@ -110,7 +110,7 @@ func TestHostileResponses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := &script{t: t}
 			s, plain, protected, _ := d4Step2(t, sc)
-			sc.steps = []exchange{{cmd: protected, resp: mustHex(t, tc.resp)}}
+			sc.steps = []exchange{{cmd: protected, resp: testvectors.Hex(t, tc.resp)}}
 			data, err := s.Transmit(context.Background(), plain)
 			checkDead(t, s, sc, data, err, tc.target)
 		})
@@ -152,7 +152,7 @@ func TestHostilePadding(t *testing.T) {
 				s, c := pair(t, testKeys(su.suite, su.keyLen), echo)
 				s.t = &forge{card: c.card, body: func(ch *channel) []byte {
 					iv, _ := ch.iv()
-					ct, err := EncryptCBC(ch.suite, ch.encKey(), iv, mustHex(t, plainHex))
+					ct, err := EncryptCBC(ch.suite, ch.encKey(), iv, testvectors.Hex(t, plainHex))
 					noErr(t, err, "encrypt")
 					body := appendCryptogram(nil, ct, false)
 					return append(body, 0x99, 2, 0x90, 0)
@@ -345,15 +345,15 @@ func TestCardHostile(t *testing.T) {
 		sw     icao.StatusWord
 	}{
 		{name: "plain command", capdu: v.Steps[0].UnprotectedCommand, target: ErrMissing, sw: 0x6987},
-		{name: "no DO'8E'", capdu: mustHex(t, "0ca4020c0b8709016375432908c044f600"), target: ErrMissing, sw: 0x6987},
+		{name: "no DO'8E'", capdu: testvectors.Hex(t, "0ca4020c0b8709016375432908c044f600"), target: ErrMissing, sw: 0x6987},
 		{name: "bad MAC", capdu: flip(good, len(good)-2), target: ErrMAC, sw: 0x6988},
 		{name: "header changed", capdu: flip(good, 2), target: ErrMAC, sw: 0x6988},
 		{name: "cryptogram changed", capdu: flip(good, 8), target: ErrMAC, sw: 0x6988},
-		{name: "DO'97' after DO'8E'", capdu: mustHex(t, "0ca4020c188709016375432908c044f68e08bf8b92d635ff24f897010000"), target: ErrMalformed, sw: 0x6988},
-		{name: "DO'97' of 3 bytes", capdu: mustHex(t, "0ca4020c0f97030000008e08bf8b92d635ff24f800"), target: ErrMalformed, sw: 0x6988},
-		{name: "DO'99' in a command", capdu: mustHex(t, "0ca4020c0e990290008e08bf8b92d635ff24f800"), target: ErrMalformed, sw: 0x6988},
+		{name: "DO'97' after DO'8E'", capdu: testvectors.Hex(t, "0ca4020c188709016375432908c044f68e08bf8b92d635ff24f897010000"), target: ErrMalformed, sw: 0x6988},
+		{name: "DO'97' of 3 bytes", capdu: testvectors.Hex(t, "0ca4020c0f97030000008e08bf8b92d635ff24f800"), target: ErrMalformed, sw: 0x6988},
+		{name: "DO'99' in a command", capdu: testvectors.Hex(t, "0ca4020c0e990290008e08bf8b92d635ff24f800"), target: ErrMalformed, sw: 0x6988},
 		{name: "malformed APDU", capdu: []byte{0x0c, 0xa4}, target: ErrMalformed, sw: 0x6988},
-		{name: "Lc mismatch", capdu: mustHex(t, "0ca4020c208709016375432908c044f600"), target: ErrMalformed, sw: 0x6988},
+		{name: "Lc mismatch", capdu: testvectors.Hex(t, "0ca4020c208709016375432908c044f600"), target: ErrMalformed, sw: 0x6988},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -47,7 +47,7 @@ func (c *channel) protectCommand(cmd icao.Command, maxShortLe int) ([]byte, erro
 	}
 	header := []byte{cmd.CLA | claSM, cmd.INS, cmd.P1, cmd.P2}
 	c.incSSC()
-	macInput := pad(header, c.bs())
+	macInput := Pad(header, c.bs())
 	if len(cmd.Data) > 0 {
 		ct, err := c.encrypt(cmd.Data)
 		if err != nil {
@@ -111,7 +111,7 @@ func (c *channel) unprotectCommand(capdu []byte) (icao.Command, error) {
 		return icao.Command{}, err
 	}
 	c.incSSC()
-	macInput := pad(capdu[:4], c.bs())
+	macInput := Pad(capdu[:4], c.bs())
 	macInput = append(macInput, d.macInput...)
 	if err := c.verify(macInput, d.mac); err != nil {
 		return icao.Command{}, err

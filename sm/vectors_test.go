@@ -11,43 +11,43 @@ import (
 // smStep is one protected command/response pair of sm_3des.json or
 // sm_aes.json.
 type smStep struct {
-	Step                string   `json:"step"`
-	UnprotectedCommand  hexBytes `json:"unprotected_command_hex"`
-	SSCCommand          hexBytes `json:"ssc_command_hex"`
-	CC                  hexBytes `json:"cc_hex"`
-	ProtectedCommand    hexBytes `json:"protected_command_hex"`
-	ProtectedResponse   hexBytes `json:"protected_response_hex"`
-	SSCResponse         hexBytes `json:"ssc_response_hex"`
-	ResponseCC          hexBytes `json:"response_cc_hex"`
-	ResponseData        hexBytes `json:"response_data_hex"`
-	SW                  hexBytes `json:"sw_hex"`
-	EncryptedData       hexBytes `json:"encrypted_data_hex"`
-	IVCommand           hexBytes `json:"iv_command_hex"`
-	IVResponse          hexBytes `json:"iv_response_hex"`
-	CommandHeaderPadded hexBytes `json:"cmd_header_padded_hex"`
+	Step                string               `json:"step"`
+	UnprotectedCommand  testvectors.HexBytes `json:"unprotected_command_hex"`
+	SSCCommand          testvectors.HexBytes `json:"ssc_command_hex"`
+	CC                  testvectors.HexBytes `json:"cc_hex"`
+	ProtectedCommand    testvectors.HexBytes `json:"protected_command_hex"`
+	ProtectedResponse   testvectors.HexBytes `json:"protected_response_hex"`
+	SSCResponse         testvectors.HexBytes `json:"ssc_response_hex"`
+	ResponseCC          testvectors.HexBytes `json:"response_cc_hex"`
+	ResponseData        testvectors.HexBytes `json:"response_data_hex"`
+	SW                  testvectors.HexBytes `json:"sw_hex"`
+	EncryptedData       testvectors.HexBytes `json:"encrypted_data_hex"`
+	IVCommand           testvectors.HexBytes `json:"iv_command_hex"`
+	IVResponse          testvectors.HexBytes `json:"iv_response_hex"`
+	CommandHeaderPadded testvectors.HexBytes `json:"cmd_header_padded_hex"`
 }
 
 type smSession struct {
-	ID          string   `json:"id"`
-	Cipher      string   `json:"cipher"`
-	KSEnc       hexBytes `json:"ks_enc_hex"`
-	KSMAC       hexBytes `json:"ks_mac_hex"`
-	SSCInitial  hexBytes `json:"ssc_initial_hex"`
-	Steps       []smStep `json:"steps"`
-	FileContent hexBytes `json:"file_content_hex"`
-	EFCOM       hexBytes `json:"ef_com_hex"`
-	SSCFinal    hexBytes `json:"ssc_final_hex"`
+	ID          string               `json:"id"`
+	Cipher      string               `json:"cipher"`
+	KSEnc       testvectors.HexBytes `json:"ks_enc_hex"`
+	KSMAC       testvectors.HexBytes `json:"ks_mac_hex"`
+	SSCInitial  testvectors.HexBytes `json:"ssc_initial_hex"`
+	Steps       []smStep             `json:"steps"`
+	FileContent testvectors.HexBytes `json:"file_content_hex"`
+	EFCOM       testvectors.HexBytes `json:"ef_com_hex"`
+	SSCFinal    testvectors.HexBytes `json:"ssc_final_hex"`
 }
 
 type smSingle struct {
-	ID                 string   `json:"id"`
-	Cipher             string   `json:"cipher"`
-	KSEnc              hexBytes `json:"ks_enc_hex"`
-	KSMAC              hexBytes `json:"ks_mac_hex"`
-	SSCBefore          hexBytes `json:"ssc_before_hex"`
-	UnprotectedCommand hexBytes `json:"unprotected_command_hex"`
-	SSCCommand         hexBytes `json:"ssc_command_hex"`
-	ProtectedCommand   hexBytes `json:"protected_command_hex"`
+	ID                 string               `json:"id"`
+	Cipher             string               `json:"cipher"`
+	KSEnc              testvectors.HexBytes `json:"ks_enc_hex"`
+	KSMAC              testvectors.HexBytes `json:"ks_mac_hex"`
+	SSCBefore          testvectors.HexBytes `json:"ssc_before_hex"`
+	UnprotectedCommand testvectors.HexBytes `json:"unprotected_command_hex"`
+	SSCCommand         testvectors.HexBytes `json:"ssc_command_hex"`
+	ProtectedCommand   testvectors.HexBytes `json:"protected_command_hex"`
 }
 
 func (v smSession) keys(t testing.TB) Keys {

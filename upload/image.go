@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"image/jpeg"
 	"image/png"
+	"io"
+	"log/slog"
 	"net/http"
 	"time"
 )
 
-// Image is a picture for the session.
+// Image is a picture for the session. A face or a document page is personal
+// data, so Image has no String method; it logs and formats as its context
+// and size only, such as `Image{context:"face" data:48213B}`.
 type Image struct {
 	// Context says what the image shows, such as [ContextDocumentFront];
 	// the vendor defines more. Letters, digits, '-' and '_' only.
@@ -23,6 +27,19 @@ type Image struct {
 	// Timestamp is when the image was taken; the zero value omits it.
 	Timestamp time.Time
 }
+
+// describe describes img by its context and size.
+func (img Image) describe() string {
+	return fmt.Sprintf("Image{context:%q data:%dB}", img.Context, len(img.Data))
+}
+
+// LogValue implements [slog.LogValuer]: the context and the size, never the
+// bytes.
+func (img Image) LogValue() slog.Value { return slog.StringValue(img.describe()) }
+
+// Format implements [fmt.Formatter] for every verb (%v, %+v, %#v, %s, %x
+// …): the context and the size, never the bytes.
+func (img Image) Format(f fmt.State, _ rune) { io.WriteString(f, img.describe()) }
 
 // Image contexts documented by the vendor.
 const (

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 )
 
 // Compression is the Content-Encoding of request bodies.
@@ -35,9 +37,24 @@ func ParseCompression(s string) (Compression, error) {
 
 // NFC holds the four files as read from the chip, whole and unmodified
 // (9303-10 §4): the vendor stores them and checks the SOD hashes itself.
+// DG1 and DG2 are personal data, so NFC has no String method; it logs and
+// formats as the file sizes only, such as
+// "NFC{com:22B sod:950B dg1:93B dg2:19959B}".
 type NFC struct {
 	COM, SOD, DG1, DG2 []byte
 }
+
+// sizes describes n by its file sizes.
+func (n NFC) sizes() string {
+	return fmt.Sprintf("NFC{com:%dB sod:%dB dg1:%dB dg2:%dB}", len(n.COM), len(n.SOD), len(n.DG1), len(n.DG2))
+}
+
+// LogValue implements [slog.LogValuer]: the file sizes, never the bytes.
+func (n NFC) LogValue() slog.Value { return slog.StringValue(n.sizes()) }
+
+// Format implements [fmt.Formatter] for every verb (%v, %+v, %#v, %s, %x
+// …): the file sizes, never the bytes.
+func (n NFC) Format(f fmt.State, _ rune) { io.WriteString(f, n.sizes()) }
 
 // nfcFile pairs a file with its name and its first LDS tag (9303-10 §4.6).
 type nfcFile struct {

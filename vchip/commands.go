@@ -36,11 +36,12 @@ func (p *Passport) selectFile(cmd icao.Command, secured bool) icao.Response {
 		}
 		return p.selectEF(cmd, uint16(cmd.Data[0])<<8|uint16(cmd.Data[1]), secured)
 	case 0x04:
-		if !bytes.Equal(cmd.Data, aidLDS1) {
+		aid := aidLDS1()
+		if !bytes.Equal(cmd.Data, aid) {
 			return fail(icao.StatusFileNotFound)
 		}
 		p.df, p.ef = dfLDS1, nil
-		return selectAnswer(cmd, dfTemplate(cmd.P2, aidLDS1))
+		return selectAnswer(cmd, dfTemplate(cmd.P2, aid))
 	}
 	return fail(icao.StatusIncorrectP1P2)
 }

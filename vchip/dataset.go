@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -36,7 +38,8 @@ var (
 var requiredFiles = []string{NameCOM, "DG1"}
 
 // Dataset is the content of one virtual passport: its files and how its
-// chip behaves.
+// chip behaves. It holds personal data, the CAN and keys, so it has no
+// String method; it logs and formats as "redacted".
 type Dataset struct {
 	// Files maps file names (see [FileNames]: "EF.COM", "EF.SOD", "DG1" …
 	// "DG16", "EF.CardAccess") to their exact bytes.
@@ -58,6 +61,13 @@ type Dataset struct {
 	// is given no Config of its own.
 	Config Config
 }
+
+// LogValue keeps the files, the CAN and the keys out of structured logs.
+func (Dataset) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb, so that a stray %v cannot
+// print DG1 or the CAN.
+func (Dataset) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 
 // LoadDir loads the dataset in directory dir; see [LoadDataset].
 func LoadDir(dir string) (*Dataset, error) {

@@ -1,7 +1,6 @@
 package vchip
 
 import (
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,16 +12,10 @@ import (
 // ErrPACEInfo is wrapped by the errors of [ParsePACEInfo].
 var ErrPACEInfo = errors.New("vchip: invalid PACE protocol")
 
-// oidPACE is id-PACE (9303-11 §9.2.3, BSI TR-03110-3 §A.1.1.1); a PACE
-// protocol is id-PACE.{key agreement and mapping}.{cipher}.
-var oidPACE = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 2, 2, 4}
-
-// The arcs under id-PACE (9303-11 §9.2.3): DH-GM, ECDH-GM, DH-IM, ECDH-IM,
-// ECDH-CAM; and 3DES, AES-128, AES-192, AES-256.
-var (
-	paceMappingArcs = []int{1, 2, 3, 4, 6}
-	paceCipherArcs  = []int{1, 2, 3, 4}
-)
+// paceArcs returns the arcs under id-PACE (9303-11 §9.2.3): the mappings
+// DH-GM, ECDH-GM, DH-IM, ECDH-IM, ECDH-CAM and the ciphers 3DES, AES-128,
+// AES-192, AES-256.
+func paceArcs() (mappings, ciphers []int) { return []int{1, 2, 3, 4, 6}, []int{1, 2, 3, 4} }
 
 // maxParameterID is the largest standardized domain parameter ID (9303-11
 // §9.5.1, table 12: 0–2 MODP, 8–18 elliptic curves).
@@ -82,9 +75,10 @@ func FormatPACEInfo(info pace.Info) string {
 // paceProtocol finds the version 2 PACEInfo whose name is proto.
 func paceProtocol(proto string) (pace.Info, bool) {
 	want := "PACE-" + strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(proto)), "PACE-")
-	for _, m := range paceMappingArcs {
-		for _, c := range paceCipherArcs {
-			oid := append(append(asn1.ObjectIdentifier(nil), oidPACE...), m, c)
+	mappings, ciphers := paceArcs()
+	for _, m := range mappings {
+		for _, c := range ciphers {
+			oid := append(pace.OID(), m, c)
 			info := pace.Info{Protocol: oid, Version: 2, ParameterID: pace.NoParameterID}
 			if info.Mapping() != 0 && strings.EqualFold(info.String(), want) {
 				return info, true

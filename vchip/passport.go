@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -23,7 +24,9 @@ var ErrRemoved = errors.New("vchip: card removed")
 
 // Passport is a virtual eMRTD chip serving one [Dataset]. It satisfies
 // icao.Transport and vpcd.Card, and is safe for concurrent use: commands
-// are processed one at a time, as a chip does.
+// are processed one at a time, as a chip does. It holds the BAC key, the
+// PACE passwords and the session keys, so it has no String method and logs
+// and formats as "redacted".
 type Passport struct {
 	cfg     Config
 	fs      *fileSystem
@@ -59,7 +62,18 @@ type Stats struct {
 	BytesIn, BytesOut int64
 }
 
-var _ icao.Transport = (*Passport)(nil)
+var (
+	_ icao.Transport = (*Passport)(nil)
+	_ slog.LogValuer = (*Passport)(nil)
+	_ fmt.Formatter  = (*Passport)(nil)
+)
+
+// LogValue keeps the chip's keys and files out of structured logs.
+func (*Passport) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// Format prints "redacted" for every fmt verb, so that a stray %v cannot
+// print the BAC key, the session keys or the files.
+func (*Passport) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 
 // New returns a chip serving ds, powered on with the master file selected.
 // cfg nil means ds.Config. The chip keeps its own copy of the files and of

@@ -3,7 +3,6 @@ package vchip_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
@@ -42,15 +41,6 @@ type smVectors struct {
 	SSCFinal string `json:"ssc_final_hex"`
 }
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // appendixD returns a chip in the state of 9303-11 Appendix D: the D.2 key,
 // the D.4 EF.COM, a filler DG2 of dg2Len bytes, and a random source that
 // yields D.3's RND.IC and K.IC.
@@ -66,10 +56,10 @@ func appendixD(t *testing.T, cfg vchip.Config, dg2Len int) (*vchip.Passport, bac
 		dg2[i] = byte(i)
 	}
 	ds := &vchip.Dataset{
-		Files:          map[string][]byte{vchip.NameCOM: unhex(t, sv.EFCOM), "DG2": dg2},
+		Files:          map[string][]byte{vchip.NameCOM: testvectors.Hex(t, sv.EFCOM), "DG2": dg2},
 		MRZInformation: []byte(bv.D2.MRZInformation),
 	}
-	cfg.Rand = bytes.NewReader(append(unhex(t, bv.D3.RndIC), unhex(t, bv.D3.KIC)...))
+	cfg.Rand = bytes.NewReader(append(testvectors.Hex(t, bv.D3.RndIC), testvectors.Hex(t, bv.D3.KIC)...))
 	return newPassport(t, ds, &cfg), bv, sv
 }
 
@@ -87,11 +77,11 @@ func TestAppendixD(t *testing.T) {
 		exchanges = append(exchanges, struct{ name, cmd, resp string }{st.Step, st.Command, st.Response})
 	}
 	for _, x := range exchanges {
-		got, err := p.Transmit(context.Background(), unhex(t, x.cmd))
+		got, err := p.Transmit(context.Background(), testvectors.Hex(t, x.cmd))
 		if err != nil {
 			t.Fatalf("%s: %v", x.name, err)
 		}
-		if want := unhex(t, x.resp); !bytes.Equal(got, want) {
+		if want := testvectors.Hex(t, x.resp); !bytes.Equal(got, want) {
 			t.Fatalf("%s:\n got % X\nwant % X", x.name, got, want)
 		}
 	}
@@ -165,12 +155,12 @@ func TestStrictOuterLe(t *testing.T) {
 			p, bv, _ := appendixD(t, vchip.Config{StrictOuterLe: tc.strict}, 1000)
 			wantSW(t, p, selectApp(), icao.StatusOK)
 			for _, c := range []string{bv.D3.GetChallengeCommand, bv.D3.ExtAuthCommand} {
-				if _, err := p.Transmit(context.Background(), unhex(t, c)); err != nil {
+				if _, err := p.Transmit(context.Background(), testvectors.Hex(t, c)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			term := &tdesTerminal{enc: unhex(t, bv.D3.KSEnc), mac: unhex(t, bv.D3.KSMac)}
-			copy(term.ssc[:], unhex(t, bv.D3.SSC))
+			term := &tdesTerminal{enc: testvectors.Hex(t, bv.D3.KSEnc), mac: testvectors.Hex(t, bv.D3.KSMac)}
+			copy(term.ssc[:], testvectors.Hex(t, bv.D3.SSC))
 			for _, cmd := range []icao.Command{selectEF(0x0102), readAt(0, tc.ne)} {
 				out, err := p.Transmit(context.Background(), term.protect(t, cmd))
 				if err != nil {

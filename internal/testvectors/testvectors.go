@@ -3,10 +3,13 @@
 package testvectors
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +49,32 @@ func Load(t testing.TB, name string, v any) {
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("testvectors: %s: %v", name, err)
 	}
+}
+
+// Hex decodes s, hex digits in either case with optional white space
+// between them, and fails the test when s is not hex.
+func Hex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
+	if err != nil {
+		t.Fatalf("testvectors: bad hex %q: %v", s, err)
+	}
+	return b
+}
+
+// HexBytes is a byte string that a vector file writes as a JSON hex
+// string.
+type HexBytes []byte
+
+// UnmarshalJSON decodes a JSON string of hex digits.
+func (h *HexBytes) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return fmt.Errorf("testvectors: hex: not a string: %.20s", b)
+	}
+	v, err := hex.DecodeString(string(b[1 : len(b)-1]))
+	if err != nil {
+		return fmt.Errorf("testvectors: hex: %w", err)
+	}
+	*h = v
+	return nil
 }
