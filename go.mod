@@ -3,18 +3,25 @@ module github.com/nfcbridge/nfcbridge
 go 1.26.8
 
 require (
+	github.com/coreos/go-systemd/v22 v22.7.0 // sd_notify, watchdog, socket activation
+	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // PC/SC; the only version the proxy serves
+	github.com/google/uuid v1.6.0
+	github.com/prometheus/client_golang v1.25.0 // /metrics
+)
+
+// Tests only.
+require (
+	github.com/stretchr/testify v1.12.1
+	go.yaml.in/yaml/v3 v3.0.5 // reads kiosk/openapi.yaml to check it against the server
+)
+
+require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/coreos/go-systemd/v22 v22.7.0 // indirect
-	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // indirect
-	github.com/google/uuid v1.6.0 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
-	github.com/prometheus/client_golang v1.25.0 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
-	github.com/stretchr/testify v1.12.1 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
