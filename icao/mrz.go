@@ -214,9 +214,9 @@ func parseMRZFields(s string, l *layout) (*MRZ, []*MRZError) {
 	}
 	add(verifyDate("date of expiry", m.DateOfExpiry, s[l.doeCD]))
 	if l.opt1CD >= 0 {
-		add(verifyCheckDigit("optional data", m.OptionalData1, s[l.opt1CD], true))
+		add(verifyOptionalCheckDigit("optional data", m.OptionalData1, s[l.opt1CD]))
 	}
-	add(verifyCheckDigit("composite", l.compositeInput(s), s[l.compositeCD], false))
+	add(verifyCheckDigit("composite", l.compositeInput(s), s[l.compositeCD]))
 	return m, p
 }
 
@@ -233,7 +233,7 @@ func parseDocumentNumber(s string, l *layout, p []*MRZError) (string, []*MRZErro
 			return head, append(p, &MRZError{Field: "document number", Reason: reasonLongNumber})
 		}
 		number := head + opt[:i-1]
-		if e := verifyCheckDigit("document number", number, opt[i-1], false); e != nil {
+		if e := verifyCheckDigit("document number", number, opt[i-1]); e != nil {
 			p = append(p, e)
 		}
 		return number, p
@@ -242,7 +242,7 @@ func parseDocumentNumber(s string, l *layout, p []*MRZError) (string, []*MRZErro
 	if number == "" {
 		p = append(p, &MRZError{Field: "document number", Reason: reasonEmpty})
 	}
-	if e := verifyCheckDigit("document number", head, cd, false); e != nil {
+	if e := verifyCheckDigit("document number", head, cd); e != nil {
 		p = append(p, e)
 	}
 	return number, p
@@ -262,13 +262,18 @@ func splitName(field string) (primary, secondary string) {
 	return strings.ReplaceAll(primary, "<", " "), strings.ReplaceAll(secondary, "<", " ")
 }
 
-// verifyCheckDigit checks the check digit cd of value. A '<' check digit is
-// accepted for an all-filler value when fillerOK is set (9303-4 §4.2.2.2,
-// the optional data of a TD3).
-func verifyCheckDigit(field, value string, cd byte, fillerOK bool) *MRZError {
-	if cd == '<' && fillerOK && strings.Trim(value, "<") == "" {
+// verifyOptionalCheckDigit is verifyCheckDigit for a field whose check
+// digit may be '<' when the field is all fillers (9303-4 §4.2.2.2, the
+// optional data of a TD3).
+func verifyOptionalCheckDigit(field, value string, cd byte) *MRZError {
+	if cd == '<' && strings.Trim(value, "<") == "" {
 		return nil
 	}
+	return verifyCheckDigit(field, value, cd)
+}
+
+// verifyCheckDigit checks the check digit cd of value.
+func verifyCheckDigit(field, value string, cd byte) *MRZError {
 	if cd < '0' || cd > '9' {
 		return &MRZError{Field: field, Reason: reasonNotDigit}
 	}
@@ -283,7 +288,7 @@ func verifyDate(field, date string, cd byte) *MRZError {
 	if !validDate(date) {
 		return &MRZError{Field: field, Reason: reasonDate}
 	}
-	return verifyCheckDigit(field, date, cd, false)
+	return verifyCheckDigit(field, date, cd)
 }
 
 // validDate reports whether s is a YYMMDD calendar date. The century is

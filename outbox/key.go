@@ -45,14 +45,14 @@ const maxKeyFile = 1 << 10
 // documentation): back it up with the state directory, or better, provide
 // the key as a systemd credential ([KeyFromCredentials]).
 func LoadKey(path string) ([]byte, error) {
-	key, err := readKeyFile(path, true)
+	key, err := readKeyFile(path, ownerOnly)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return key, err
 	}
 	if err := createKeyFile(path, rand.Reader); err != nil {
 		return nil, err
 	}
-	return readKeyFile(path, true)
+	return readKeyFile(path, ownerOnly)
 }
 
 // KeyFromCredentials reads the key named name (usually [CredentialName])
@@ -69,7 +69,7 @@ func KeyFromCredentials(getenv func(string) string, name string) ([]byte, bool, 
 	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
 		return nil, false, fmt.Errorf("outbox: credential name %q is not a plain file name: %w", name, ErrKey)
 	}
-	key, err := readKeyFile(filepath.Join(dir, name), false)
+	key, err := readKeyFile(filepath.Join(dir, name), systemdManaged)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -79,8 +79,17 @@ func KeyFromCredentials(getenv func(string) string, name string) ([]byte, bool, 
 	return key, true, nil
 }
 
-// readKeyFile reads and parses a key file, checking its mode if checkMode.
-func readKeyFile(path string, checkMode bool) ([]byte, error) {
+// keyPerms says which permissions readKeyFile accepts on a key file.
+type keyPerms int
+
+const (
+	ownerOnly      keyPerms = iota // refuse a file its group or others can access
+	systemdManaged                 // a credential: systemd limits access to the service
+)
+
+// readKeyFile reads and parses a key file, a regular file with permissions
+// as perms says.
+func readKeyFile(path string, perms keyPerms) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: reading key file: %w", err)
@@ -90,7 +99,7 @@ func readKeyFile(path string, checkMode bool) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outbox: reading key file: %w", err)
 	}
-	if !fi.Mode().IsRegular() || (checkMode && fi.Mode().Perm()&0o077 != 0) {
+	if !fi.Mode().IsRegular() || (perms == ownerOnly && fi.Mode().Perm()&0o077 != 0) {
 		return nil, fmt.Errorf("%w: %s has mode %v", ErrKeyPermissions, path, fi.Mode())
 	}
 	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))

@@ -16,9 +16,9 @@ const (
 
 // getChallenge answers GET CHALLENGE, the first step of BAC (9303-11
 // §4.3.4.1): an 8-byte RND.IC. A PACE-only chip refuses it.
-func (p *Passport) getChallenge(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) getChallenge(cmd icao.Command, prot protection) icao.Response {
 	switch {
-	case secured:
+	case prot == protected:
 		return fail(icao.StatusConditionsNotMet) // BAC restarts with plain commands
 	case p.cfg.NoBAC || p.mrzInfo == nil:
 		return fail(or(p.cfg.NoBACStatus, icao.StatusRefDataNotFound))
@@ -40,9 +40,9 @@ func (p *Passport) getChallenge(cmd icao.Command, secured bool) icao.Response {
 // AUTHENTICATE), the second step of BAC (9303-11 §4.3.4.2): it checks the
 // terminal's cryptogram, answers with the chip's and turns on secure
 // messaging with the derived session keys. One attempt per challenge.
-func (p *Passport) externalAuthenticate(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) externalAuthenticate(cmd icao.Command, prot protection) icao.Response {
 	switch {
-	case secured:
+	case prot == protected:
 		return fail(icao.StatusConditionsNotMet)
 	case p.cfg.NoBAC || p.mrzInfo == nil:
 		return fail(or(p.cfg.NoBACStatus, icao.StatusRefDataNotFound))

@@ -17,7 +17,7 @@ const (
 // selectFile answers SELECT (ISO/IEC 7816-4 §11.1.1; 9303-10 §3.6.2):
 // P1 00 selects the MF (empty data or 3F00) or a file of the current DF by
 // FID, 02 an EF of the current DF, 04 the eMRTD application by DF name.
-func (p *Passport) selectFile(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) selectFile(cmd icao.Command, prot protection) icao.Response {
 	if p.cfg.RejectSelectLe && cmd.Ne > 0 {
 		return fail(icao.StatusWrongLength)
 	}
@@ -34,7 +34,7 @@ func (p *Passport) selectFile(cmd icao.Command, secured bool) icao.Response {
 		if len(cmd.Data) != 2 {
 			return fail(icao.StatusLcInconsistent)
 		}
-		return p.selectEF(cmd, uint16(cmd.Data[0])<<8|uint16(cmd.Data[1]), secured)
+		return p.selectEF(cmd, uint16(cmd.Data[0])<<8|uint16(cmd.Data[1]), prot)
 	case 0x04:
 		aid := aidLDS1()
 		if !bytes.Equal(cmd.Data, aid) {
@@ -54,14 +54,14 @@ func (p *Passport) selectMF(cmd icao.Command) icao.Response {
 	return selectAnswer(cmd, tlv.Encode(0x62, append(tlv.Encode(0x82, []byte{0x38}), tlv.Encode(0x83, []byte{0x3F, 0x00})...)))
 }
 
-func (p *Passport) selectEF(cmd icao.Command, fid uint16, secured bool) icao.Response {
+func (p *Passport) selectEF(cmd icao.Command, fid uint16, prot protection) icao.Response {
 	f := p.fs.byFID(p.df, fid)
 	switch {
 	case f == nil:
 		return fail(icao.StatusFileNotFound)
 	case f.name == NameCardAccess && p.cfg.CardAccessDeactivated:
 		return fail(statusDeactivated)
-	case !p.canSelect(f, secured):
+	case !p.canSelect(f, prot):
 		return fail(icao.StatusSecurityNotSatisfied)
 	}
 	p.ef = f
@@ -71,13 +71,13 @@ func (p *Passport) selectEF(cmd icao.Command, fid uint16, secured bool) icao.Res
 // canSelect reports whether f may become the current EF: EF.CardAccess
 // always, LDS1 files only under secure messaging (a US passport answers
 // 6982 before BAC, gmrtd#226). DG3 and DG4 can be selected but not read.
-func (p *Passport) canSelect(f *file, secured bool) bool {
-	return f.access == accessAlways || secured
+func (p *Passport) canSelect(f *file, prot protection) bool {
+	return f.access == accessAlways || prot == protected
 }
 
 // canRead reports whether f may be read.
-func (p *Passport) canRead(f *file, secured bool) bool {
-	return f.access == accessAlways || f.access == accessBAC && secured
+func (p *Passport) canRead(f *file, prot protection) bool {
+	return f.access == accessAlways || f.access == accessBAC && prot == protected
 }
 
 // selectAnswer returns the template when P2 asks for one, cut to Ne.
@@ -117,22 +117,22 @@ func efTemplate(f *file) []byte {
 // in P2, which also selects the file; clear means a 15-bit offset into the
 // current EF. An offset of 32768 or more cannot be expressed: P1 80–9F
 // would name an SFI, and A0–FF are invalid (6B00).
-func (p *Passport) readBinary(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) readBinary(cmd icao.Command, prot protection) icao.Response {
 	if cmd.P1&0x80 == 0 {
 		if p.ef == nil {
 			return fail(statusNoCurrentEF)
 		}
-		return p.read(p.ef, int(cmd.P1)<<8|int(cmd.P2), cmd.Ne, secured, false)
+		return p.read(p.ef, int(cmd.P1)<<8|int(cmd.P2), cmd.Ne, prot, false)
 	}
 	sfi := cmd.P1 & 0x1F
 	if cmd.P1&0x60 != 0 || sfi == 0 || sfi == 0x1F {
 		return fail(icao.StatusWrongP1P2)
 	}
-	f, sw := p.fileBySFI(sfi, secured)
+	f, sw := p.fileBySFI(sfi, prot)
 	if sw != 0 {
 		return fail(sw)
 	}
-	return p.read(f, int(cmd.P2), cmd.Ne, secured, false)
+	return p.read(f, int(cmd.P2), cmd.Ne, prot, false)
 }
 
 // readBinaryOdd answers READ BINARY with odd INS B1 (ISO/IEC 7816-4
@@ -140,7 +140,7 @@ func (p *Passport) readBinary(cmd icao.Command, secured bool) icao.Response {
 // P1-P2 0000 is the current EF, 0001–001E an SFI, anything else a FID in
 // the current DF; the offset is DO'54' in the data field and the response
 // data is DO'53'.
-func (p *Passport) readBinaryOdd(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) readBinaryOdd(cmd icao.Command, prot protection) icao.Response {
 	off, ok := parseOffset(cmd.Data)
 	if !ok {
 		return fail(icao.StatusWrongData)
@@ -151,13 +151,13 @@ func (p *Passport) readBinaryOdd(cmd icao.Command, secured bool) icao.Response {
 		if p.ef == nil {
 			return fail(statusNoCurrentEF)
 		}
-		return p.read(p.ef, off, cmd.Ne, secured, true)
+		return p.read(p.ef, off, cmd.Ne, prot, true)
 	case id < 0x1F:
-		f, sw := p.fileBySFI(byte(id), secured)
+		f, sw := p.fileBySFI(byte(id), prot)
 		if sw != 0 {
 			return fail(sw)
 		}
-		return p.read(f, off, cmd.Ne, secured, true)
+		return p.read(f, off, cmd.Ne, prot, true)
 	case id == 0x1F: // SFI 31 is reserved
 		return fail(icao.StatusWrongP1P2)
 	}
@@ -165,11 +165,11 @@ func (p *Passport) readBinaryOdd(cmd icao.Command, secured bool) icao.Response {
 	if f == nil {
 		return fail(icao.StatusFileNotFound)
 	}
-	if !p.canSelect(f, secured) {
+	if !p.canSelect(f, prot) {
 		return fail(icao.StatusSecurityNotSatisfied)
 	}
 	p.ef = f
-	return p.read(f, off, cmd.Ne, secured, true)
+	return p.read(f, off, cmd.Ne, prot, true)
 }
 
 // parseOffset decodes DO'54', an offset of one to three bytes.
@@ -187,7 +187,7 @@ func parseOffset(data []byte) (int, bool) {
 
 // fileBySFI resolves a short EF identifier in the current DF, which selects
 // the file when it may be read.
-func (p *Passport) fileBySFI(sfi byte, secured bool) (*file, icao.StatusWord) {
+func (p *Passport) fileBySFI(sfi byte, prot protection) (*file, icao.StatusWord) {
 	if p.cfg.NoShortEF {
 		return nil, or(p.cfg.NoShortEFStatus, icao.StatusIncorrectP1P2)
 	}
@@ -195,7 +195,7 @@ func (p *Passport) fileBySFI(sfi byte, secured bool) (*file, icao.StatusWord) {
 	switch {
 	case f == nil, f.name == NameCardAccess && p.cfg.CardAccessDeactivated:
 		return nil, icao.StatusFileNotFound
-	case !p.canSelect(f, secured):
+	case !p.canSelect(f, prot):
 		return nil, icao.StatusSecurityNotSatisfied
 	}
 	p.ef = f
@@ -205,9 +205,9 @@ func (p *Passport) fileBySFI(sfi byte, secured bool) (*file, icao.StatusWord) {
 // read serves Ne bytes of f from off: exactly min(Ne, remaining) bytes, or
 // for the odd INS a DO'53' of at most Ne bytes. It applies the access
 // conditions and the Le quirks.
-func (p *Passport) read(f *file, off, ne int, secured, odd bool) icao.Response {
+func (p *Passport) read(f *file, off, ne int, prot protection, odd bool) icao.Response {
 	switch {
-	case !p.canRead(f, secured):
+	case !p.canRead(f, prot):
 		return fail(icao.StatusSecurityNotSatisfied)
 	case ne == 0:
 		return fail(icao.StatusWrongLength)

@@ -84,11 +84,11 @@ func (p *Passport) PACEInfos() []pace.Info {
 // mse answers MSE:Set AT, which starts a PACE run (9303-11 §4.4.4.1).
 // Other MSE variants (Chip and Terminal Authentication, which this chip
 // does not do) get the answer pace.Card gives them.
-func (p *Passport) mse(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) mse(cmd icao.Command, prot protection) icao.Response {
 	switch {
 	case p.cfg.RejectSelectLe && cmd.Ne > 0:
 		return fail(icao.StatusWrongLength)
-	case secured:
+	case prot == protected:
 		return fail(icao.StatusConditionsNotMet) // PACE starts with plain commands
 	case !p.paceOffered:
 		return fail(icao.StatusInsNotSupported) // a BAC-only chip
@@ -108,9 +108,9 @@ func (p *Passport) mse(cmd icao.Command, secured bool) icao.Response {
 // secure messaging starts with the new session keys and the access rights
 // of BAC. A failed step ends the run; the terminal starts again with
 // MSE:Set AT.
-func (p *Passport) generalAuthenticate(cmd icao.Command, secured bool) icao.Response {
+func (p *Passport) generalAuthenticate(cmd icao.Command, prot protection) icao.Response {
 	switch {
-	case secured:
+	case prot == protected:
 		return fail(icao.StatusConditionsNotMet)
 	case !p.paceOffered:
 		return fail(icao.StatusInsNotSupported)

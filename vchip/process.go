@@ -56,7 +56,7 @@ func (p *Passport) process(raw []byte) []byte {
 			return statusOnly(p.cfg.PlainAfterSM)
 		}
 	}
-	return p.dispatch(cmd, false).Marshal()
+	return p.dispatch(cmd, unprotected).Marshal()
 }
 
 // isExtended reports whether raw uses the extended-length encoding
@@ -104,7 +104,7 @@ func (p *Passport) secured(raw []byte, outer icao.Command) []byte {
 		p.dropSession()
 		return statusOnly(icao.StatusSMObjectsIncorrect)
 	}
-	resp := p.dispatch(cmd, true)
+	resp := p.dispatch(cmd, protected)
 	limit := icao.MaxExtendedNe // no response APDU carries more data
 	if p.cfg.StrictOuterLe {
 		limit = outer.Ne
@@ -150,24 +150,35 @@ func lengthSize(n int) int {
 	return 4
 }
 
-// dispatch runs one plain command. secured says whether it came under
-// secure messaging, which is what grants access to the LDS1 files.
-func (p *Passport) dispatch(cmd icao.Command, secured bool) icao.Response {
+// protection says how a command reached the chip: as a plain APDU or
+// unwrapped from a protected one (9303-11 §9.8). Only secure messaging
+// grants access to the LDS1 files, and BAC and PACE start only with plain
+// commands.
+type protection int
+
+const (
+	unprotected protection = iota // a plain command APDU
+	protected                     // a command APDU under secure messaging
+)
+
+// dispatch runs one plain command. prot says whether it came under secure
+// messaging.
+func (p *Passport) dispatch(cmd icao.Command, prot protection) icao.Response {
 	switch cmd.INS {
 	case icao.InsSelect:
-		return p.selectFile(cmd, secured)
+		return p.selectFile(cmd, prot)
 	case icao.InsReadBinary:
-		return p.readBinary(cmd, secured)
+		return p.readBinary(cmd, prot)
 	case icao.InsReadBinaryOdd:
-		return p.readBinaryOdd(cmd, secured)
+		return p.readBinaryOdd(cmd, prot)
 	case icao.InsGetChallenge:
-		return p.getChallenge(cmd, secured)
+		return p.getChallenge(cmd, prot)
 	case icao.InsExternalAuthenticate:
-		return p.externalAuthenticate(cmd, secured)
+		return p.externalAuthenticate(cmd, prot)
 	case icao.InsMSE:
-		return p.mse(cmd, secured)
+		return p.mse(cmd, prot)
 	case icao.InsGeneralAuthenticate:
-		return p.generalAuthenticate(cmd, secured)
+		return p.generalAuthenticate(cmd, prot)
 	}
 	return fail(icao.StatusInsNotSupported)
 }

@@ -150,9 +150,9 @@ func TestServePCSC(t *testing.T) {
 		if err := <-served; err != nil {
 			t.Errorf("Serve = %v", err)
 		}
-		pcsctest.WaitCard(t, 0, false)
+		pcsctest.WaitEmpty(t, 0)
 	}()
-	pcsctest.WaitCard(t, 0, true)
+	pcsctest.WaitPresent(t, 0)
 
 	sc, err := scard.EstablishContext()
 	if err != nil {
@@ -194,7 +194,7 @@ func TestServePCSCRemoval(t *testing.T) {
 	defer cancel()
 	served := make(chan error, 1)
 	go func() { served <- vchip.Serve(ctx, vpcd.Addr(0), p, nil) }()
-	pcsctest.WaitCard(t, 0, true)
+	pcsctest.WaitPresent(t, 0)
 
 	sc, err := scard.EstablishContext()
 	if err != nil {
@@ -231,7 +231,7 @@ func TestServePCSCRemoval(t *testing.T) {
 	if n != 4 {
 		t.Fatalf("%d APDUs served through PC/SC, want 4", n)
 	}
-	pcsctest.WaitCard(t, 0, false)
+	pcsctest.WaitEmpty(t, 0)
 	if out, err := card.Transmit(raw); err == nil {
 		t.Errorf("APDU to the removed card answered % X", out)
 	}
@@ -267,9 +267,9 @@ func TestServePCSCPACE(t *testing.T) {
 		if err := <-served; err != nil {
 			t.Errorf("Serve = %v", err)
 		}
-		pcsctest.WaitCard(t, 0, false)
+		pcsctest.WaitEmpty(t, 0)
 	}()
-	pcsctest.WaitCard(t, 0, true)
+	pcsctest.WaitPresent(t, 0)
 
 	sc, err := scard.EstablishContext()
 	if err != nil {

@@ -81,7 +81,7 @@ func BenchmarkPCSCDRoundTrip(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer pcsctest.WaitCard(b, 0, false)
+			defer pcsctest.WaitEmpty(b, 0)
 			defer ins.Remove()
 			p, err := reader.Open()
 			if err != nil {

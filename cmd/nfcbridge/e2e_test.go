@@ -46,9 +46,9 @@ func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) *vchip.Passport {
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
-		pcsctest.WaitCard(t, 0, false)
+		pcsctest.WaitEmpty(t, 0)
 	})
-	pcsctest.WaitCard(t, 0, true)
+	pcsctest.WaitPresent(t, 0)
 	return chip
 }
 

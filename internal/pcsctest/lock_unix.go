@@ -30,7 +30,7 @@ func LockPath() string { return filepath.Join(os.TempDir(), "nfcbridge-pcsctest.
 //
 // Once it holds the lock, Lock waits (up to five seconds) until pcscd
 // reports every vpcd slot empty, because pcscd notices a removal only at its
-// next poll (see [WaitCard]); it fails the test if a card stays. Call
+// next poll (see [WaitEmpty]); it fails the test if a card stays. Call
 // [Require] first: without pcscd there is nothing to wait for.
 func Lock(t testing.TB) {
 	t.Helper()
@@ -52,7 +52,7 @@ func Lock(t testing.TB) {
 	}
 	t.Cleanup(func() { f.Close() }) // closing the file releases the lock
 	for slot := range Slots {
-		err := waitCard(ReaderName(slot), false, emptyWait)
+		err := waitCard(ReaderName(slot), cardAbsent, emptyWait)
 		if errors.Is(err, scard.ErrNoService) || errors.Is(err, scard.ErrUnknownReader) {
 			return // no stack to wait for; Require reports it
 		}

@@ -79,33 +79,50 @@ func Require(t testing.TB) {
 	}
 }
 
-// emptyWait bounds how long Lock waits for the slots to be empty, and the
-// default for WaitCard: pcscd polls vpcd slots every 400 ms.
+// emptyWait bounds how long Lock waits for the slots to be empty, and how
+// long WaitPresent and WaitEmpty wait: pcscd polls vpcd slots every 400 ms.
 const emptyWait = 5 * time.Second
 
-// WaitCard waits up to five seconds until pcscd reports a card in vpcd slot
-// n (present true) or no card (present false), and fails the test if it
-// does not.
+// WaitPresent waits up to five seconds until pcscd reports a card in vpcd
+// slot n, and fails the test if it does not.
+func WaitPresent(t testing.TB, slot int) {
+	t.Helper()
+	if err := waitCard(ReaderName(slot), cardPresent, emptyWait); err != nil {
+		t.Fatalf("pcsctest: %v", err)
+	}
+}
+
+// WaitEmpty waits up to five seconds until pcscd reports no card in vpcd
+// slot n, and fails the test if a card stays.
 //
 // vpcd notices a removal only at its next presence poll, and that poll
 // accepts a card waiting to connect at once: a card inserted into a slot
 // before pcscd saw the previous one go is, to pcscd and its clients, the
 // same card. Wait for the slot to be empty between removing a card and
 // inserting the next.
-func WaitCard(t testing.TB, slot int, present bool) {
+func WaitEmpty(t testing.TB, slot int) {
 	t.Helper()
-	if err := waitCard(ReaderName(slot), present, emptyWait); err != nil {
+	if err := waitCard(ReaderName(slot), cardAbsent, emptyWait); err != nil {
 		t.Fatalf("pcsctest: %v", err)
 	}
 }
 
-// waitCard waits up to d for reader name to hold a card or not.
-func waitCard(name string, present bool, d time.Duration) error {
+// slotState is what waitCard waits for a reader to report.
+type slotState int
+
+const (
+	cardAbsent  slotState = iota // no card (SCARD_STATE_PRESENT clear)
+	cardPresent                  // a card (SCARD_STATE_PRESENT set)
+)
+
+// waitCard waits up to d for reader name to reach state want.
+func waitCard(name string, want slotState, d time.Duration) error {
 	sc, err := scard.EstablishContext()
 	if err != nil {
 		return err
 	}
 	defer sc.Release()
+	present := want == cardPresent
 	st := []scard.ReaderState{{Reader: name, CurrentState: scard.StateUnaware}}
 	deadline := time.Now().Add(d)
 	for timeout := time.Duration(0); ; timeout = time.Until(deadline) {
