@@ -15,6 +15,11 @@ import (
 // further command shows earlier that the response was delivered.
 const removeGrace = 20 * time.Millisecond
 
+// closeWait is how long a command that reached the removed card is held
+// after the insertion's context ends, while vpcd.Insertion.Remove closes
+// the connection (it cancels the context first).
+const closeWait = 100 * time.Millisecond
+
 // ServeConfig tunes [Serve]. A nil *ServeConfig is the zero value.
 type ServeConfig struct {
 	// Inserted, if set, is called each time vpcd has taken the card, that
@@ -116,10 +121,10 @@ func (c *servedCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error)
 	resp, err := c.p.Transmit(ctx, capdu)
 	if errors.Is(err, ErrRemoved) {
 		c.once.Do(func() { close(c.pulled) })
-		// Serve removes the insertion, which closes the connection and
-		// only then ends ctx (vpcd.Insert), so the 6F00 vpcd's server
-		// would send for this error has nowhere to go.
-		<-ctx.Done()
+		<-ctx.Done() // Serve removes the insertion, which ends ctx …
+		// … and then closes the connection; give it time to, so that vpcd
+		// gets no answer (it would send 6F00 for this error).
+		time.Sleep(closeWait)
 	}
 	return resp, err
 }

@@ -111,11 +111,6 @@ type Insertion struct {
 // answered with 6F00 (no precise diagnosis) and serving continues, as a
 // real chip answers a command it fails on. vpcd's reader never sees Go
 // errors.
-//
-// The context card.Transmit gets carries ctx's values and ends when serving
-// stops, only after the connection is closed: a Transmit that waits for
-// its context and then fails answers nobody, and the reader sees the card
-// removed rather than 6F00.
 func Insert(ctx context.Context, addr string, card Card, cfg *Config) (*Insertion, error) {
 	if card == nil {
 		return nil, errors.New("vpcd: insert: nil card")
@@ -134,11 +129,7 @@ func Insert(ctx context.Context, addr string, card Card, cfg *Config) (*Insertio
 		conn.Close()
 		return nil, fmt.Errorf("vpcd: insert card at %s: %w", addr, err)
 	}
-	// The card's context ends only in halt, after the connection is
-	// closed, never directly with ctx: a card whose Transmit returns when
-	// its context ends therefore never gets a 6F00 out to vpcd, which sees
-	// the card removed instead.
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	sctx, cancel := context.WithCancel(ctx)
 	ins := &Insertion{
 		conn:     conn,
 		cancel:   cancel,
@@ -147,18 +138,16 @@ func Insert(ctx context.Context, addr string, card Card, cfg *Config) (*Insertio
 	}
 	s := &server{card: card, atr: atr, r: newReader(conn, cfg == nil || !cfg.noQuickAck), w: conn}
 	s.onFirst = func() { close(ins.attached) }
-	go ins.run(ctx, sctx, s)
+	go ins.run(sctx, s)
 	return ins, nil
 }
 
-// run serves the card with the context sctx until serving fails or halt
-// closes the connection; the end of ctx calls halt.
-func (i *Insertion) run(ctx, sctx context.Context, s *server) {
+func (i *Insertion) run(ctx context.Context, s *server) {
 	stop := context.AfterFunc(ctx, i.halt)
-	err := s.serve(sctx)
+	err := s.serve(ctx)
 	stop()
-	i.conn.Close()
 	i.cancel()
+	i.conn.Close()
 	switch {
 	case i.stopping.Load():
 		err = nil
@@ -172,15 +161,12 @@ func (i *Insertion) run(ctx, sctx context.Context, s *server) {
 }
 
 // halt closes the connection on behalf of Remove or the context; serve then
-// returns and Err reports nil. It closes the connection before it cancels
-// the card's context, so that whatever a Transmit in flight returns when
-// that context ends (an error, which serve would answer with 6F00) can no
-// longer reach vpcd: the reader sees the card gone, not an answer.
+// returns and Err reports nil.
 func (i *Insertion) halt() {
 	i.once.Do(func() {
 		i.stopping.Store(true)
-		i.conn.Close()
 		i.cancel()
+		i.conn.Close()
 	})
 }
 
@@ -189,7 +175,7 @@ func (i *Insertion) halt() {
 // its next presence poll (up to about 400 ms later); a card inserted into
 // the slot before then is accepted by that same poll, and pcscd sees one
 // card that never left. Wait for the removal (reader's WaitForRemoval, or
-// pcsctest.WaitCard in tests) before inserting the next card. Remove is
+// pcsctest.WaitEmpty in tests) before inserting the next card. Remove is
 // idempotent and safe for concurrent use; it returns nil.
 func (i *Insertion) Remove() error {
 	i.halt()

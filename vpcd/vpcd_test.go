@@ -329,38 +329,6 @@ func TestRemoveWaitsForTransmit(t *testing.T) {
 	}
 }
 
-// TestNoAnswerAfterStop checks that a command in flight when the card is
-// removed, or its context ends, gets no answer: the card's context ends
-// only after the connection is closed, so the 6F00 its error would earn
-// never reaches vpcd, which sees the card gone instead.
-func TestNoAnswerAfterStop(t *testing.T) {
-	tests := []struct {
-		name string
-		stop func(ins *Insertion, cancel context.CancelFunc)
-	}{
-		{name: "remove", stop: func(ins *Insertion, _ context.CancelFunc) { ins.Remove() }},
-		{name: "context", stop: func(_ *Insertion, cancel context.CancelFunc) { cancel() }},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			for range 20 { // the race it guards against is narrow
-				ctx, cancel := context.WithCancel(context.Background())
-				card := &blockingCard{entered: make(chan struct{})}
-				f, ins := insertFake(ctx, t, card, nil)
-				f.send([]byte{0x00, 0xB0, 0x00, 0x00, 0x00})
-				<-card.entered
-				tc.stop(ins, cancel)
-				f.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-				if out, err := readFrame(f.conn); !errors.Is(err, io.EOF) {
-					t.Fatalf("vpcd read after stop: % X, %v; want EOF", out, err)
-				}
-				<-ins.Done()
-				cancel()
-			}
-		})
-	}
-}
-
 // FuzzServe feeds arbitrary bytes from "vpcd" to the card side: it must not
 // panic, must answer only with well-formed frames, and must answer exactly
 // the get-ATR messages and the APDUs of the complete frames it was sent.

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,13 +41,22 @@ func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) *vchip.Passport {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
+	var attached atomic.Int32
+	start := time.Now()
+	go func() {
+		done <- vchip.Serve(ctx, vpcd.Addr(0), chip, &vchip.ServeConfig{Inserted: func() { attached.Add(1) }})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 		pcsctest.WaitEmpty(t, 0)
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("virtual card: vpcd attached it %d times, it served %d APDUs, %v after insert", attached.Load(), chip.Stats().APDUs, time.Since(start))
+		}
 	})
 	pcsctest.WaitPresent(t, 0)
 	return chip
