@@ -1,3 +1,9 @@
+// Document signer certificates with negative serial numbers exist on issued
+// passports; Go rejects them by default since 1.23, which would leave the
+// EF.SOD signature of those documents unchecked.
+//
+//go:debug x509negativeserial=1
+
 // Command nfcbridge reads ePassports over PC/SC and uploads them to the
 // identity-verification vendor's session media endpoint.
 //
@@ -12,6 +18,7 @@
 //	nfcbridge chip [--dataset DIR] [--slot N] [--pace LIST] [--can NNNNNN] [quirk flags]
 //
 // Run "nfcbridge help" for the details of each command.
+
 package main
 
 import (
