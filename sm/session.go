@@ -2,6 +2,7 @@ package sm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -147,37 +148,16 @@ func (s *Session) fail(err error) error {
 }
 
 // exchange sends capdu and collects a response that the chip splits with
-// 61xx, fetching the rest with plain GET RESPONSE as the transport layer
-// does (ISO/IEC 7816-4 §5.3.4): the pieces together are the protected
-// response.
+// 61xx (icao.Collect): the pieces together are the protected response. A
+// chip that never stops answering 61xx, or ends without a status word, is
+// an SM error like any other malformed protected response.
 func (s *Session) exchange(ctx context.Context, capdu []byte) ([]byte, error) {
-	resp, err := s.t.Transmit(ctx, capdu)
-	if err != nil {
-		return nil, err
+	raw, err := icao.Collect(ctx, s.t, capdu)
+	if errors.Is(err, icao.ErrTooManyResponses) || errors.Is(err, icao.ErrMalformedAPDU) {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	var acc []byte
-	for i := 0; len(resp) >= 2 && resp[len(resp)-2] == 0x61; i++ {
-		acc = append(acc, resp[:len(resp)-2]...)
-		if i == maxGetResponse || len(acc) > icao.MaxExtendedNe {
-			return nil, fmt.Errorf("%w: chip kept answering 61xx", ErrMalformed)
-		}
-		ne := int(resp[len(resp)-1])
-		if ne == 0 {
-			ne = icao.MaxShortNe
-		}
-		gr, _ := icao.Command{CLA: capdu[0] & 0x03, INS: icao.InsGetResponse, Ne: ne}.Marshal()
-		if resp, err = s.t.Transmit(ctx, gr); err != nil {
-			return nil, err
-		}
-	}
-	if acc == nil {
-		return resp, nil
-	}
-	return append(acc, resp...), nil
+	return raw, err
 }
-
-// maxGetResponse bounds the GET RESPONSE loop.
-const maxGetResponse = 256
 
 // validSW1 reports whether b is a status byte SW1 of ISO/IEC 7816-4 §5.6:
 // 61–6F or 90–9F (60 is a T=0 procedure byte).

@@ -1,0 +1,59 @@
+package icao_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+)
+
+// recorder answers from a script and records the commands.
+type recorder struct {
+	answers [][]byte
+	sent    [][]byte
+}
+
+func (r *recorder) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	r.sent = append(r.sent, append([]byte(nil), capdu...))
+	if len(r.answers) == 0 {
+		return []byte{0x61, 0x10}, nil // a chip that never stops
+	}
+	a := r.answers[0]
+	r.answers = r.answers[1:]
+	return a, nil
+}
+
+func TestCollect(t *testing.T) {
+	tests := []struct {
+		name    string
+		capdu   []byte
+		answers [][]byte
+		want    []byte
+		wantErr error
+		wantGR  []byte // the first GET RESPONSE sent
+	}{
+		{name: "no 61xx", capdu: []byte{0, 0xB0, 0, 0, 2}, answers: [][]byte{{1, 2, 0x90, 0}}, want: []byte{1, 2, 0x90, 0}},
+		{name: "two pieces", capdu: []byte{0, 0xB0, 0, 0, 0}, answers: [][]byte{{1, 2, 0x61, 0x02}, {3, 4, 0x90, 0}},
+			want: []byte{1, 2, 3, 4, 0x90, 0}, wantGR: []byte{0, 0xC0, 0, 0, 2}},
+		{name: "61 00 asks for 256", capdu: []byte{0, 0xB0, 0, 0, 0}, answers: [][]byte{{0x61, 0}, {0x90, 0}},
+			want: []byte{0x90, 0}, wantGR: []byte{0, 0xC0, 0, 0, 0}},
+		{name: "GET RESPONSE in plain after a protected command", capdu: []byte{0x0C, 0xB0, 0, 0, 0}, answers: [][]byte{{0x61, 1}, {9, 0x90, 0}},
+			want: []byte{9, 0x90, 0}, wantGR: []byte{0, 0xC0, 0, 0, 1}},
+		{name: "endless 61xx", capdu: []byte{0, 0xB0, 0, 0, 0}, wantErr: icao.ErrTooManyResponses},
+		{name: "no status word after 61xx", capdu: []byte{0, 0xB0, 0, 0, 0}, answers: [][]byte{{1, 0x61, 1}, {2}}, wantErr: icao.ErrMalformedAPDU},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &recorder{answers: tc.answers}
+			got, err := icao.Collect(context.Background(), r, tc.capdu)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && !bytes.Equal(got, tc.want)) {
+				t.Fatalf("got %x, %v; want %x, %v", got, err, tc.want, tc.wantErr)
+			}
+			if tc.wantGR != nil && (len(r.sent) < 2 || !bytes.Equal(r.sent[1], tc.wantGR)) {
+				t.Errorf("GET RESPONSE sent: %x, want %x", r.sent, tc.wantGR)
+			}
+		})
+	}
+}
