@@ -19,7 +19,7 @@ import (
 )
 
 func TestMeter(t *testing.T) {
-	m := newMeter(files())
+	m := newMeter(mrtd.DefaultFiles())
 	var got []Progress
 	// EF.COM and EF.SOD fit one chunk each and are never reported.
 	for _, r := range []struct {

@@ -11,10 +11,6 @@ import (
 	"github.com/nfcbridge/nfcbridge/reader"
 )
 
-// files are the files a read takes from the chip, in order: what the
-// vendor's endpoint needs (9303-10 §4).
-func files() []icao.EF { return []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} }
-
 // pollInterval spaces the attempts to reach a pcscd that is not running.
 const pollInterval = 250 * time.Millisecond
 
@@ -58,7 +54,7 @@ func (s *Service) release(name, id string) {
 // readCard waits for the card, reads it, and resumes the read when the card
 // was taken off and put back (or the link failed) until it is complete.
 func (s *Service) readCard(ctx context.Context, j *job, key mrtd.Key, name string) (*mrtd.Document, error) {
-	m := newMeter(files())
+	m := newMeter(mrtd.DefaultFiles())
 	cfg := s.mrtdConfig(j, m)
 	card, err := s.connect(ctx, name, s.cfg.CardTimeout, errCardTimeout)
 	if err != nil {
@@ -105,7 +101,7 @@ func (s *Service) attempt(ctx context.Context, card Card, key mrtd.Key, prev *mr
 
 // mrtdConfig hooks the read's steps and progress into j.
 func (s *Service) mrtdConfig(j *job, m *meter) *mrtd.Config {
-	cfg := &mrtd.Config{Read: s.cfg.Read, Files: files(), Now: s.cfg.Now}
+	cfg := &mrtd.Config{Read: s.cfg.Read, Files: mrtd.DefaultFiles(), Now: s.cfg.Now}
 	cfg.OnStep = func(step string) {
 		state := Reading
 		if step == "authenticating" {

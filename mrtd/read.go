@@ -207,8 +207,14 @@ func (r *run) step(name string) {
 	}
 }
 
+// DefaultFiles returns the files a read takes when [Config.Files] is nil:
+// EF.COM, EF.SOD, DG1 and DG2, what the vendor's endpoint needs.
+func DefaultFiles() []icao.EF {
+	return []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
+}
+
 func (r *run) files() []icao.EF {
-	files := []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
+	files := DefaultFiles()
 	if r.cfg.Files != nil {
 		files = r.cfg.Files
 	}
