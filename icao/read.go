@@ -316,7 +316,7 @@ func (r *FileReader) chunkLe(off, total int) (int, bool) {
 		remaining = total - off
 	}
 	if off > maxB0Offset {
-		short = valueRoom(short) // DO'53' wraps the data
+		short = tlv.FitValue(short) // DO'53' wraps the data
 	}
 	if r.ext != extRefused && remaining > short {
 		le := r.cfg.ExtendedLe
@@ -324,31 +324,11 @@ func (r *FileReader) chunkLe(off, total int) (int, bool) {
 			le = defaultExtendedLe
 		}
 		if off > maxB0Offset {
-			le = valueRoom(le)
+			le = tlv.FitValue(le)
 		}
 		return min(le, remaining), true
 	}
 	return min(short, remaining), false
-}
-
-// valueRoom is the largest value length whose DO'53' fits in n bytes.
-func valueRoom(n int) int {
-	l := n - 2
-	for l > 0 && l+tlvHeaderSize(l) > n {
-		l--
-	}
-	return l
-}
-
-// tlvHeaderSize is the size of a one-byte tag and the length of l.
-func tlvHeaderSize(l int) int {
-	switch {
-	case l < 0x80:
-		return 2
-	case l < 0x100:
-		return 3
-	}
-	return 4
 }
 
 // readAt sends one READ BINARY for le bytes at off: B0 with the offset in
@@ -365,7 +345,7 @@ func (r *FileReader) readAt(ctx context.Context, off, le int) ([]byte, error) {
 	if off <= 0xFFFF {
 		offset = offset[1:]
 	}
-	cmd := Command{INS: InsReadBinaryOdd, Data: tlv.Encode(0x54, offset), Ne: le + tlvHeaderSize(le)}
+	cmd := Command{INS: InsReadBinaryOdd, Data: tlv.Encode(0x54, offset), Ne: 1 + tlv.LengthSize(le) + le}
 	resp, err := Exchange(ctx, r.Transport, cmd)
 	if len(resp.Data) == 0 {
 		return nil, err

@@ -91,7 +91,7 @@ func (c *Card) Wrap(rapdu []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sm: wrap: %w", err)
 	}
-	if n := cryptogramLen(len(r.Data), c.ch.bs(), c.odd) + 4 + doLen(macLen); n > icao.MaxExtendedNe {
+	if n := ResponseLen(c.ch.suite, len(r.Data), c.odd); n > icao.MaxExtendedNe {
 		return nil, fmt.Errorf("sm: wrap: %d data bytes do not fit a protected response", len(r.Data))
 	}
 	c.pending = false

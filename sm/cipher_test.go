@@ -1,6 +1,7 @@
 package sm
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -145,7 +146,7 @@ func TestMaxShortLe(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			bs := tc.suite.BlockSize()
-			if got := maxShortLe(bs); got != tc.want {
+			if got := maxShortLe(tc.suite); got != tc.want {
 				t.Fatalf("maxShortLe = %d, want %d", got, tc.want)
 			}
 			if n := cryptogramLen(tc.want, bs, false) + 4 + 10; n > 256 {
@@ -240,5 +241,47 @@ func TestCBCRejects(t *testing.T) {
 	}
 	if errors.Is(ErrClosed, ErrMAC) {
 		t.Error("sentinels are not distinct")
+	}
+}
+
+// TestResponseLen checks the size of protected responses against what
+// Card.Wrap produces.
+func TestResponseLen(t *testing.T) {
+	for _, su := range []struct {
+		suite  Suite
+		keyLen int
+	}{{TDES, 16}, {AES, 16}} {
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 127, 223, 231, 300} {
+			for _, odd := range []bool{false, true} {
+				c, err := NewCard(testKeys(su.suite, su.keyLen))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ins := byte(0xB0)
+				if odd {
+					ins = 0xB1
+				}
+				// A card must unwrap a command before it wraps a response.
+				term, err := NewSession(transportFunc(func(_ context.Context, capdu []byte) ([]byte, error) {
+					if _, err := c.Unwrap(capdu); err != nil {
+						return nil, err
+					}
+					out, err := c.Wrap(append(make([]byte, n), 0x90, 0x00))
+					if err != nil {
+						return nil, err
+					}
+					if got, want := ResponseLen(su.suite, n, odd), len(out)-2; got != want {
+						t.Errorf("%v n=%d odd=%v: ResponseLen = %d, Wrap gives %d", su.suite, n, odd, got, want)
+					}
+					return out, nil
+				}), testKeys(su.suite, su.keyLen))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := term.Transmit(context.Background(), []byte{0, ins, 0, 0, 0}); err != nil {
+					t.Fatalf("%v n=%d odd=%v: %v", su.suite, n, odd, err)
+				}
+			}
+		}
 	}
 }

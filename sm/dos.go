@@ -153,16 +153,9 @@ func appendCryptogram(dst []byte, ct []byte, odd bool) []byte {
 	return append(dst, ct...)
 }
 
-// doLen is the encoded length of a data object with an n-byte value.
-func doLen(n int) int {
-	switch {
-	case n < 0x80:
-		return 2 + n
-	case n <= 0xFF:
-		return 3 + n
-	}
-	return 4 + n
-}
+// doLen is the encoded length of a data object with a one-byte tag and an
+// n-byte value.
+func doLen(n int) int { return 1 + tlv.LengthSize(n) + n }
 
 // cryptogramLen is the encoded length of DO'87' (or DO'85' when odd) for n
 // plain bytes.
@@ -173,11 +166,23 @@ func cryptogramLen(n, bs int, odd bool) int {
 	return doLen(1 + paddedLen(n, bs))
 }
 
+// ResponseLen is the length of the data of the protected response that
+// carries n plain data bytes under suite s (9303-11 §9.8.5): DO'87' (DO'85'
+// after an odd INS) with the padded cryptogram when n > 0, DO'99' and
+// DO'8E'. Status words excluded.
+func ResponseLen(s Suite, n int, odd bool) int {
+	l := doLen(2) + doLen(macLen) // DO'99', DO'8E'
+	if n > 0 {
+		l += cryptogramLen(n, s.BlockSize(), odd)
+	}
+	return l
+}
+
 // maxShortLe is the largest Ne whose protected response (DO'87' + DO'99' +
 // DO'8E') still fits the 256 data bytes of a short response APDU.
-func maxShortLe(bs int) int {
+func maxShortLe(s Suite) int {
 	for ne := 256; ne > 0; ne-- {
-		if cryptogramLen(ne, bs, false)+4+2+macLen <= 256 {
+		if ResponseLen(s, ne, false) <= 256 {
 			return ne
 		}
 	}

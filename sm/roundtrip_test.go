@@ -57,7 +57,7 @@ func TestRoundTrip(t *testing.T) {
 	odd54 := []byte{0x54, 0x02, 0x01, 0x00}
 	for _, su := range suites {
 		k := testKeys(su.suite, su.keyLen)
-		max := maxShortLe(su.suite.BlockSize())
+		max := maxShortLe(su.suite)
 		tests := []struct {
 			name     string
 			cmd      icao.Command

@@ -43,7 +43,7 @@ func NewSession(t icao.Transport, k Keys) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{t: t, ch: ch, maxShortLe: maxShortLe(k.Suite.BlockSize())}, nil
+	return &Session{t: t, ch: ch, maxShortLe: maxShortLe(k.Suite)}, nil
 }
 
 // MaxShortLe returns the largest Ne for which the protected response still

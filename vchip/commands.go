@@ -220,7 +220,7 @@ func (p *Passport) read(f *file, off, ne int, prot protection, odd bool) icao.Re
 	}
 	room := limit
 	if odd {
-		room = valueRoom(limit)
+		room = tlv.FitValue(limit)
 	}
 	n := min(room, len(f.data)-off)
 	if n <= 0 {
@@ -253,19 +253,10 @@ func (p *Passport) read(f *file, off, ne int, prot protection, odd bool) icao.Re
 // 6700 when that Le does not fit SW2.
 func exactLe(n int, odd bool) icao.StatusWord {
 	if odd {
-		n += 1 + lengthSize(n)
+		n += 1 + tlv.LengthSize(n)
 	}
 	if n > icao.MaxShortNe {
 		return icao.StatusWrongLength
 	}
 	return 0x6C00 | icao.StatusWord(n&0xFF)
-}
-
-// valueRoom is the largest value whose DO'53' (one-byte tag) fits n bytes.
-func valueRoom(n int) int {
-	l := n - 2
-	for l > 0 && 1+lengthSize(l)+l > n {
-		l--
-	}
-	return l
 }

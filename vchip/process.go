@@ -109,7 +109,7 @@ func (p *Passport) secured(raw []byte, outer icao.Command) []byte {
 	if p.cfg.StrictOuterLe {
 		limit = outer.Ne
 	}
-	if p.protectedLen(resp, cmd.INS&1 == 1) > limit {
+	if sm.ResponseLen(p.suite, len(resp.Data), cmd.INS&1 == 1) > limit {
 		resp = fail(icao.StatusWrongLength)
 	}
 	out, err := p.sess.Wrap(resp.Marshal())
@@ -118,36 +118,6 @@ func (p *Passport) secured(raw []byte, outer icao.Command) []byte {
 		return statusOnly(icao.StatusUnknown)
 	}
 	return out
-}
-
-// protectedLen is the length of the data of the protected form of resp
-// (9303-11 §9.8.5): DO'87' (DO'85' after an odd INS) holding the padded
-// cryptogram, DO'99' and DO'8E' with an 8-byte MAC.
-func (p *Passport) protectedLen(resp icao.Response, odd bool) int {
-	const do99, do8E = 4, 10
-	n := do99 + do8E
-	if len(resp.Data) == 0 {
-		return n
-	}
-	bs := p.suite.BlockSize() // 8 for 3DES, 16 for AES (9303-11 §9.8.6, §9.8.7)
-	ct := (len(resp.Data)/bs + 1) * bs
-	if !odd {
-		ct++ // padding-content indicator
-	}
-	return n + 1 + lengthSize(ct) + ct
-}
-
-// lengthSize is the size of a BER length field for n.
-func lengthSize(n int) int {
-	switch {
-	case n < 0x80:
-		return 1
-	case n <= 0xFF:
-		return 2
-	case n <= 0xFFFF:
-		return 3
-	}
-	return 4
 }
 
 // protection says how a command reached the chip: as a plain APDU or

@@ -241,6 +241,32 @@ func AppendLength(dst []byte, n int) []byte {
 	return append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 }
 
+// LengthSize is the number of bytes [AppendLength] writes for n.
+func LengthSize(n int) int {
+	switch {
+	case n < 0x80:
+		return 1
+	case n <= 0xFF:
+		return 2
+	case n <= 0xFFFF:
+		return 3
+	case n <= 0xFFFFFF:
+		return 4
+	}
+	return 5
+}
+
+// FitValue is the largest value length l for which a data object with a
+// one-byte tag (tag, length, l value bytes) takes at most n bytes; 0 when
+// not even an empty one fits.
+func FitValue(n int) int {
+	l := max(n-2, 0)
+	for l > 0 && 1+LengthSize(l)+l > n {
+		l--
+	}
+	return l
+}
+
 // Append appends the data object tag, length, value to dst.
 func Append(dst []byte, t Tag, value []byte) []byte {
 	dst = AppendTag(dst, t)

@@ -235,3 +235,28 @@ func TestTag(t *testing.T) {
 	assert.Equal(t, "5F1F", tlv.Tag(0x5F1F).String())
 	assert.Equal(t, "04", tlv.Tag(0x04).String())
 }
+
+func TestLengthSizeAndFitValue(t *testing.T) {
+	for _, n := range []int{0, 0x7F, 0x80, 0xFF, 0x100, 0xFFFF, 0x10000, 0xFFFFFF, 0x1000000} {
+		if got, want := tlv.LengthSize(n), len(tlv.AppendLength(nil, n)); got != want {
+			t.Errorf("tlv.LengthSize(%#x) = %d, AppendLength writes %d", n, got, want)
+		}
+	}
+	tests := []struct{ n, want int }{
+		{n: 0, want: 0}, {n: 1, want: 0}, {n: 2, want: 0}, {n: 3, want: 1},
+		{n: 129, want: 127}, {n: 130, want: 127}, {n: 131, want: 128},
+		{n: 223, want: 220}, {n: 258, want: 255}, {n: 259, want: 255}, {n: 260, want: 256},
+	}
+	for _, tc := range tests {
+		got := tlv.FitValue(tc.n)
+		if got != tc.want {
+			t.Errorf("FitValue(%d) = %d, want %d", tc.n, got, tc.want)
+		}
+		if got > 0 && len(tlv.Encode(0x53, make([]byte, got))) > tc.n {
+			t.Errorf("FitValue(%d) = %d does not fit", tc.n, got)
+		}
+		if len(tlv.Encode(0x53, make([]byte, got+1))) <= tc.n {
+			t.Errorf("FitValue(%d) = %d, but %d fits", tc.n, got, got+1)
+		}
+	}
+}
