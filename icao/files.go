@@ -6,8 +6,9 @@ import (
 	"fmt"
 )
 
-// AID of the LDS1 eMRTD application (9303-10 §3.6.1).
-var aidLDS1 = [7]byte{0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01}
+// AIDLDS1 returns the DF name of the LDS1 eMRTD application (9303-10
+// §3.6.1), a fresh copy each time.
+func AIDLDS1() []byte { return []byte{0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01} }
 
 // EF names an elementary file of an eMRTD (9303-10 §3.6, §4.6): the LDS1
 // files EF.COM, EF.SOD and DG1–DG16 inside the eMRTD application, and
@@ -122,7 +123,7 @@ func (f EF) String() string {
 // SelectApplication selects the LDS1 eMRTD application by its AID. It sends
 // no Le: some chips reject a SELECT that carries one (FIELD-NOTES §2.2).
 func SelectApplication(ctx context.Context, t Transport) error {
-	_, err := Exchange(ctx, t, Command{INS: InsSelect, P1: 0x04, P2: 0x0C, Data: aidLDS1[:]})
+	_, err := Exchange(ctx, t, Command{INS: InsSelect, P1: 0x04, P2: 0x0C, Data: AIDLDS1()})
 	if err != nil {
 		return fmt.Errorf("icao: select eMRTD application: %w", err)
 	}

@@ -36,7 +36,7 @@ func (p *Passport) selectFile(cmd icao.Command, prot protection) icao.Response {
 		}
 		return p.selectEF(cmd, uint16(cmd.Data[0])<<8|uint16(cmd.Data[1]), prot)
 	case 0x04:
-		aid := aidLDS1()
+		aid := icao.AIDLDS1()
 		if !bytes.Equal(cmd.Data, aid) {
 			return fail(icao.StatusFileNotFound)
 		}

@@ -6,10 +6,6 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 )
 
-// aidLDS1 returns the DF name of the LDS1 eMRTD application (9303-10
-// §3.6.1), a new slice on each call.
-func aidLDS1() []byte { return []byte{0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01} }
-
 // fidMF is the file identifier of the master file (ISO/IEC 7816-4 §7.1.1).
 const fidMF = 0x3F00
 
