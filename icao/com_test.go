@@ -14,7 +14,7 @@ import (
 
 func TestParseCOMAppendixD4(t *testing.T) {
 	var v struct {
-		EFCOM string `json:"ef_com_hex"`
+		EFCOM string `json:"ef_com_hex,omitempty"`
 	}
 	testvectors.Load(t, "sm_3des.json", &v)
 	b, err := hex.DecodeString(v.EFCOM)

@@ -67,7 +67,7 @@ func FuzzParseMRZ(f *testing.F) {
 
 func FuzzParseCOM(f *testing.F) {
 	var v struct {
-		EFCOM string `json:"ef_com_hex"`
+		EFCOM string `json:"ef_com_hex,omitempty"`
 	}
 	testvectors.Load(f, "sm_3des.json", &v)
 	b, _ := hex.DecodeString(v.EFCOM)

@@ -20,17 +20,17 @@ type mrzVectors struct {
 		Label                   string `json:"label"`
 		Input                   string `json:"input"`
 		CheckDigit              string `json:"check_digit"`
-		MRZLine                 string `json:"mrz_line"`
-		MRZUpperLine            string `json:"mrz_upper_line"`
-		MRZMiddleLine           string `json:"mrz_middle_line"`
-		MRZLineWithoutComposite string `json:"mrz_line_without_composite"`
+		MRZLine                 string `json:"mrz_line,omitempty"`
+		MRZUpperLine            string `json:"mrz_upper_line,omitempty"`
+		MRZMiddleLine           string `json:"mrz_middle_line,omitempty"`
+		MRZLineWithoutComposite string `json:"mrz_line_without_composite,omitempty"`
 	} `json:"part3_appendix_a_examples"`
 	Specimens []struct {
 		ID                string            `json:"id"`
 		Format            string            `json:"format"`
 		Lines             []string          `json:"mrz_lines"`
-		LinesCorrected    []string          `json:"mrz_lines_corrected"`
-		PrintedComposite  string            `json:"composite_check_digit_printed_in_source"`
+		LinesCorrected    []string          `json:"mrz_lines_corrected,omitempty"`
+		PrintedComposite  string            `json:"composite_check_digit_printed_in_source,omitempty"`
 		Fields            map[string]any    `json:"fields"`
 		CompositeInput    string            `json:"composite_input"`
 		CheckDigits       map[string]string `json:"check_digits"`

@@ -21,27 +21,27 @@ type smStep struct {
 	ResponseCC          testvectors.HexBytes `json:"response_cc_hex"`
 	ResponseData        testvectors.HexBytes `json:"response_data_hex"`
 	SW                  testvectors.HexBytes `json:"sw_hex"`
-	EncryptedData       testvectors.HexBytes `json:"encrypted_data_hex"`
-	IVCommand           testvectors.HexBytes `json:"iv_command_hex"`
-	IVResponse          testvectors.HexBytes `json:"iv_response_hex"`
-	CommandHeaderPadded testvectors.HexBytes `json:"cmd_header_padded_hex"`
+	EncryptedData       testvectors.HexBytes `json:"encrypted_data_hex,omitempty"`
+	IVCommand           testvectors.HexBytes `json:"iv_command_hex,omitempty"`
+	IVResponse          testvectors.HexBytes `json:"iv_response_hex,omitempty"`
+	CommandHeaderPadded testvectors.HexBytes `json:"cmd_header_padded_hex,omitempty"`
 }
 
 type smSession struct {
-	ID          string               `json:"id"`
-	Cipher      string               `json:"cipher"`
+	ID          string               `json:"id,omitempty"`
+	Cipher      string               `json:"cipher,omitempty"`
 	KSEnc       testvectors.HexBytes `json:"ks_enc_hex"`
 	KSMAC       testvectors.HexBytes `json:"ks_mac_hex"`
 	SSCInitial  testvectors.HexBytes `json:"ssc_initial_hex"`
 	Steps       []smStep             `json:"steps"`
-	FileContent testvectors.HexBytes `json:"file_content_hex"`
-	EFCOM       testvectors.HexBytes `json:"ef_com_hex"`
+	FileContent testvectors.HexBytes `json:"file_content_hex,omitempty"`
+	EFCOM       testvectors.HexBytes `json:"ef_com_hex,omitempty"`
 	SSCFinal    testvectors.HexBytes `json:"ssc_final_hex"`
 }
 
 type smSingle struct {
 	ID                 string               `json:"id"`
-	Cipher             string               `json:"cipher"`
+	Cipher             string               `json:"cipher,omitempty"`
 	KSEnc              testvectors.HexBytes `json:"ks_enc_hex"`
 	KSMAC              testvectors.HexBytes `json:"ks_mac_hex"`
 	SSCBefore          testvectors.HexBytes `json:"ssc_before_hex"`
