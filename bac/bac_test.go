@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
@@ -126,37 +127,6 @@ func TestD2Keys(t *testing.T) {
 	eqBytes(t, v.D2.KMAC, mac, "Kmac")
 }
 
-// exchange is one command the script expects and the answer it gives.
-type exchange struct{ cmd, resp []byte }
-
-// script replays fixed exchanges and fails the test on any other command.
-type script struct {
-	t     testing.TB
-	steps []exchange
-	n     int
-}
-
-func (s *script) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
-	s.t.Helper()
-	if s.n >= len(s.steps) {
-		s.t.Errorf("script: extra command %x", capdu)
-		return nil, errors.New("script: unexpected command")
-	}
-	want := s.steps[s.n]
-	s.n++
-	if want.cmd != nil && !bytes.Equal(capdu, want.cmd) {
-		s.t.Errorf("script: command %d\n got %x\nwant %x", s.n, capdu, want.cmd)
-	}
-	return append([]byte(nil), want.resp...), nil
-}
-
-func (s *script) finished() {
-	s.t.Helper()
-	if s.n != len(s.steps) {
-		s.t.Errorf("script: %d of %d exchanges left", len(s.steps)-s.n, len(s.steps))
-	}
-}
-
 // sm3des is the part of sm_3des.json used here: D.4 continues the D.3
 // session.
 type sm3des struct {
@@ -178,12 +148,12 @@ func TestD3Open(t *testing.T) {
 	var d4 sm3des
 	testvectors.Load(t, "sm_3des.json", &d4)
 	eqBytes(t, v.D3.SSC, d4.SSCInitial, "D.4 starts from the D.3 SSC")
-	sc := &script{t: t, steps: []exchange{
-		{cmd: v.D3.GetChallengeCommand, resp: v.D3.GetChallengeResponse},
-		{cmd: v.D3.ExtAuthCommand, resp: v.D3.ExtAuthResponse},
-	}}
+	sc := apdutest.NewScript(t,
+		apdutest.Exchange{Cmd: v.D3.GetChallengeCommand, Resp: v.D3.GetChallengeResponse},
+		apdutest.Exchange{Cmd: v.D3.ExtAuthCommand, Resp: v.D3.ExtAuthResponse},
+	)
 	for _, st := range d4.Steps {
-		sc.steps = append(sc.steps, exchange{cmd: st.Protected, resp: st.Response})
+		sc.Add(apdutest.Exchange{Cmd: st.Protected, Resp: st.Response})
 	}
 	rnd := bytes.NewReader(append(append([]byte(nil), v.D3.RndIFD...), v.D3.KIFD...))
 	ctx := context.Background()
@@ -200,7 +170,6 @@ func TestD3Open(t *testing.T) {
 		noErr(t, err, "D.4 step")
 		eqBytes(t, append(append([]byte(nil), st.Data...), st.SW...), got, "D.4 response")
 	}
-	sc.finished()
 }
 
 // TestD3Intermediates checks S, E_IFD, M_IFD, R, E_IC, M_IC and the session
@@ -317,4 +286,4 @@ type zeros struct{}
 
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
-var _ icao.Transport = (*script)(nil)
+var _ icao.Transport = (*apdutest.Script)(nil)

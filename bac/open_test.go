@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
@@ -144,9 +145,9 @@ func TestOpenChipAnswers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sc := &script{t: t, steps: []exchange{{cmd: d.GetChallengeCommand, resp: tc.challenge}}}
+			sc := apdutest.NewScript(t, apdutest.Exchange{Cmd: d.GetChallengeCommand, Resp: tc.challenge})
 			if tc.extAuth != nil {
-				sc.steps = append(sc.steps, exchange{cmd: d.ExtAuthCommand, resp: tc.extAuth})
+				sc.Add(apdutest.Exchange{Cmd: d.ExtAuthCommand, Resp: tc.extAuth})
 			}
 			rnd := bytes.NewReader(append(append([]byte(nil), d.RndIFD...), d.KIFD...))
 			s, err := Open(context.Background(), sc, []byte(v.D2.MRZInformation), &Config{Rand: rnd})
@@ -159,7 +160,6 @@ func TestOpenChipAnswers(t *testing.T) {
 			if tc.not != nil && errors.Is(err, tc.not) {
 				t.Errorf("error %v must not be %v", err, tc.not)
 			}
-			sc.finished()
 		})
 	}
 }
@@ -195,9 +195,9 @@ func TestOpenInputs(t *testing.T) {
 		rand   []byte
 		target error
 	}{
-		{name: "empty MRZ information", t: &script{t: t}, mrz: ""},
-		{name: "random source fails", t: &script{t: t, steps: []exchange{{resp: v.D3.GetChallengeResponse}}}, mrz: mrzInfo, rand: []byte{1, 2, 3}},
-		{name: "transport error", t: failing{errTransport}, mrz: mrzInfo, target: errTransport},
+		{name: "empty MRZ information", t: apdutest.NewScript(t), mrz: ""},
+		{name: "random source fails", t: apdutest.NewScript(t, apdutest.Exchange{Resp: v.D3.GetChallengeResponse}), mrz: mrzInfo, rand: []byte{1, 2, 3}},
+		{name: "transport error", t: apdutest.Fail(errTransport), mrz: mrzInfo, target: errTransport},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,10 +215,6 @@ func TestOpenInputs(t *testing.T) {
 	}
 }
 
-type failing struct{ err error }
-
-func (f failing) Transmit(context.Context, []byte) ([]byte, error) { return nil, f.err }
-
 // FuzzOpen feeds arbitrary chip answers to EXTERNAL AUTHENTICATE: Open
 // must not panic and must return a session only for the genuine answer.
 func FuzzOpen(f *testing.F) {
@@ -229,15 +225,15 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte(d.ExtAuthResponse[:20]))
 	f.Fuzz(func(t *testing.T, resp []byte) {
 		n := 0
-		chip := transportFunc(func([]byte) []byte {
+		chip := apdutest.Func(func(context.Context, []byte) ([]byte, error) {
 			n++
 			switch n {
 			case 1:
-				return d.GetChallengeResponse
+				return bytes.Clone(d.GetChallengeResponse), nil
 			case 2:
-				return resp
+				return bytes.Clone(resp), nil
 			}
-			return sw(icao.StatusUnknown) // GET RESPONSE after 61xx
+			return sw(icao.StatusUnknown), nil // GET RESPONSE after 61xx
 		})
 		rnd := bytes.NewReader(append(append([]byte(nil), d.RndIFD...), d.KIFD...))
 		s, err := Open(context.Background(), chip, []byte(v.D2.MRZInformation), &Config{Rand: rnd})
@@ -248,10 +244,4 @@ func FuzzOpen(f *testing.F) {
 			t.Fatalf("accepted a forged answer %x", resp)
 		}
 	})
-}
-
-type transportFunc func(capdu []byte) []byte
-
-func (f transportFunc) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
-	return append([]byte(nil), f(capdu)...), nil
 }

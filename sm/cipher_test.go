@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
 
@@ -155,7 +156,7 @@ func TestMaxShortLe(t *testing.T) {
 			if n := cryptogramLen(tc.want+1, bs, false) + 4 + 10; n <= 256 {
 				t.Errorf("Le %d gives only %d response data bytes", tc.want+1, n)
 			}
-			s, err := NewSession(&script{t: t}, testKeys(tc.suite, 16))
+			s, err := NewSession(apdutest.NewScript(t), testKeys(tc.suite, 16))
 			noErr(t, err, "NewSession")
 			if s.MaxShortLe() != tc.want {
 				t.Errorf("MaxShortLe() = %d", s.MaxShortLe())
@@ -185,7 +186,7 @@ func TestKeysCheck(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.keys.Enc[0] = 0xA5 // a secret byte that must not show up
-			_, err := NewSession(&script{t: t}, tc.keys)
+			_, err := NewSession(apdutest.NewScript(t), tc.keys)
 			_, cerr := NewCard(tc.keys)
 			if (err == nil) != tc.ok || (cerr == nil) != tc.ok {
 				t.Fatalf("NewSession: %v, NewCard: %v, want ok=%v", err, cerr, tc.ok)
@@ -262,7 +263,7 @@ func TestResponseLen(t *testing.T) {
 					ins = 0xB1
 				}
 				// A card must unwrap a command before it wraps a response.
-				term, err := NewSession(transportFunc(func(_ context.Context, capdu []byte) ([]byte, error) {
+				term, err := NewSession(apdutest.Func(func(_ context.Context, capdu []byte) ([]byte, error) {
 					if _, err := c.Unwrap(capdu); err != nil {
 						return nil, err
 					}

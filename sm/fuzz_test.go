@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 )
 
 // fuzzSetup is a vector session positioned before one of its steps.
@@ -47,7 +48,7 @@ func FuzzUnwrapResponse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, resp []byte) {
 		su := setups[int(which)%len(setups)]
-		s, err := NewSession(transportFunc(func(context.Context, []byte) ([]byte, error) {
+		s, err := NewSession(apdutest.Func(func(context.Context, []byte) ([]byte, error) {
 			return append([]byte(nil), resp...), nil
 		}), su.keys)
 		if err != nil {
@@ -112,7 +113,7 @@ func FuzzCardUnwrap(f *testing.F) {
 			t.Fatalf("Unwrap returned a malformed APDU %x: %v", plain, err)
 		}
 		var sent []byte
-		s, err := NewSession(transportFunc(func(_ context.Context, b []byte) ([]byte, error) {
+		s, err := NewSession(apdutest.Func(func(_ context.Context, b []byte) ([]byte, error) {
 			sent = append([]byte(nil), b...)
 			return []byte{0x6F, 0x00}, nil
 		}), su.keys)

@@ -9,42 +9,6 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 )
 
-// exchange is one command the script expects and the answer it gives.
-type exchange struct {
-	cmd, resp []byte
-}
-
-// script is a Transport that replays a fixed list of exchanges and fails
-// the test on any other command, like crypto/tls's replayingConn.
-type script struct {
-	t     testing.TB
-	steps []exchange
-	n     int
-}
-
-var errScript = errors.New("script: unexpected command")
-
-func (s *script) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
-	s.t.Helper()
-	if s.n >= len(s.steps) {
-		s.t.Errorf("script: extra command %x", capdu)
-		return nil, errScript
-	}
-	want := s.steps[s.n]
-	s.n++
-	if want.cmd != nil && hex.EncodeToString(capdu) != hex.EncodeToString(want.cmd) {
-		s.t.Errorf("script: command %d\n got %x\nwant %x", s.n, capdu, want.cmd)
-	}
-	return append([]byte(nil), want.resp...), nil
-}
-
-func (s *script) finished() {
-	s.t.Helper()
-	if s.n != len(s.steps) {
-		s.t.Errorf("script: %d of %d exchanges left", len(s.steps)-s.n, len(s.steps))
-	}
-}
-
 // chip is a Transport backed by a Card and a plain command handler. It
 // records the plain commands and the raw protected APDUs it saw.
 type chip struct {

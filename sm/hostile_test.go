@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
 
 // d4Step2 returns a session positioned before D.4 step 2 (READ BINARY of 4
 // bytes), the plain command, the protected command it must send and the
 // chip's genuine protected response.
-func d4Step2(t *testing.T, sc *script) (s *Session, plain, protected, resp []byte) {
+func d4Step2(t *testing.T, sc *apdutest.Script) (s *Session, plain, protected, resp []byte) {
 	t.Helper()
 	var v smSession
 	testvectors.Load(t, "sm_3des.json", &v)
@@ -27,19 +28,19 @@ func d4Step2(t *testing.T, sc *script) (s *Session, plain, protected, resp []byt
 
 // checkDead checks that err is a sticky SM error: errors.Is icao.ErrSM and
 // target, no data, the same error again without sending anything.
-func checkDead(t *testing.T, s *Session, sc *script, data []byte, err, target error) {
+func checkDead(t *testing.T, s *Session, sc *apdutest.Script, data []byte, err, target error) {
 	t.Helper()
 	if data != nil {
 		t.Errorf("data %x returned with error %v", data, err)
 	}
 	isErr(t, err, icao.ErrSM, "SM error")
 	isErr(t, err, target, "which SM error")
-	sent := sc.n
+	sent := sc.Used()
 	again, err2 := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
 	if again != nil || err2 != err {
 		t.Errorf("second Transmit = %x, %v; want the same sticky error %v", again, err2, err)
 	}
-	if sc.n != sent {
+	if sc.Used() != sent {
 		t.Error("a dead session sent a command")
 	}
 	if !s.ch.wiped() {
@@ -50,15 +51,15 @@ func checkDead(t *testing.T, s *Session, sc *script, data []byte, err, target er
 // TestHostileBitFlips flips every bit of the genuine D.4 response: each
 // must be caught and kill the session.
 func TestHostileBitFlips(t *testing.T) {
-	sc0 := &script{t: t}
+	sc0 := apdutest.NewScript(t)
 	_, _, _, resp := d4Step2(t, sc0)
 	for i := range len(resp) * 8 {
 		t.Run(fmt.Sprintf("bit%d", i), func(t *testing.T) {
 			bad := append([]byte(nil), resp...)
 			bad[i/8] ^= 1 << (i % 8)
-			sc := &script{t: t}
+			sc := apdutest.NewScript(t)
 			s, plain, protected, _ := d4Step2(t, sc)
-			sc.steps = []exchange{{cmd: protected, resp: bad}}
+			sc.Add(apdutest.Exchange{Cmd: protected, Resp: bad})
 			data, err := s.Transmit(context.Background(), plain)
 			if err == nil {
 				t.Fatalf("flipped response accepted: %x", data)
@@ -108,9 +109,9 @@ func TestHostileResponses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sc := &script{t: t}
+			sc := apdutest.NewScript(t)
 			s, plain, protected, _ := d4Step2(t, sc)
-			sc.steps = []exchange{{cmd: protected, resp: testvectors.Hex(t, tc.resp)}}
+			sc.Add(apdutest.Exchange{Cmd: protected, Resp: testvectors.Hex(t, tc.resp)})
 			data, err := s.Transmit(context.Background(), plain)
 			checkDead(t, s, sc, data, err, tc.target)
 		})
@@ -126,7 +127,7 @@ func TestHostileOuterStatus(t *testing.T) {
 				return icao.Response{Data: pattern(3, 1), SW: icao.StatusEndOfFile}
 			}
 			s, c := pair(t, testKeys(su.suite, su.keyLen), handler)
-			sc := &script{t: t}
+			sc := apdutest.NewScript(t)
 			tam := &tamper{inner: c, fn: func(_ int, r []byte) []byte {
 				r[len(r)-2], r[len(r)-1] = 0x90, 0x00
 				return r
@@ -158,7 +159,7 @@ func TestHostilePadding(t *testing.T) {
 					return append(body, 0x99, 2, 0x90, 0)
 				}}
 				data, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 16})
-				checkDead(t, s, &script{t: t}, data, err, ErrMalformed)
+				checkDead(t, s, apdutest.NewScript(t), data, err, ErrMalformed)
 			})
 		}
 	}
@@ -226,7 +227,7 @@ func TestUnprotectedStatus(t *testing.T) {
 				s, c := pair(t, testKeys(su.suite, su.keyLen), echo)
 				before := sscOf(s)
 				sent := 0
-				s.t = transportFunc(func(ctx context.Context, capdu []byte) ([]byte, error) {
+				s.t = apdutest.Func(func(ctx context.Context, capdu []byte) ([]byte, error) {
 					sent++
 					if sent == 1 { // rejected before SM processing
 						return []byte{byte(tc.sw >> 8), byte(tc.sw)}, nil
@@ -252,18 +253,12 @@ func TestUnprotectedStatus(t *testing.T) {
 	}
 }
 
-type transportFunc func(ctx context.Context, capdu []byte) ([]byte, error)
-
-func (f transportFunc) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
-	return f(ctx, capdu)
-}
-
 // TestDroppedIsStatusWord checks that the sticky error for a bare 6987
 // still carries the status word.
 func TestDroppedIsStatusWord(t *testing.T) {
-	sc := &script{t: t}
+	sc := apdutest.NewScript(t)
 	s, plain, protected, _ := d4Step2(t, sc)
-	sc.steps = []exchange{{cmd: protected, resp: []byte{0x69, 0x88}}}
+	sc.Add(apdutest.Exchange{Cmd: protected, Resp: []byte{0x69, 0x88}})
 	_, err := s.Transmit(context.Background(), plain)
 	var sw icao.StatusWord
 	if !errors.As(err, &sw) || sw != icao.StatusSMObjectsIncorrect {
@@ -276,9 +271,9 @@ func TestDroppedIsStatusWord(t *testing.T) {
 // a failure leaves the SSC unknown, so the session ends.
 func TestTransportErrorIsSticky(t *testing.T) {
 	errGone := errors.New("card removed")
-	sc := &script{t: t}
+	sc := apdutest.NewScript(t)
 	s, plain, _, _ := d4Step2(t, sc)
-	s.t = transportFunc(func(context.Context, []byte) ([]byte, error) { return nil, errGone })
+	s.t = apdutest.Fail(errGone)
 	_, err := s.Transmit(context.Background(), plain)
 	isErr(t, err, errGone, "transport error")
 	_, err2 := s.Transmit(context.Background(), plain)
@@ -295,7 +290,7 @@ func TestGetResponse(t *testing.T) {
 			s, c := pair(t, testKeys(su.suite, su.keyLen), echo)
 			var pending []byte
 			var gets [][]byte
-			s.t = transportFunc(func(ctx context.Context, capdu []byte) ([]byte, error) {
+			s.t = apdutest.Func(func(ctx context.Context, capdu []byte) ([]byte, error) {
 				if capdu[1] == icao.InsGetResponse {
 					gets = append(gets, capdu)
 					n := min(len(pending), 100)
@@ -326,7 +321,7 @@ func TestGetResponse(t *testing.T) {
 
 func TestGetResponseForever(t *testing.T) {
 	s, _ := pair(t, testKeys(AES, 16), echo)
-	s.t = transportFunc(func(context.Context, []byte) ([]byte, error) { return []byte{1, 0x61, 0x10}, nil })
+	s.t = apdutest.Func(func(context.Context, []byte) ([]byte, error) { return []byte{1, 0x61, 0x10}, nil })
 	_, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
 	isErr(t, err, ErrMalformed, "endless 61xx")
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
 
@@ -81,9 +82,9 @@ func loadSessions(t testing.TB) []smSession {
 func TestVectorSessions(t *testing.T) {
 	for _, v := range loadSessions(t) {
 		t.Run(v.ID, func(t *testing.T) {
-			sc := &script{t: t}
+			sc := apdutest.NewScript(t)
 			for _, st := range v.Steps {
-				sc.steps = append(sc.steps, exchange{cmd: st.ProtectedCommand, resp: st.ProtectedResponse})
+				sc.Add(apdutest.Exchange{Cmd: st.ProtectedCommand, Resp: st.ProtectedResponse})
 			}
 			s, err := NewSession(sc, v.keys(t))
 			noErr(t, err, "")
@@ -96,7 +97,6 @@ func TestVectorSessions(t *testing.T) {
 				eqBytes(t, st.SSCResponse, sscOf(s), st.Step)
 				file = append(file, st.ResponseData...)
 			}
-			sc.finished()
 			eqBytes(t, v.SSCFinal, sscOf(s), "")
 			content := v.FileContent
 			if content == nil {
@@ -112,9 +112,9 @@ func TestVectorSessions(t *testing.T) {
 func TestVectorSessionsExchange(t *testing.T) {
 	for _, v := range loadSessions(t) {
 		t.Run(v.ID, func(t *testing.T) {
-			sc := &script{t: t}
+			sc := apdutest.NewScript(t)
 			for _, st := range v.Steps {
-				sc.steps = append(sc.steps, exchange{cmd: st.ProtectedCommand, resp: st.ProtectedResponse})
+				sc.Add(apdutest.Exchange{Cmd: st.ProtectedCommand, Resp: st.ProtectedResponse})
 			}
 			s, err := NewSession(sc, v.keys(t))
 			noErr(t, err, "")
@@ -125,7 +125,6 @@ func TestVectorSessionsExchange(t *testing.T) {
 				noErr(t, err, st.Step)
 				eqBytes(t, st.ResponseData, r.Data, "")
 			}
-			sc.finished()
 		})
 	}
 }
