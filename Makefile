@@ -1,7 +1,7 @@
 # nfcbridge — see README.md.
 GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 
-.PHONY: demo test build bench fuzz setup systemd-check
+.PHONY: demo test build bench fuzz setup systemd-check deb deb-check
 
 ## demo: install what is needed; read a virtual passport behind pcscd+vpcd with
 ## `nfcbridge read`, then drive a read + upload through the daemon's local API
@@ -20,7 +20,15 @@ systemd-check:
 	scripts/systemd-check.sh
 
 build:
-	$(GO) build -o bin/nfcbridge ./cmd/nfcbridge
+	$(GO) build -buildvcs=auto -o bin/nfcbridge ./cmd/nfcbridge
+
+## deb: the Debian package bin/nfcbridge_VERSION_ARCH.deb (dpkg-deb)
+deb:
+	scripts/deb.sh
+
+## deb-check: lintian, then install, purge, reinstall and purge it (as root)
+deb-check:
+	scripts/deb-check.sh
 
 ## bench: APDU counts, bytes and modeled read times
 bench: setup

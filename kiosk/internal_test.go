@@ -147,7 +147,7 @@ func TestLoadToken(t *testing.T) {
 	assert.Len(t, tok, 64)
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm(), "group-readable: the directory decides who reaches it")
 	again, err := LoadToken(path)
 	require.NoError(t, err)
 	assert.Equal(t, tok, again)

@@ -22,10 +22,12 @@ var ErrTokenFile = errors.New("kiosk: unusable token file")
 
 // LoadToken returns the API token kept in the file at path. If the file
 // does not exist, it is created with a new token (32 random bytes as 64 hex
-// digits) and mode 0600, written to a temporary file that is synced and
+// digits) and mode 0640, written to a temporary file that is synced and
 // linked into place, so that two starts never see different tokens. The
 // token is the file's first line; a file readable by others (mode o+r) is
-// refused, group-readable is allowed so that a kiosk UI's group may read it.
+// refused. Group-readable is allowed and is how the token is created: the
+// directory decides who reaches it (the state directory is 0700; systemd's
+// RuntimeDirectory=, 0750, lets the kiosk UI's group read it).
 func LoadToken(path string) (string, error) {
 	tok, err := readToken(path)
 	if !errors.Is(err, fs.ErrNotExist) {
@@ -74,7 +76,7 @@ func createToken(path string, rnd io.Reader) error {
 	defer os.Remove(tmp.Name())
 	_, err = tmp.WriteString(hex.EncodeToString(raw[:]) + "\n")
 	if err == nil {
-		err = tmp.Chmod(0o600)
+		err = tmp.Chmod(0o640)
 	}
 	if err == nil {
 		err = tmp.Sync()

@@ -59,5 +59,6 @@ mkdir -p "$tmp/root/etc"
 systemd-sysusers --root="$tmp/root" - <systemd/nfcbridge.sysusers.conf
 grep -q '^nfcbridge:' "$tmp/root/etc/passwd" || { echo "systemd-check: sysusers.d created no nfcbridge user" >&2; exit 1; }
 systemd-tmpfiles --root="$tmp/root" --create - <systemd/nfcbridge.tmpfiles.conf
-[ "$(stat -c %a "$tmp/root/etc/nfcbridge")" = 700 ] || { echo "systemd-check: /etc/nfcbridge not created 0700" >&2; exit 1; }
+[ "$(stat -c %a "$tmp/root/etc/nfcbridge")" = 755 ] || { echo "systemd-check: /etc/nfcbridge not created 0755" >&2; exit 1; }
+[ "$(stat -c %a "$tmp/root/etc/nfcbridge/credentials")" = 700 ] || { echo "systemd-check: /etc/nfcbridge/credentials not created 0700" >&2; exit 1; }
 echo "ok"

@@ -56,6 +56,7 @@ func commands() map[string]command {
 		"chip":         {"serve the virtual passport chip to vpcd (for demos and tests)", runChip},
 		"serve":        {"run the local API daemon a kiosk UI drives", runServe},
 		"demo":         {"read the virtual specimen passport through the daemon's API, end to end", runDemo},
+		"version":      {"print the version and commit the binary was built from", runVersion},
 	}
 }
 
@@ -76,6 +77,9 @@ func run(ctx context.Context, args []string, e *env) int {
 			return 2
 		}
 		return 0
+	}
+	if args[1] == "--version" || args[1] == "-version" {
+		args = []string{args[0], "version"}
 	}
 	c, ok := cmds[args[1]]
 	if !ok {

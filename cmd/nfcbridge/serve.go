@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -35,7 +35,7 @@ type serveFlags struct {
 	*apiFlags
 	listen, tokenFile, stateDir, logLevel       string
 	outboxKeyFile, extended                     string
-	origins                                     []string
+	origins                                     listFlag
 	noUpload                                    bool
 	maxLe                                       int
 	cardTimeout, reinsertTimeout, uploadTimeout time.Duration
@@ -43,15 +43,37 @@ type serveFlags struct {
 }
 
 func parseServeFlags(e *env, args []string) (*serveFlags, error) {
-	f := &serveFlags{}
-	fs := newFlagSet(e, "serve")
+	return parseDaemonFlags(e, "serve", args)
+}
+
+// parseDaemonFlags parses the flags of serve, which ui-url shares so that
+// both read the same config file: the command line, then the config file
+// for what it left unset.
+func parseDaemonFlags(e *env, name string, args []string) (*serveFlags, error) {
+	fs, f, config := daemonFlagSet(e, name)
+	if err := parseFlags(fs, args); err != nil {
+		return nil, err
+	}
+	if err := applyConfig(e, fs, *config); err != nil {
+		return nil, err
+	}
+	for _, d := range []time.Duration{f.cardTimeout, f.reinsertTimeout, f.uploadTimeout, f.retention, f.shutdownGrace} {
+		if d <= 0 {
+			return nil, usagef("durations must be positive")
+		}
+	}
+	return f, nil
+}
+
+// daemonFlagSet defines serve's flags; config is --config.
+func daemonFlagSet(e *env, name string) (fs *flag.FlagSet, f *serveFlags, config *string) {
+	f = &serveFlags{}
+	fs = newFlagSet(e, name)
+	config = addConfigFlag(fs)
 	fs.StringVar(&f.listen, "listen", defaultListen, "API address: a loopback `ADDR` (127.0.0.1:PORT, [::1]:PORT, localhost:PORT) or unix:/PATH; sockets passed by systemd take precedence")
-	fs.StringVar(&f.tokenFile, "token-file", "", "API token `FILE`, created (0600, random) if missing (default: $CREDENTIALS_DIRECTORY/api-token if present, else STATE-DIR/token)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "API token `FILE`, created (0640, random) if missing (default: $CREDENTIALS_DIRECTORY/api-token if present, else $RUNTIME_DIRECTORY/token, else STATE-DIR/token)")
 	fs.StringVar(&f.stateDir, "state-dir", "", "state `DIR` for the outbox and the token (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/nfcbridge or ~/.local/state/nfcbridge)")
-	fs.Func("allow-origin", "browser `ORIGIN` allowed to call the API, such as https://kiosk.example.com (repeatable)", func(s string) error {
-		f.origins = append(f.origins, s)
-		return nil
-	})
+	fs.Var(&f.origins, "allow-origin", "browser `ORIGIN` allowed to call the API, such as https://kiosk.example.com (repeatable)")
 	f.apiFlags = addAPIFlags(fs)
 	fs.BoolVar(&f.noUpload, "no-upload", false, "run without API credentials: only reads with \"upload\": false are accepted")
 	fs.StringVar(&f.outboxKeyFile, "outbox-key-file", "", "outbox encryption key `FILE`, created if missing (default: $CREDENTIALS_DIRECTORY/outbox-key if present, else STATE-DIR/outbox.key)")
@@ -63,15 +85,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.IntVar(&f.maxLe, "max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
 	fs.StringVar(&f.extended, "extended", "auto", "extended-length APDUs: auto, never or always")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	if err := parseFlags(fs, args); err != nil {
-		return nil, err
-	}
-	for _, d := range []time.Duration{f.cardTimeout, f.reinsertTimeout, f.uploadTimeout, f.retention, f.shutdownGrace} {
-		if d <= 0 {
-			return nil, usagef("durations must be positive")
-		}
-	}
-	return f, nil
+	return fs, f, config
 }
 
 // runServe runs the daemon until ctx ends (SIGTERM, SIGINT).
@@ -136,7 +150,7 @@ func newDaemon(ctx context.Context, e *env, cfg daemonConfig) (_ *daemon, err er
 	if d.token, err = kiosk.LoadToken(tokenPath(e, f.tokenFile, stateDir)); err != nil {
 		return nil, err
 	}
-	up, err := serveUploader(e, f)
+	up, err := serveUploader(e, f, cfg.log)
 	if err != nil {
 		return nil, err
 	}
@@ -195,19 +209,35 @@ func (d *daemon) wire(f *serveFlags, readers kiosk.Readers, up kiosk.Uploader) (
 
 // serveUploader builds the upload client from the flags and credentials,
 // without network I/O; nil with --no-upload. Its retries are few: the
-// outbox retries for longer.
-func serveUploader(e *env, f *serveFlags) (kiosk.Uploader, error) {
+// outbox retries for longer. Under systemd, credentials that exist but are
+// empty (as the package installs them) are a daemon not configured yet: it
+// serves reads without upload and says what to fill in.
+func serveUploader(e *env, f *serveFlags, log *slog.Logger) (kiosk.Uploader, error) {
 	if f.noUpload {
 		return nil, nil
 	}
 	c, err := f.client(e, upload.RetryPolicy{MaxAttempts: 3, MaxElapsed: f.uploadTimeout})
 	if errors.Is(err, upload.ErrNoCredentials) {
+		if credentialExists(e, "api-key") {
+			log.Warn("uploads are off until the vendor's API key and shared secret are in /etc/nfcbridge/credentials/api-key and api-secret; then restart nfcbridge", "error", err.Error())
+			return nil, nil
+		}
 		return nil, fmt.Errorf("%w; --no-upload runs without", err)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// credentialExists reports whether systemd passed the credential name.
+func credentialExists(e *env, name string) bool {
+	creds := e.getenv("CREDENTIALS_DIRECTORY")
+	if creds == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(creds, name))
+	return err == nil
 }
 
 // resolveStateDir picks and creates (0700) the state directory.
@@ -231,16 +261,18 @@ func resolveStateDir(e *env, dir string) (string, error) {
 }
 
 // tokenPath is --token-file, else the systemd credential api-token if
-// present, else STATE-DIR/token.
+// present, else token in the service's runtime directory (systemd's
+// RuntimeDirectory=, 0750: the kiosk UI's group reads it there), else
+// STATE-DIR/token.
 func tokenPath(e *env, flag, stateDir string) string {
 	if flag != "" {
 		return flag
 	}
-	if creds := e.getenv("CREDENTIALS_DIRECTORY"); creds != "" {
-		p := filepath.Join(creds, "api-token")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
+	if credentialExists(e, "api-token") {
+		return filepath.Join(e.getenv("CREDENTIALS_DIRECTORY"), "api-token")
+	}
+	if run, _, _ := strings.Cut(e.getenv("RUNTIME_DIRECTORY"), ":"); run != "" {
+		return filepath.Join(run, "token")
 	}
 	return filepath.Join(stateDir, "token")
 }
@@ -291,21 +323,6 @@ func openPCSC(ctx context.Context, log *slog.Logger) (*kiosk.PCSC, error) {
 		case <-ctx.Done():
 		}
 	}
-}
-
-// version is the module version and VCS revision the binary was built from.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v
 }
 
 // run serves until ctx ends, then shuts down: STOPPING=1 to systemd, stop
