@@ -46,6 +46,7 @@ type rigConfig struct {
 	uploader kiosk.Uploader // nil: the sandbox
 	service  func(*kiosk.Config)
 	stateDir string // "": a new temporary directory
+	ui       bool   // serve the reference page (serve --ui)
 }
 
 func newRig(t *testing.T, rc rigConfig) *rig {
@@ -81,7 +82,7 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	// outbox closes.
 	t.Cleanup(func() { ob.Close() })
 	r.svc = newService(t, cfg)
-	r.api = newAPI(t, r.svc, kiosk.HandlerConfig{Logger: r.logs.logger()})
+	r.api = newAPI(t, r.svc, kiosk.HandlerConfig{Logger: r.logs.logger(), UI: rc.ui})
 	return r
 }
 

@@ -50,6 +50,8 @@ func newFakeAPI() *fakeAPI {
 func (f *fakeAPI) Health(context.Context) Health { return f.health }
 
 func (f *fakeAPI) Readers(context.Context) ([]ReaderInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.err != nil {
 		return nil, f.err
 	}

@@ -69,6 +69,16 @@ type HandlerConfig struct {
 	// KeepAlive is how often an idle event stream gets a comment, so that
 	// proxies and the client see it alive; zero means 15 s.
 	KeepAlive time.Duration
+	// UI serves the reference kiosk page at / (and its files under /ui/),
+	// with pairing: POST /v1/pairings (token) issues a one-time code that
+	// the page trades for the token at POST /v1/pair.
+	UI bool
+	// PairingTTL is how long a pairing code is valid; zero means
+	// [DefaultPairingTTL].
+	PairingTTL time.Duration
+	// ReaderPoll is how often GET /v1/readers/events looks at the readers;
+	// zero means 250 ms.
+	ReaderPoll time.Duration
 }
 
 // route is one endpoint.
@@ -87,6 +97,16 @@ func routes(api API, cfg *HandlerConfig) []route {
 		{"GET", "/v1/reads/{id}", false, getRead(api)},
 		{"DELETE", "/v1/reads/{id}", false, cancelRead(api)},
 		{"GET", "/v1/reads/{id}/events", false, events(api, cfg.KeepAlive)},
+		{"GET", "/v1/readers/events", false, readerEvents(api, cfg.ReaderPoll, cfg.KeepAlive)},
+	}
+	if cfg.UI {
+		p := newPairings(cfg.PairingTTL, nil)
+		rs = append(rs,
+			route{"POST", "/v1/pairings", false, newPairing(p)},
+			route{"POST", "/v1/pair", true, redeemPairing(p, cfg.Token, cfg.MaxBody)},
+			route{"GET", "/{$}", true, serveUI},
+			route{"GET", "/ui/{name}", true, serveUI},
+		)
 	}
 	if cfg.Metrics != nil {
 		rs = append(rs, route{"GET", "/metrics", false, cfg.Metrics.ServeHTTP})
@@ -112,6 +132,9 @@ func NewHandler(api API, cfg HandlerConfig) (http.Handler, error) {
 	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 15 * time.Second
 	}
+	if cfg.ReaderPoll <= 0 {
+		cfg.ReaderPoll = 250 * time.Millisecond
+	}
 	mux := http.NewServeMux()
 	methods := map[string][]string{}
 	for _, rt := range routes(api, &cfg) {
@@ -128,7 +151,7 @@ func NewHandler(api API, cfg HandlerConfig) (http.Handler, error) {
 	mux.Handle("/", requireToken(cfg.Token, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, &Error{Code: CodeNotFound, Message: "no such endpoint"})
 	})))
-	return logRequests(cfg.Logger, guard(origins, mux)), nil
+	return logRequests(cfg.Logger, guard(origins, cfg.Logger, mux)), nil
 }
 
 func health(api healthChecker) http.HandlerFunc {

@@ -17,7 +17,7 @@ const specimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO
 
 func newTestHandler(t testing.TB, api API) http.Handler {
 	t.Helper()
-	h, err := NewHandler(api, HandlerConfig{Token: testToken, AllowOrigins: []string{"https://kiosk.example.com", "http://127.0.0.1:3000"},
+	h, err := NewHandler(api, HandlerConfig{Token: testToken, AllowOrigins: []string{"https://kiosk.example.com", "http://127.0.0.1:3000"}, UI: true,
 		Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("# metrics\n")) })})
 	require.NoError(t, err)
 	return h

@@ -29,11 +29,13 @@ const (
 //     socket any Host is accepted: browsers cannot connect to one, and
 //     clients such as curl --unix-socket send "localhost" or nothing;
 //   - an Origin header that is not in the allow-list (CORS, preflights
-//     included). Requests without Origin are not from a browser page.
+//     included) and not the daemon's own origin (the page served at /).
+//     Requests without Origin are not from a browser page. A refused
+//     origin is logged: it is how a misconfigured kiosk shows.
 //
 // For allowed origins it answers preflights (with Private Network Access's
 // Access-Control-Allow-Private-Network) and adds the CORS headers.
-func guard(origins map[string]bool, next http.Handler) http.Handler {
+func guard(origins map[string]bool, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 		if tcp, ok := local.(*net.TCPAddr); ok {
@@ -47,11 +49,14 @@ func guard(origins map[string]bool, next http.Handler) http.Handler {
 			}
 		}
 		origin := r.Header.Get("Origin")
-		if origin == "" {
+		if origin == "" || sameOrigin(origin, r) {
 			next.ServeHTTP(w, r)
 			return
 		}
 		if !origins[strings.ToLower(origin)] {
+			if log != nil {
+				log.Warn("refused a browser origin; allow it with --allow-origin if it is the kiosk UI's", "origin", origin, "method", r.Method, "path", r.URL.Path)
+			}
 			writeError(w, &Error{Code: CodeForbidden, Message: "this origin is not allowed to use the API (see --allow-origin)"})
 			return
 		}
@@ -71,6 +76,12 @@ func guard(origins map[string]bool, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sameOrigin reports whether origin is the daemon's own (http, the Host
+// that guard already checked): the reference page's requests.
+func sameOrigin(origin string, r *http.Request) bool {
+	return r.TLS == nil && strings.EqualFold(origin, "http://"+r.Host)
 }
 
 // loopbackPeer reports whether a RemoteAddr is a loopback address.

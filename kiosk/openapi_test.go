@@ -1,9 +1,11 @@
 package kiosk
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"sort"
@@ -200,6 +202,9 @@ type scenario struct {
 	status int
 	req    func() *http.Request
 	err    error // the fake service's error
+	// paired, if set, builds the request from a pairing code that the
+	// handler under test issued.
+	paired func(code string) *http.Request
 }
 
 func scenarios() []scenario {
@@ -221,6 +226,7 @@ func scenarios() []scenario {
 	for _, op := range []struct{ method, tmpl, path string }{
 		{"GET", "/v1/readers", "/v1/readers"}, {"POST", "/v1/reads", "/v1/reads"}, {"GET", "/v1/reads/{id}", "/v1/reads/r1"},
 		{"DELETE", "/v1/reads/{id}", "/v1/reads/r1"}, {"GET", "/v1/reads/{id}/events", "/v1/reads/r1/events"}, {"GET", "/metrics", "/metrics"},
+		{"GET", "/v1/readers/events", "/v1/readers/events"}, {"POST", "/v1/pairings", "/v1/pairings"},
 	} {
 		name := op.method + " " + op.tmpl
 		out = append(out, scenario{op: name, status: 401, req: noToken(op.method, op.path)},
@@ -253,6 +259,24 @@ func scenarios() []scenario {
 			return r
 		}},
 		scenario{op: "GET /v1/reads/{id}/events", status: 404, req: plain("GET", "/v1/reads/nope/events", "")},
+		scenario{op: "GET /v1/readers/events", status: 200, req: func() *http.Request {
+			r := newRequest("GET", "/v1/readers/events", "")
+			ctx, cancel := context.WithTimeout(r.Context(), 100*time.Millisecond)
+			_ = cancel // ends with the deadline: the stream lasts while the client stays
+			return r.WithContext(ctx)
+		}},
+		scenario{op: "POST /v1/pairings", status: 201, req: plain("POST", "/v1/pairings", "")},
+		scenario{op: "POST /v1/pair", status: 200, paired: func(code string) *http.Request {
+			r := newRequest("POST", "/v1/pair", `{"code":"`+code+`"}`)
+			r.Header.Del("Authorization")
+			return r
+		}},
+		scenario{op: "POST /v1/pair", status: 400, req: plain("POST", "/v1/pair", `{"code":1}`)},
+		scenario{op: "POST /v1/pair", status: 401, req: plain("POST", "/v1/pair", `{"code":"0123"}`)},
+		scenario{op: "POST /v1/pair", status: 403, req: foreign("POST", "/v1/pair")},
+		scenario{op: "GET /", status: 200, req: noToken("GET", "/")},
+		scenario{op: "GET /ui/{name}", status: 200, req: noToken("GET", "/ui/client.js")},
+		scenario{op: "GET /ui/{name}", status: 404, req: noToken("GET", "/ui/nope.js")},
 		scenario{op: "GET /metrics", status: 200, req: plain("GET", "/metrics", "")},
 	)
 }
@@ -266,8 +290,8 @@ func TestOpenAPI(t *testing.T) {
 	ops := s.operations(t)
 
 	var served []string
-	for _, rt := range routes(newFakeAPI(), &HandlerConfig{Metrics: http.NotFoundHandler()}) {
-		served = append(served, rt.method+" "+rt.path)
+	for _, rt := range routes(newFakeAPI(), &HandlerConfig{Metrics: http.NotFoundHandler(), UI: true}) {
+		served = append(served, rt.method+" "+strings.TrimSuffix(rt.path, "{$}")) // ServeMux's "exactly /"
 	}
 	documented := make([]string, 0, len(ops))
 	for op := range ops {
@@ -282,7 +306,15 @@ func TestOpenAPI(t *testing.T) {
 		t.Run(fmt.Sprintf("%s %d", sc.op, sc.status), func(t *testing.T) {
 			api := newFakeAPI()
 			api.err = sc.err
-			rec := serve(newTestHandler(t, api), sc.req())
+			h := newTestHandler(t, api)
+			var rec *httptest.ResponseRecorder
+			if sc.paired != nil {
+				var p Pairing
+				require.NoError(t, json.Unmarshal(serve(h, newRequest("POST", "/v1/pairings", "")).Body.Bytes(), &p))
+				rec = serve(h, sc.paired(p.Code))
+			} else {
+				rec = serve(h, sc.req())
+			}
 			require.Equal(t, sc.status, rec.Code, "body %s", rec.Body)
 			status := fmt.Sprint(rec.Code)
 			seen[sc.op+" "+status] = true
@@ -305,14 +337,20 @@ func TestOpenAPI(t *testing.T) {
 func checkBody(t *testing.T, s *spec, op operation, status, contentType string, body []byte) {
 	t.Helper()
 	if strings.HasPrefix(contentType, "text/event-stream") {
-		read := &schema{Ref: "#/components/schemas/Read"}
+		event := &schema{Ref: "#/components/schemas/Read"}
 		for _, line := range strings.Split(string(body), "\n") {
+			if line == "event: readers" {
+				event = &schema{Ref: "#/components/schemas/ReadersEvent"}
+			}
 			if data, ok := strings.CutPrefix(line, "data: "); ok {
 				var v any
 				require.NoError(t, json.Unmarshal([]byte(data), &v))
-				assert.NoError(t, s.validate(read, v, "event"))
+				assert.NoError(t, s.validate(event, v, "event"))
 			}
 		}
+		return
+	}
+	if !strings.HasPrefix(contentType, "application/json") && s.responseSchema(op, status) == nil {
 		return
 	}
 	sc := s.responseSchema(op, status)

@@ -192,7 +192,7 @@ func demoWithDaemon(ctx context.Context, e *env, f *demoFlags, readers kiosk.Rea
 		}
 		return e.getenv(k)
 	}}
-	flags, err := parseServeFlags(daemonEnv, []string{"--state-dir", dir, "--api-url", sb.URL(), "--card-timeout", "30s"})
+	flags, err := parseServeFlags(daemonEnv, []string{"--state-dir", dir, "--api-url", sb.URL(), "--card-timeout", "30s", "--ui"})
 	if err != nil {
 		return err
 	}

@@ -16,9 +16,11 @@
 //	nfcbridge serve [--listen ADDR] [--token-file F] [--state-dir DIR] [--api-url URL] [--allow-origin ORIGIN ...]
 //	nfcbridge demo [--in-process] [--latency D]
 //	nfcbridge chip [--dataset DIR] [--slot N] [--pace LIST] [--can NNNNNN] [quirk flags]
+//	nfcbridge ui-url [serve's flags]
+//	nfcbridge version
 //
-// Run "nfcbridge help" for the details of each command.
-
+// serve reads its settings from /etc/nfcbridge/nfcbridge.conf too (see
+// --config). Run "nfcbridge help" for the details of each command.
 package main
 
 import (
@@ -55,6 +57,7 @@ func commands() map[string]command {
 		"upload-image": {"upload an image to the session media endpoint", runUploadImage},
 		"chip":         {"serve the virtual passport chip to vpcd (for demos and tests)", runChip},
 		"serve":        {"run the local API daemon a kiosk UI drives", runServe},
+		"ui-url":       {"print the URL a kiosk browser opens for the daemon's reference page", runUIURL},
 		"demo":         {"read the virtual specimen passport through the daemon's API, end to end", runDemo},
 		"version":      {"print the version and commit the binary was built from", runVersion},
 	}

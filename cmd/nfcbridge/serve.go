@@ -36,7 +36,7 @@ type serveFlags struct {
 	listen, tokenFile, stateDir, logLevel       string
 	outboxKeyFile, extended                     string
 	origins                                     listFlag
-	noUpload                                    bool
+	noUpload, ui                                bool
 	maxLe                                       int
 	cardTimeout, reinsertTimeout, uploadTimeout time.Duration
 	retention, shutdownGrace                    time.Duration
@@ -85,6 +85,7 @@ func daemonFlagSet(e *env, name string) (fs *flag.FlagSet, f *serveFlags, config
 	fs.IntVar(&f.maxLe, "max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
 	fs.StringVar(&f.extended, "extended", "auto", "extended-length APDUs: auto, never or always")
 	fs.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&f.ui, "ui", false, "serve the reference kiosk page at / (open it with the URL from `nfcbridge ui-url`)")
 	return fs, f, config
 }
 
@@ -199,7 +200,7 @@ func (d *daemon) wire(f *serveFlags, readers kiosk.Readers, up kiosk.Uploader) (
 	if err != nil {
 		return nil, err
 	}
-	h, err := kiosk.NewHandler(d.svc, kiosk.HandlerConfig{Token: d.token, AllowOrigins: f.origins, Logger: d.log,
+	h, err := kiosk.NewHandler(d.svc, kiosk.HandlerConfig{Token: d.token, AllowOrigins: f.origins, Logger: d.log, UI: f.ui,
 		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{})})
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -243,21 +244,30 @@ func credentialExists(e *env, name string) bool {
 // resolveStateDir picks and creates (0700) the state directory.
 func resolveStateDir(e *env, dir string) (string, error) {
 	if dir == "" {
-		dir, _, _ = strings.Cut(e.getenv("STATE_DIRECTORY"), ":") // systemd may list several
-	}
-	if dir == "" {
-		if base := e.getenv("XDG_STATE_HOME"); base != "" {
-			dir = filepath.Join(base, "nfcbridge")
-		} else if home := e.getenv("HOME"); home != "" {
-			dir = filepath.Join(home, ".local", "state", "nfcbridge")
-		} else {
-			return "", usagef("--state-dir is required (no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME)")
+		var err error
+		if dir, err = stateDirPath(e); err != nil {
+			return "", err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("state directory: %w", err)
 	}
 	return dir, nil
+}
+
+// stateDirPath is the default state directory: $STATE_DIRECTORY (systemd),
+// else $XDG_STATE_HOME/nfcbridge, else ~/.local/state/nfcbridge.
+func stateDirPath(e *env) (string, error) {
+	if dir, _, _ := strings.Cut(e.getenv("STATE_DIRECTORY"), ":"); dir != "" { // systemd may list several
+		return dir, nil
+	}
+	if base := e.getenv("XDG_STATE_HOME"); base != "" {
+		return filepath.Join(base, "nfcbridge"), nil
+	}
+	if home := e.getenv("HOME"); home != "" {
+		return filepath.Join(home, ".local", "state", "nfcbridge"), nil
+	}
+	return "", usagef("--state-dir is required (no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME)")
 }
 
 // tokenPath is --token-file, else the systemd credential api-token if

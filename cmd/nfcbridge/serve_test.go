@@ -135,7 +135,7 @@ func TestServeSystemd(t *testing.T) {
 	require.NoError(t, err, "token created in the state directory")
 	fi, err := os.Stat(filepath.Join(state, "token"))
 	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
 	var h kiosk.Health
 	assert.Equal(t, http.StatusOK, getJSON(t, http.DefaultClient, "http://"+addr+"/v1/health", "", &h))
 	assert.Equal(t, "ok", h.Status)

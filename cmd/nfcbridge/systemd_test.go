@@ -2,10 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,4 +61,70 @@ func TestServeNotConfigured(t *testing.T) {
 	require.NoError(t, err)
 	_, err = serveUploader(e, f, slog.New(slog.NewJSONHandler(&log, nil)))
 	assert.ErrorContains(t, err, "--no-upload")
+}
+
+// TestUIURL: ui-url, with the config file the daemon uses, prints a URL
+// whose one-time code the page trades for the token, once.
+func TestUIURL(t *testing.T) {
+	state := t.TempDir()
+	logs := &lockedBuffer{}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	l.Close()
+	conf := filepath.Join(t.TempDir(), "nfcbridge.conf")
+	require.NoError(t, os.WriteFile(conf, []byte("ui = true\nlisten = "+addr+"\nstate-dir = "+state+"\nno-upload = true\n"), 0o644))
+	e, _ := serveEnv(t, logs, map[string]string{"NFCBRIDGE_CONFIG": conf})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, e, nil) }()
+	defer func() { cancel(); <-done }()
+	require.Eventually(t, func() bool {
+		_, err := os.Stat(filepath.Join(state, "token"))
+		c, derr := net.Dial("tcp", addr)
+		if derr == nil {
+			c.Close()
+		}
+		return err == nil && derr == nil
+	}, 10*time.Second, 20*time.Millisecond)
+
+	var out bytes.Buffer
+	ue := &env{stdout: &out, stderr: &out, getenv: e.getenv}
+	require.NoError(t, runUIURL(ctx, ue, nil), out.String())
+	url := strings.TrimSpace(out.String())
+	base, code, ok := strings.Cut(url, "/#pair=")
+	require.True(t, ok, url)
+	assert.Equal(t, "http://"+addr, base)
+	resp, err := http.Get(base + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the page needs no token")
+
+	pair := func() (int, string) {
+		req, err := http.NewRequest("POST", base+"/v1/pair", strings.NewReader(`{"code":"`+code+`"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", base) // the page's own origin
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body struct{ Token string }
+		json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body.Token
+	}
+	status, token := pair()
+	require.Equal(t, http.StatusOK, status)
+	want, err := os.ReadFile(filepath.Join(state, "token"))
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSpace(string(want)), token)
+	status, _ = pair()
+	assert.Equal(t, http.StatusUnauthorized, status, "the code is used up")
+	assert.NotContains(t, logs.String(), code)
+	assert.NotContains(t, logs.String(), token)
+
+	// A daemon without the page (404) says how to turn it on.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	_, err = requestPairing(ctx, srv.URL, "x")
+	assert.ErrorContains(t, err, "ui = true")
 }
