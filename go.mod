@@ -7,6 +7,7 @@ require (
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25 // PC/SC; the only version the proxy serves
 	github.com/google/uuid v1.6.0
 	github.com/prometheus/client_golang v1.25.0 // /metrics
+	golang.org/x/crypto v0.59.0 // cryptobyte: strict DER for certificates and signatures (group, pki)
 )
 
 // Tests only.
@@ -25,6 +26,6 @@ require (
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.50.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

@@ -63,7 +63,7 @@ func BenchmarkScalarMult(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			cpu := cpuNow()
 			for b.Loop() {
-				c.scalarMult(c.g, k)
+				c.ScalarMult(c.g, k)
 			}
 			b.ReportMetric(float64((cpuNow()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})

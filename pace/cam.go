@@ -116,7 +116,7 @@ func (c *CAM) VerifyKey(k ChipAuthPublicKey) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCAM, err)
 	}
-	if !c.c.scalarMult(pk, c.ca).equal(mapKey) {
+	if !c.c.ScalarMult(pk, c.ca).Equal(mapKey) {
 		return ErrCAM
 	}
 	return nil

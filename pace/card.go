@@ -63,7 +63,7 @@ type cardRun struct {
 	pw     Password
 	suite  sm.Suite
 	keyLen int
-	g      group
+	g      paceGroup
 	next   int // the GENERAL AUTHENTICATE step expected, 1–4
 	s      []byte
 	skMap  *big.Int

@@ -21,7 +21,7 @@ func gaCommand(cla byte, data []byte) icao.Command {
 func TestCardStatus(t *testing.T) {
 	info := paceInfo(arcECDHGM, 2, 13)
 	c, _ := standardCurve(13)
-	badPoint := c.encodePoint(c.g)
+	badPoint := c.Marshal(c.g)
 	badPoint[len(badPoint)-1] ^= 1
 	tests := []struct {
 		name string
@@ -42,9 +42,9 @@ func TestCardStatus(t *testing.T) {
 		{name: "map key off curve", cmds: []icao.Command{mseCommand(info, refMRZ), gaCommand(0x10, authObject(0, nil)), gaCommand(0x10, authObject(tagMapIFD, badPoint))}, want: icao.StatusWrongData},
 		{name: "run ends after a failure", cmds: []icao.Command{
 			mseCommand(info, refMRZ), gaCommand(0x10, authObject(0, nil)), gaCommand(0x10, authObject(tagMapIFD, badPoint)),
-			gaCommand(0x10, authObject(tagMapIFD, c.encodePoint(c.g))),
+			gaCommand(0x10, authObject(tagMapIFD, c.Marshal(c.g))),
 		}, want: icao.StatusConditionsNotMet},
-		{name: "map data missing", cmds: []icao.Command{mseCommand(info, refMRZ), gaCommand(0x10, authObject(0, nil)), gaCommand(0x10, authObject(tagKeyIFD, c.encodePoint(c.g)))}, want: icao.StatusWrongData},
+		{name: "map data missing", cmds: []icao.Command{mseCommand(info, refMRZ), gaCommand(0x10, authObject(0, nil)), gaCommand(0x10, authObject(tagKeyIFD, c.Marshal(c.g)))}, want: icao.StatusWrongData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestChipKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.ParameterID() != 13 || string(k.PublicKey()) != string(c.encodePoint(c.g)) {
+	if k.ParameterID() != 13 || string(k.PublicKey()) != string(c.Marshal(c.g)) {
 		t.Fatal("1·G is not G")
 	}
 	s, err := ParseSecurityInfos(tlv.Encode(tagSet, k.PublicKeyInfo()))

@@ -60,7 +60,7 @@ func (ChipKey) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 func (k *ChipKey) ParameterID() int { return k.c.id }
 
 // PublicKey returns the uncompressed public point PK_IC = d·G.
-func (k *ChipKey) PublicKey() []byte { return k.c.encodePoint(k.c.scalarMult(k.c.g, k.d)) }
+func (k *ChipKey) PublicKey() []byte { return k.c.Marshal(k.c.ScalarMult(k.c.g, k.d)) }
 
 // PublicKeyInfo returns the DER ChipAuthenticationPublicKeyInfo (9303-11
 // §9.2.6) for EF.CardSecurity and DG14: id-PK-ECDH, a SubjectPublicKeyInfo

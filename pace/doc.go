@@ -40,10 +40,9 @@
 //
 // crypto/ecdh and crypto/elliptic cannot do PACE: they lack P-192 and the
 // brainpool curves (a ≠ −3), and the mapped generator G~ = s·G + H is not a
-// curve's base point. This package has its own short-Weierstrass
-// arithmetic for any a (Jacobian coordinates over a Montgomery field of
-// 64-bit limbs, math/big for the rest), which is not constant time. That is
-// a deliberate trade-off: every scalar is an ephemeral key of a single run
+// curve's base point. The curves, the RFC 5114 groups and their arithmetic
+// come from package group, which is not constant time. That is a
+// deliberate trade-off: every scalar is an ephemeral key of a single run
 // on the terminal, so a timing side channel would have to be measured on
 // the terminal's CPU during that run; the password enters only through the
 // random nonce. A run costs a few milliseconds of CPU (BenchmarkOpen).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
@@ -61,19 +62,17 @@ func domainID(alg asn1.ObjectIdentifier, params tlv.Object) int {
 		}
 	case alg.Equal(oidECPublicKey) && params.Tag == tagOID:
 		if oid, err := parseOID(params); err == nil {
-			for i := range curveSpecs {
-				if curveSpecs[i].oid.Equal(oid) {
-					return curveSpecs[i].id
-				}
+			if c, ok := group.CurveByOID(oid); ok {
+				return c.ID()
 			}
 		}
 	case alg.Equal(oidECPublicKey):
 		if c, err := parseECParameters(params); err == nil {
-			return matchCurve(c)
+			return c.ID()
 		}
 	case alg.Equal(oidDHPublicNumber):
 		if d, err := parseDHParameters(params); err == nil {
-			return matchDH(d)
+			return d.ID()
 		}
 	}
 	return NoParameterID
@@ -81,9 +80,9 @@ func domainID(alg asn1.ObjectIdentifier, params tlv.Object) int {
 
 // parseECParameters decodes explicit ECParameters (SEC 1 §C.2, TR-03111
 // §5.1.1): version 1, a prime field, the coefficients a and b (and an
-// optional seed), an uncompressed base point, the order and an optional
-// cofactor, which must be 1.
-func parseECParameters(o tlv.Object) (*curve, error) {
+// optional seed), an encoded base point, the order and an optional
+// cofactor, and returns the standardized curve they equal.
+func parseECParameters(o tlv.Object) (*group.Curve, error) {
 	el, err := elements(o, tagSequence)
 	if err != nil {
 		return nil, err
@@ -98,23 +97,26 @@ func parseECParameters(o tlv.Object) (*curve, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &curve{p: p, size: (p.BitLen() + 7) / 8}
-	if c.a, c.b, err = parseCurveCoefficients(el[2], p); err != nil {
+	a, b, err := parseCurveCoefficients(el[2], p)
+	if err != nil {
 		return nil, err
 	}
 	if el[3].Tag != tagOctetString {
 		return nil, fmt.Errorf("%w: ECParameters base point", ErrMalformed)
 	}
-	if c.g, err = c.decodePoint(el[3].Value); err != nil {
-		return nil, fmt.Errorf("%w: ECParameters base point: %w", ErrMalformed, err)
-	}
-	if c.n, err = parseUint(el[4]); err != nil {
+	n, err := parseUint(el[4])
+	if err != nil {
 		return nil, err
 	}
+	var h *big.Int
 	if len(el) == 6 {
-		if h, err := parseSmallInt(el[5]); err != nil || h != 1 {
-			return nil, fmt.Errorf("%w: ECParameters cofactor other than 1", ErrNotSupported)
+		if h, err = parseUint(el[5]); err != nil {
+			return nil, err
 		}
+	}
+	c, ok := group.MatchExplicit(p, a, b, el[3].Value, n, h)
+	if !ok {
+		return nil, fmt.Errorf("%w: explicit EC parameters of no standardized curve", ErrNotSupported)
 	}
 	return c, nil
 }
@@ -152,21 +154,10 @@ func parseCurveCoefficients(o tlv.Object, p *big.Int) (a, b *big.Int, err error)
 	return a.Mod(a, p), b.Mod(b, p), nil
 }
 
-// matchCurve returns the ID of the standardized curve equal to c.
-func matchCurve(c *curve) int {
-	for i := range curveSpecs {
-		s := curveSpecs[i].curve()
-		if s.p.Cmp(c.p) == 0 && s.a.Cmp(c.a) == 0 && s.b.Cmp(c.b) == 0 &&
-			s.g.equal(c.g) && s.n.Cmp(c.n) == 0 {
-			return s.id
-		}
-	}
-	return NoParameterID
-}
-
 // parseDHParameters decodes DomainParameters { p, g, q, j OPTIONAL,
-// validationParms OPTIONAL } (ANSI X9.42, RFC 3279 §2.3.3).
-func parseDHParameters(o tlv.Object) (*dhGroup, error) {
+// validationParms OPTIONAL } (ANSI X9.42, RFC 3279 §2.3.3) and returns the
+// standardized group they equal.
+func parseDHParameters(o tlv.Object) (*group.DH, error) {
 	el, err := elements(o, tagSequence)
 	if err != nil {
 		return nil, err
@@ -180,18 +171,11 @@ func parseDHParameters(o tlv.Object) (*dhGroup, error) {
 			return nil, err
 		}
 	}
-	return &dhGroup{p: v[0], g: v[1], q: v[2]}, nil
-}
-
-// matchDH returns the ID of the standardized group equal to d.
-func matchDH(d *dhGroup) int {
-	for i := range dhSpecs {
-		s, _ := standardDH(dhSpecs[i].id)
-		if s.p.Cmp(d.p) == 0 && s.g.Cmp(d.g) == 0 && s.q.Cmp(d.q) == 0 {
-			return s.id
-		}
+	d, ok := group.MatchDH(v[0], v[1], v[2])
+	if !ok {
+		return nil, fmt.Errorf("%w: DH parameters of no standardized group", ErrNotSupported)
 	}
-	return NoParameterID
+	return d, nil
 }
 
 // appendStandardDomain appends the AlgorithmIdentifier

@@ -25,7 +25,7 @@ func (s *script) Read(p []byte) (int, error) { return s.r.Read(p) }
 // fixedKeys is a keygen that returns the given private keys in order, for
 // worked examples whose keys are longer than the group order (9303-11 H.2).
 func fixedKeys(keys ...[]byte) keygen {
-	return func(group, io.Reader) (*big.Int, error) {
+	return func(paceGroup, io.Reader) (*big.Int, error) {
 		if len(keys) == 0 {
 			return nil, errors.New("fixedKeys: no key left")
 		}

@@ -92,7 +92,7 @@ func (c *curve) encodeToCurve(t *big.Int) (point, error) {
 	e.Sub(e, new(big.Int).Rsh(new(big.Int).Add(c.p, big.NewInt(1)), 2))
 	a := new(big.Int).Exp(h2, e, c.p)
 	if c.mul(c.mul(a, a), h2).Cmp(big.NewInt(1)) == 0 {
-		return point{x: x2, y: c.mul(a, h2)}, nil
+		return point{X: x2, Y: c.mul(a, h2)}, nil
 	}
-	return point{x: x3, y: c.mul(a, u)}, nil
+	return point{X: x3, Y: c.mul(a, u)}, nil
 }

@@ -195,7 +195,7 @@ func (i Info) DomainName() string {
 
 // group resolves the domain parameters, checks that this package supports
 // the whole combination and returns the group with its static generator.
-func (i Info) group() (group, error) {
+func (i Info) group() (paceGroup, error) {
 	if i.Mapping() == 0 {
 		return nil, fmt.Errorf("%w: protocol %v", ErrNotSupported, i.Protocol)
 	}

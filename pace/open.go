@@ -49,9 +49,9 @@ type Result struct {
 
 // keygen picks a private key for g; tests replace it to reproduce worked
 // examples whose keys are not of the size newKey draws.
-type keygen func(g group, r io.Reader) (*big.Int, error)
+type keygen func(g paceGroup, r io.Reader) (*big.Int, error)
 
-func defaultKeygen(g group, r io.Reader) (*big.Int, error) { return g.newKey(r) }
+func defaultKeygen(g paceGroup, r io.Reader) (*big.Int, error) { return g.newKey(r) }
 
 // Open runs PACE (9303-11 §4.4; BSI TR-03110-2 §3.2) over t with the
 // password pw and the protocol info, which normally comes from [Choose] over
@@ -82,8 +82,8 @@ type terminal struct {
 	keyLen int
 	rand   io.Reader
 	keygen keygen
-	g      group  // static, then mapped
-	mapPub []byte // chip's mapping public key (GM, CAM)
+	g      paceGroup // static, then mapped
+	mapPub []byte    // chip's mapping public key (GM, CAM)
 }
 
 func open(ctx context.Context, t icao.Transport, pw Password, info Info, r io.Reader, kg keygen) (*Result, error) {

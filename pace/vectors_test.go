@@ -375,7 +375,7 @@ func TestVectorIntermediates(t *testing.T) {
 			want := []byte(im.Mapping.MappedGDH)
 			switch m := mapped.(type) {
 			case *ecGroup:
-				got, want = m.c.encodePoint(m.g), im.Mapping.MappedG.U
+				got, want = m.c.Marshal(m.g), im.Mapping.MappedG.U
 			case *dhGroup:
 				got = m.g.FillBytes(make([]byte, m.size))
 			}

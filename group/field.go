@@ -1,4 +1,4 @@
-package pace
+package group
 
 import (
 	"math/big"
