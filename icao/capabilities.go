@@ -150,10 +150,11 @@ func HistoricalBytes(atr []byte) ([]byte, error) {
 
 // ParseATR returns the card capabilities in the historical bytes of atr
 // (ISO/IEC 7816-4 §8.1.1: category indicator 00 or 80 followed by
-// COMPACT-TLV data objects, card capabilities under tag 7). Historical
-// bytes in another or a proprietary format, as the reader-built ATRs of
-// Type B cards have, state nothing: the result is then the zero value with
-// Source LengthATR.
+// COMPACT-TLV data objects, card capabilities under tag 7). It fails only
+// on an ATR whose structure is broken. Historical bytes in another format
+// state nothing, and so do bytes that only look like COMPACT-TLV: the
+// reader-built ATR of a Type B card carries ATQB bytes that may start with
+// 00 (PC/SC part 3). Either way the result has Source LengthATR.
 func ParseATR(atr []byte) (Capabilities, error) {
 	hb, err := HistoricalBytes(atr)
 	if err != nil {
@@ -164,31 +165,35 @@ func ParseATR(atr []byte) (Capabilities, error) {
 		return c, nil
 	}
 	var objs []byte
-	switch hb[0] {
-	case 0x80:
+	switch {
+	case hb[0] == 0x80:
 		objs = hb[1:]
-	case 0x00:
-		if len(hb) < 4 {
-			return Capabilities{}, fmt.Errorf("%w: historical bytes lack the status indicator", ErrCapabilities)
-		}
-		objs = hb[1 : len(hb)-3]
-	default:
-		return c, nil
+	case hb[0] == 0x00 && len(hb) >= 4:
+		objs = hb[1 : len(hb)-3] // the status indicator closes them
 	}
+	c.Tables = compactCapabilities(objs)
+	return c, nil
+}
+
+// compactCapabilities returns the value of the card capabilities object
+// (tag 7, one to three bytes) among COMPACT-TLV objects, or nil when
+// there is none or the objects are not well formed.
+func compactCapabilities(objs []byte) []byte {
+	var tables []byte
 	for len(objs) > 0 {
 		tag, n := objs[0]>>4, int(objs[0]&0x0F)
 		if 1+n > len(objs) {
-			return Capabilities{}, fmt.Errorf("%w: COMPACT-TLV object %X truncated", ErrCapabilities, tag)
+			return nil
 		}
 		if tag == 0x7 {
 			if n == 0 || n > 3 {
-				return Capabilities{}, fmt.Errorf("%w: card capabilities of %d bytes", ErrCapabilities, n)
+				return nil
 			}
-			c.Tables = append([]byte(nil), objs[1:1+n]...)
+			tables = append([]byte(nil), objs[1:1+n]...)
 		}
 		objs = objs[1+n:]
 	}
-	return c, nil
+	return tables
 }
 
 // Data objects of EF.ATR/INFO (9303-10 §3.11.1; ISO/IEC 7816-4 §12.7.1).
