@@ -239,6 +239,7 @@ func (r *FileReader) Read(ctx context.Context, f EF, partial []byte) ([]byte, er
 		data = nil // not even the header made it: start over
 	}
 	var sfi byte
+	r.exactHint = 0
 	total := sizeUnknown
 	if f == EFATRInfo {
 		total = sizeToEnd // a set of data objects (9303-10 §3.11.1)
