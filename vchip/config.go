@@ -11,9 +11,9 @@ import (
 // Config switches on the behaviours of real chips that readers trip over
 // (FIELD-NOTES §2, §3). The zero value is a well-behaved modern chip:
 // BAC, and PACE when the dataset's EF.CardAccess offers it, extended
-// length (though no EF.ATR/INFO states it), any Le, short EF identifiers, data and 9000 at the end of a file,
-// 6300 for a wrong key, no delay, never removed. A nil *Config is the zero
-// Config.
+// length (though no EF.ATR/INFO states it), any Le, short EF identifiers,
+// data and 9000 at the end of a file, 6300 for a wrong key, no delay,
+// never removed. A nil *Config is the zero Config.
 type Config struct {
 	// NoExtendedLength makes the chip answer every extended-length APDU
 	// with 6700, without secure messaging and before SM processing, so an
