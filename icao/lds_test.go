@@ -26,7 +26,13 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
-var update = flag.Bool("update", false, "rewrite the specimen files in testdata/")
+// update reports the -update flag: internal/apdutest, which the external
+// tests of this package import, defines it for the whole test binary, so
+// it also rewrites the specimen files in testdata/.
+func update() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
@@ -104,7 +110,7 @@ func specimenFiles(t testing.TB) map[string][]byte {
 // fuzz targets; go test -run TestTestdata -update rewrites them.
 func TestTestdata(t *testing.T) {
 	files := specimenFiles(t)
-	if *update {
+	if update() {
 		cert, key := newSigner(t, "P-256")
 		sod, err := BuildSOD(crypto.SHA256, map[int][]byte{1: files["dg1_td3.bin"], 2: files["dg2_19794.bin"]}, cert, key)
 		require.NoError(t, err)

@@ -1,6 +1,7 @@
 package icao
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,16 +17,27 @@ type ReadConfig struct {
 	// [LeLimiter] value under secure messaging (231 for 3DES, 223 for AES),
 	// else 256.
 	MaxLe int
-	// Extended selects whether extended-length READ BINARY may be used.
+	// Extended selects whether extended-length READ BINARY may be used;
+	// see [ReadConfig.Plan].
 	Extended ExtendedMode
-	// ExtendedLe is the Le of an extended READ BINARY. Zero means 4096.
+	// ExtendedLe is the Le of an extended READ BINARY under
+	// [ExtendedAlways] when the chip states no buffer sizes. Zero means
+	// 4096.
 	ExtendedLe int
+	// Chip is what the chip states about its buffers (EF.ATR/INFO, ATR).
+	Chip Capabilities
+	// ReaderMaxAPDU is the longest command APDU the reader carries, zero
+	// when it does not say.
+	ReaderMaxAPDU int
 	// MaxFileSize rejects files whose header declares more bytes. Zero
 	// means 1 MiB, far above any LDS file seen in the field.
 	MaxFileSize int
 	// NoShortEF makes the reader select files by FID instead of reading
 	// them by short EF identifier.
 	NoShortEF bool
+	// Learned is what an earlier reader learned about the same chip (see
+	// [FileReader.Learned]): the reader starts from it instead of probing.
+	Learned Learned
 	// Progress, if set, is called after every chunk with the bytes of f
 	// read so far and the file's total size (-1 while unknown).
 	Progress func(f EF, done, total int)
@@ -34,23 +46,110 @@ type ReadConfig struct {
 // ExtendedMode says when extended-length APDUs are used.
 type ExtendedMode int
 
-// Extended-length policies. ExtendedAuto probes once, on the first file
-// long enough to gain from it, and falls back to short APDUs for good when
-// the chip or reader refuses (about half the documents in ICAO's 2017
-// interoperability test did not take extended length, FIELD-NOTES §2.1).
+// Extended-length policies for READ BINARY. ExtendedAuto follows 9303-11
+// §9.3.1.2: extended length only where the chip states its buffer sizes.
 const (
 	ExtendedAuto ExtendedMode = iota
 	ExtendedNever
 	ExtendedAlways
 )
 
+// LengthPlan is the decision on READ BINARY lengths for one chip.
+type LengthPlan struct {
+	// Source says where the decision came from.
+	Source LengthSource `json:"source"`
+	// Response is the largest response APDU (data and SW1 SW2) a READ
+	// BINARY asks for, from the chip's stated buffer; zero when it
+	// stated none.
+	Response int `json:"response,omitempty"`
+	// Le is the Ne of an extended READ BINARY when Response is zero.
+	Le int `json:"le,omitempty"`
+}
+
+// Extended reports whether the plan uses extended-length READ BINARY.
+func (p LengthPlan) Extended() bool { return p.Response > 0 || p.Le > 0 }
+
+// minExtendedReader is the smallest reader limit at which extended APDUs
+// are worth trying: a protected short APDU is up to 261 bytes plus SM
+// overhead; readers at the CCID "Short APDU" level stop there.
+const minExtendedReader = 261 + 16
+
+// Plan decides, in one place, whether READ BINARY uses extended length
+// and how much it asks for. 9303-11 §9.3.1.2 (and 9303-10 §3.6.4.2):
+// "The terminal MUST NOT use extended length for APDUs other than
+// [MSE:Set KAT, GENERAL AUTHENTICATE] unless the exact input and output
+// buffer sizes of the eMRTD chip are explicitly stated in the ATR/ATS or
+// in EF.ATR/INFO." So: ExtendedNever, a short-APDU reader, or a chip that
+// refused before means short APDUs; ExtendedAlways is the operator's
+// override; otherwise extended length only with stated sizes, and then as
+// much as the stated response buffer holds.
+func (c *ReadConfig) Plan() LengthPlan {
+	stated := c.Chip.Stated() && c.Chip.Buffers.Response > MaxShortNe+2
+	response := c.Chip.Buffers.Response
+	if c.ReaderMaxAPDU > 0 {
+		response = min(response, c.ReaderMaxAPDU)
+	}
+	switch {
+	case c.Extended == ExtendedNever:
+		return LengthPlan{Source: LengthNone}
+	case c.Extended == ExtendedAlways && stated:
+		return LengthPlan{Source: LengthOverride, Response: response}
+	case c.Extended == ExtendedAlways:
+		return LengthPlan{Source: LengthOverride, Le: cmp.Or(c.ExtendedLe, defaultExtendedLe)}
+	case c.ReaderMaxAPDU > 0 && c.ReaderMaxAPDU < minExtendedReader:
+		return LengthPlan{Source: LengthReader}
+	case stated && c.Learned.Extended == SupportRefused:
+		return LengthPlan{Source: LengthLearned}
+	case stated:
+		return LengthPlan{Source: c.Chip.Source, Response: response}
+	}
+	return LengthPlan{Source: LengthNone}
+}
+
+// Support says whether a chip takes a way of reading.
+type Support int8
+
+// Support states.
+const (
+	SupportUnknown Support = iota // not tried
+	SupportWorks                  // worked
+	SupportRefused                // refused
+)
+
+// String names the state.
+func (s Support) String() string {
+	switch s {
+	case SupportWorks:
+		return "works"
+	case SupportRefused:
+		return "refused"
+	}
+	return "unknown"
+}
+
+// MarshalText encodes the state as its name.
+func (s Support) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Learned is what a [FileReader] learned about a chip (and the reader in
+// between) while reading, so that another reader of the same chip starts
+// where it left off instead of probing again.
+type Learned struct {
+	// MaxLe is the short Le the chip settled on after refusing a larger
+	// one; zero when it refused none.
+	MaxLe int `json:"maxLe,omitempty"`
+	// SFI says whether READ BINARY with a short EF identifier worked.
+	SFI Support `json:"sfi"`
+	// Extended says whether extended-length READ BINARY worked.
+	Extended Support `json:"extended"`
+}
+
 // Limits used when the configuration leaves them at zero.
 const (
 	defaultExtendedLe  = 4096
 	defaultMaxFileSize = 1 << 20
-	headerLe           = 8 // enough for any LDS file's tag and length
 	minLe              = 8 // below this, give up shrinking
 	maxB0Offset        = 0x7FFF
+	maxSFIOffset       = 0xFF // P2 of READ BINARY with an SFI in P1
 )
 
 // Errors from [FileReader.Read] besides transport and status word errors.
@@ -65,29 +164,28 @@ var (
 	ErrReaderLimit = errors.New("icao: the reader cannot carry extended-length APDUs")
 )
 
-// FileReader reads elementary files with READ BINARY, learning the chip's
+// FileReader reads elementary files with READ BINARY. The first READ
+// BINARY of a file asks for as much as one APDU may carry ([ReadConfig.Plan]),
+// so that a short file comes whole in one exchange. It learns the chip's
 // limits as it goes: it shrinks Le on 6700/6Cxx/6282/6B00 and keeps the
 // smaller value, prefers short EF identifiers and remembers when the chip
 // refuses them, and uses the odd-INS READ BINARY (B1, DO'54') for offsets
-// above 32767 (9303-10 §3.5.2). A FileReader is not safe for concurrent use.
+// above 32767 (9303-10 §3.5.2). A FileReader is not safe for concurrent
+// use.
 type FileReader struct {
 	// Transport is the channel to the chip, usually a secure messaging
 	// session. It may be replaced between reads, for example after the
 	// caller has re-authenticated.
 	Transport Transport
 	cfg       ReadConfig
+	plan      LengthPlan
 	le        int  // current short Le, 0 until first use
-	noSFI     bool // chip refused a short EF identifier
-	ext       extState
+	shrunk    bool // le was lowered after a refusal
+	exactHint int  // a 6Cxx answer's length, until the file size tells whether it was a limit
+	short     bool // the last chunk was shorter than asked for: the end of the file
+	sfi       Support
+	ext       Support
 }
-
-type extState int
-
-const (
-	extUnknown extState = iota
-	extWorks
-	extRefused
-)
 
 // NewFileReader returns a reader over t. cfg may be nil.
 func NewFileReader(t Transport, cfg *ReadConfig) *FileReader {
@@ -95,15 +193,39 @@ func NewFileReader(t Transport, cfg *ReadConfig) *FileReader {
 	if cfg != nil {
 		r.cfg = *cfg
 	}
-	r.noSFI = r.cfg.NoShortEF
-	switch r.cfg.Extended {
-	case ExtendedNever:
-		r.ext = extRefused
-	case ExtendedAlways:
-		r.ext = extWorks
+	r.plan = r.cfg.Plan()
+	r.sfi = r.cfg.Learned.SFI
+	if r.cfg.NoShortEF {
+		r.sfi = SupportRefused
+	}
+	if r.plan.Source != LengthOverride {
+		r.ext = r.cfg.Learned.Extended // the operator's override tries again
+	}
+	if l := r.cfg.Learned.MaxLe; l > 0 {
+		r.le, r.shrunk = min(max(l, minLe), r.initialLe()), true
 	}
 	return r
 }
+
+// Plan returns the length decision the reader follows.
+func (r *FileReader) Plan() LengthPlan { return r.plan }
+
+// Learned returns what the reader has learned about the chip so far,
+// including what it was given in [ReadConfig.Learned].
+func (r *FileReader) Learned() Learned {
+	l := Learned{SFI: r.sfi, Extended: r.ext}
+	if r.shrunk {
+		l.MaxLe = r.le
+	}
+	return l
+}
+
+// Size markers of a file being read.
+const (
+	sizeIndefinite = -1 // the TLV has an indefinite length: read until it is complete
+	sizeUnknown    = -2 // no byte read yet
+	sizeToEnd      = -3 // not one TLV (EF.ATR/INFO): read until the chip says the file ends
+)
 
 // Read reads the whole file f and returns its exact bytes (the complete
 // TLV). The file must be in the currently selected application (or the MF
@@ -116,39 +238,47 @@ func (r *FileReader) Read(ctx context.Context, f EF, partial []byte) ([]byte, er
 	if _, err := tlv.ParseHeader(data); err != nil {
 		data = nil // not even the header made it: start over
 	}
-	var err error
-	if len(data) == 0 {
-		if data, err = r.first(ctx, f); err != nil {
-			return data, fmt.Errorf("icao: read %v: %w", f, err)
-		}
-	} else if err = selectEF(ctx, r.Transport, f); err != nil {
+	var sfi byte
+	r.exactHint = 0
+	total := sizeUnknown
+	if f == EFATRInfo {
+		total = sizeToEnd // a set of data objects (9303-10 §3.11.1)
+	}
+	if len(data) == 0 && r.sfi != SupportRefused && f.SFI() != 0 {
+		sfi = f.SFI()
+	} else if err := selectEF(ctx, r.Transport, f); err != nil {
 		return data, fmt.Errorf("icao: read %v: select: %w", f, err)
 	}
-	total, err := r.fileSize(data)
-	if err != nil {
-		return data, fmt.Errorf("icao: read %v: %w", f, err)
-	}
-	if r.cfg.Progress != nil {
-		r.cfg.Progress(f, min(len(data), max(total, len(data))), total)
+	if len(data) > 0 && total == sizeUnknown {
+		var err error
+		if total, err = r.fileSize(data); err != nil {
+			return data, fmt.Errorf("icao: read %v: %w", f, err)
+		}
 	}
 	for total < 0 || len(data) < total {
-		chunk, eof, err := r.next(ctx, len(data), total)
-		data = append(data, chunk...)
-		if r.cfg.Progress != nil {
-			r.cfg.Progress(f, len(data), total)
+		chunk, eof, err := r.next(ctx, sfi, len(data), total)
+		if sfi != 0 && err != nil && r.refusesSFI(f, err) {
+			sfi = 0
+			if err := selectEF(ctx, r.Transport, f); err != nil {
+				// Absent both ways says nothing about short EF identifiers.
+				return data, fmt.Errorf("icao: read %v: select: %w", f, err)
+			}
+			r.sfi = SupportRefused
+			continue
 		}
+		if sfi != 0 && err == nil {
+			r.sfi = SupportWorks
+		}
+		sfi = 0 // reading by SFI selected the file
+		data = append(data, chunk...)
 		if err != nil {
+			r.progress(f, data, total)
 			return data, fmt.Errorf("icao: read %v at offset %d: %w", f, len(data), err)
 		}
-		if total < 0 {
-			if o, _, err := tlv.Next(data); err == nil {
-				total = len(o.Raw) // indefinite length complete
-			} else if eof {
-				return data, fmt.Errorf("icao: read %v: %w: file ends inside its TLV", f, ErrBadResponse)
-			} else if len(data) > r.maxFileSize() {
-				return data, fmt.Errorf("icao: read %v: %w", f, ErrFileTooLarge)
-			}
+		if total, err = r.settle(data, total, eof); err != nil {
+			return data, fmt.Errorf("icao: read %v: %w", f, err)
 		}
+		r.progress(f, data, total)
 	}
 	if total >= 0 && len(data) > total {
 		data = data[:total]
@@ -156,47 +286,59 @@ func (r *FileReader) Read(ctx context.Context, f EF, partial []byte) ([]byte, er
 	return data, nil
 }
 
-// first selects f (by SFI when allowed) and reads its first bytes.
-func (r *FileReader) first(ctx context.Context, f EF) ([]byte, error) {
-	if !r.noSFI && f.SFI() != 0 {
-		cmd := Command{INS: InsReadBinary, P1: 0x80 | f.SFI(), P2: 0, Ne: headerLe}
-		data, err := r.readHeader(ctx, cmd)
-		if err == nil || !refusesSFI(err) {
-			return data, err
-		}
-		r.noSFI = true
+func (r *FileReader) progress(f EF, data []byte, total int) {
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(f, min(len(data), max(total, len(data))), max(total, -1))
 	}
-	if err := selectEF(ctx, r.Transport, f); err != nil {
-		return nil, err
-	}
-	return r.readHeader(ctx, Command{INS: InsReadBinary, Ne: headerLe})
 }
 
-// refusesSFI reports whether err is how chips say they do not take a short
-// EF identifier in P1.
-func refusesSFI(err error) bool {
-	return errors.Is(err, ErrWrongParameters) || errors.Is(err, ErrNotSupported) || errors.Is(err, ErrNotFound)
+// settle updates the file's size after a chunk: from the header once the
+// first bytes are in, and for an indefinite length once the TLV is
+// complete. It also turns a 6Cxx hint into the chip's Le limit when the
+// file went on past it.
+func (r *FileReader) settle(data []byte, total int, eof bool) (int, error) {
+	var err error
+	switch {
+	case total == sizeUnknown:
+		if total, err = r.fileSize(data); err != nil {
+			return total, err
+		}
+	case total == sizeToEnd && (eof || r.short):
+		return len(data), nil
+	case total == sizeToEnd && len(data) > r.maxFileSize():
+		return total, ErrFileTooLarge
+	}
+	if r.exactHint > 0 {
+		if total < 0 || len(data) < total {
+			r.setLe(r.exactHint) // the chip would not serve more than this
+		}
+		r.exactHint = 0
+	}
+	if total != sizeIndefinite {
+		return total, nil
+	}
+	if o, _, err := tlv.Next(data); err == nil {
+		return len(o.Raw), nil // indefinite length complete
+	}
+	if eof {
+		return total, fmt.Errorf("%w: file ends inside its TLV", ErrBadResponse)
+	}
+	if len(data) > r.maxFileSize() {
+		return total, ErrFileTooLarge
+	}
+	return total, nil
 }
 
-// readHeader reads the first bytes of a file; files shorter than the probe
-// may answer 6282 with what they have, or 6Cxx with their length.
-func (r *FileReader) readHeader(ctx context.Context, cmd Command) ([]byte, error) {
-	resp, err := Exchange(ctx, r.Transport, cmd)
-	if sw, ok := errors.AsType[StatusWord](err); ok {
-		if n, ok := sw.ExactLe(); ok && n < cmd.Ne {
-			cmd.Ne = n
-			resp, err = Exchange(ctx, r.Transport, cmd)
-		} else if sw == StatusEndOfFile && len(resp.Data) > 0 {
-			err = nil
-		}
+// refusesSFI reports whether err, the answer to the first READ BINARY of
+// f by short EF identifier, is how chips say they do not take one. A
+// chip that does not know SFIs may answer 6A82, so "not found" counts
+// too, unless the chip has already served a file by SFI, or f is
+// EF.ATR/INFO, whose absence is normal and whose loss costs only speed.
+func (r *FileReader) refusesSFI(f EF, err error) bool {
+	if errors.Is(err, ErrNotFound) {
+		return r.sfi != SupportWorks && f != EFATRInfo
 	}
-	if err != nil {
-		return nil, err
-	}
-	if len(resp.Data) > cmd.Ne {
-		return nil, ErrBadResponse
-	}
-	return append([]byte(nil), resp.Data...), nil
+	return errors.Is(err, ErrWrongParameters) || errors.Is(err, ErrNotSupported)
 }
 
 func (r *FileReader) maxFileSize() int {
@@ -206,15 +348,16 @@ func (r *FileReader) maxFileSize() int {
 	return defaultMaxFileSize
 }
 
-// fileSize returns the file length from its TLV header, or -1 for an
-// indefinite length (read until the chip reports the end).
+// fileSize returns the file length from its TLV header, or
+// sizeIndefinite for an indefinite length (read until the TLV is
+// complete).
 func (r *FileReader) fileSize(head []byte) (int, error) {
 	h, err := tlv.ParseHeader(head)
 	if err != nil {
 		return 0, fmt.Errorf("%w: file header: %w", ErrBadResponse, err)
 	}
 	if h.Indefinite {
-		return -1, nil
+		return sizeIndefinite, nil
 	}
 	if h.Len > r.maxFileSize()-h.Size {
 		return 0, fmt.Errorf("%w: header declares %d bytes", ErrFileTooLarge, h.Size+h.Len)
@@ -222,23 +365,28 @@ func (r *FileReader) fileSize(head []byte) (int, error) {
 	return h.Size + h.Len, nil
 }
 
-// next reads the chunk at off, adapting Le to what the chip accepts. eof
-// reports that the chip said the file ends here (only relevant when total
-// is unknown).
-func (r *FileReader) next(ctx context.Context, off, total int) ([]byte, bool, error) {
+// next reads the chunk at off, adapting Le to what the chip accepts; sfi,
+// when not zero, addresses the file by short EF identifier. eof reports
+// that the chip said the file ends here (only relevant when total is
+// unknown). A refusal that may concern the SFI is returned at once.
+func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte, bool, error) {
 	exact := 0 // a 6Cxx answer's length, for one retry
 	for range maxAttempts {
 		le, ext := r.chunkLe(off, total)
 		if exact > 0 && exact < le {
 			le, ext = exact, false
 		}
-		chunk, err := r.readAt(ctx, off, le)
+		chunk, err := r.readAt(ctx, sfi, off, le)
+		r.short = len(chunk) < le
 		if err == nil {
 			if len(chunk) == 0 {
 				return nil, false, fmt.Errorf("%w: no data and no error", ErrBadResponse)
 			}
 			if ext {
-				r.ext = extWorks
+				r.ext = SupportWorks
+			}
+			if exact > 0 && len(chunk) == le {
+				r.exactHint = exact
 			}
 			return chunk, false, nil
 		}
@@ -246,13 +394,15 @@ func (r *FileReader) next(ctx context.Context, off, total int) ([]byte, bool, er
 		switch {
 		case !ok:
 			if ext && errors.Is(err, ErrReaderLimit) {
-				r.ext = extRefused // the caller re-opens the session; go on short
+				r.ext = SupportRefused // the caller re-opens the session; go on short
 			}
 			return chunk, false, err
 		case sw == StatusEndOfFile && len(chunk) > 0:
 			return chunk, total < 0, nil
-		case sw == StatusEndOfFile || (total < 0 && errors.Is(sw, ErrWrongParameters)):
-			if total < 0 {
+		case sfi != 0 && (errors.Is(sw, ErrWrongParameters) || errors.Is(sw, ErrNotSupported) || errors.Is(sw, ErrNotFound)):
+			return nil, false, err
+		case sw == StatusEndOfFile || (total < 0 && off > 0 && errors.Is(sw, ErrWrongParameters)):
+			if total < 0 && off > 0 {
 				return nil, true, nil
 			}
 		case exact == 0 && sw>>8 == 0x6C:
@@ -281,61 +431,103 @@ var leLadder = [...]int{223, 192, 160, 128, 96, 64, 32, 16, minLe}
 // smaller left to try.
 func (r *FileReader) shrink(ext bool) bool {
 	if ext {
-		r.ext = extRefused
+		r.ext = SupportRefused
 		return true
 	}
 	for _, le := range leLadder {
 		if le < r.shortLe() {
-			r.le = le
+			r.setLe(le)
 			return true
 		}
 	}
 	return false
 }
 
+func (r *FileReader) setLe(le int) {
+	if le >= minLe && le < r.shortLe() {
+		r.le, r.shrunk = le, true
+	}
+}
+
 // shortLe is the current Le of a short READ BINARY.
 func (r *FileReader) shortLe() int {
 	if r.le == 0 {
-		r.le = MaxShortNe
-		if l, ok := r.Transport.(LeLimiter); ok {
-			r.le = l.MaxShortLe()
-		}
-		if r.cfg.MaxLe > 0 && r.cfg.MaxLe < r.le {
-			r.le = r.cfg.MaxLe
-		}
+		r.le = r.initialLe()
 	}
 	return r.le
 }
 
+// initialLe is the largest short Le: what a short response carries under
+// the transport's secure messaging, the configured cap, and what fits the
+// chip's stated response buffer.
+func (r *FileReader) initialLe() int {
+	le := MaxShortNe
+	if l, ok := r.Transport.(LeLimiter); ok {
+		le = l.MaxShortLe()
+	}
+	if r.cfg.MaxLe > 0 {
+		le = min(le, r.cfg.MaxLe)
+	}
+	if r.cfg.Chip.Stated() {
+		le = min(le, max(r.fitLe(r.cfg.Chip.Buffers.Response-2, false), minLe))
+	}
+	return le
+}
+
+// fitLe is the largest Ne whose response, as it crosses the transport,
+// carries at most n data bytes.
+func (r *FileReader) fitLe(n int, odd bool) int {
+	if f, ok := r.Transport.(LeFitter); ok {
+		return f.FitLe(n, odd)
+	}
+	return min(n, MaxExtendedNe)
+}
+
+// extendedLe is the Ne of an extended READ BINARY; for the odd INS, the
+// length of the data inside DO'53'.
+func (r *FileReader) extendedLe(odd bool) int {
+	le := r.plan.Le
+	if r.plan.Response > 0 {
+		le = r.fitLe(r.plan.Response-2, odd)
+	}
+	le = min(le, MaxExtendedNe)
+	if odd {
+		le = tlv.FitValue(le)
+	}
+	return le
+}
+
 // chunkLe returns how many bytes to ask for at off, and whether that needs
-// an extended APDU.
+// an extended APDU. While the size is unknown it asks for as much as one
+// APDU may carry.
 func (r *FileReader) chunkLe(off, total int) (int, bool) {
 	short := r.shortLe()
 	remaining := MaxExtendedNe
 	if total >= 0 {
 		remaining = total - off
 	}
-	if off > maxB0Offset {
+	odd := off > maxB0Offset
+	if odd {
 		short = tlv.FitValue(short) // DO'53' wraps the data
 	}
-	if r.ext != extRefused && remaining > short {
-		le := r.cfg.ExtendedLe
-		if le == 0 {
-			le = defaultExtendedLe
+	if r.plan.Extended() && r.ext != SupportRefused && remaining > short {
+		if le := r.extendedLe(odd); le > short {
+			return min(le, remaining), true
 		}
-		if off > maxB0Offset {
-			le = tlv.FitValue(le)
-		}
-		return min(le, remaining), true
 	}
 	return min(short, remaining), false
 }
 
 // readAt sends one READ BINARY for le bytes at off: B0 with the offset in
-// P1-P2 up to 32767, B1 with DO'54' beyond (9303-10 §3.5.2).
-func (r *FileReader) readAt(ctx context.Context, off, le int) ([]byte, error) {
+// P1-P2 up to 32767 (or with the SFI in P1 and the offset in P2), B1 with
+// DO'54' beyond (9303-10 §3.5.2).
+func (r *FileReader) readAt(ctx context.Context, sfi byte, off, le int) ([]byte, error) {
 	if off <= maxB0Offset {
-		resp, err := Exchange(ctx, r.Transport, Command{INS: InsReadBinary, P1: byte(off >> 8), P2: byte(off), Ne: le})
+		cmd := Command{INS: InsReadBinary, P1: byte(off >> 8), P2: byte(off), Ne: le}
+		if sfi != 0 && off <= maxSFIOffset {
+			cmd.P1 = 0x80 | sfi
+		}
+		resp, err := Exchange(ctx, r.Transport, cmd)
 		if len(resp.Data) > le {
 			return nil, fmt.Errorf("%w: %d bytes for Le %d", ErrBadResponse, len(resp.Data), le)
 		}

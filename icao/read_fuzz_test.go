@@ -69,5 +69,10 @@ func FuzzFileReader(f *testing.F) {
 		if err == nil && len(data) == 0 {
 			t.Fatal("no data and no error")
 		}
+		// EF.ATR/INFO is read to its end rather than by its first TLV.
+		r = icao.NewFileReader(&hostile{rest: b}, &icao.ReadConfig{MaxFileSize: 4096})
+		if data, _ := r.Read(context.Background(), icao.EFATRInfo, nil); len(data) > 4096+256 {
+			t.Fatalf("%d bytes of EF.ATR/INFO from a %d-byte script", len(data), len(b))
+		}
 	})
 }

@@ -91,30 +91,55 @@ func TestFileReaderQuirks(t *testing.T) {
 }
 
 // TestFileReaderAPDUs pins the APDU counts of the strategy, so that a
-// change that costs round trips shows up.
+// change that costs round trips shows up. Files: EF.COM 22 bytes, EF.SOD
+// 949, DG1 93, DG2 19959; every first READ BINARY asks for as much as an
+// APDU may carry, so short files come whole.
 func TestFileReaderAPDUs(t *testing.T) {
 	ds := loadDataset(t, "specimen-20k")
+	stated := func(n int) icao.Capabilities {
+		return icao.Capabilities{Source: icao.LengthATRInfo, Buffers: icao.BufferSizes{Command: n, Response: n}}
+	}
 	tests := []struct {
-		name  string
-		chip  vchip.Config
-		apdus int // for all four files, after BAC
+		name   string
+		chip   vchip.Config
+		read   icao.ReadConfig
+		source icao.LengthSource
+		apdus  int // for all four files, after BAC
 	}{
-		// EF.COM, DG1: one header read each, then the rest (2 APDUs each);
-		// EF.SOD: header + 949 bytes in one extended read; DG2: header +
-		// 5 extended reads of 4096.
-		{name: "extended", apdus: 2 + 2 + 2 + 6},
-		// Short Le 231: EF.SOD 941 bytes after the header = 5 reads; DG2
-		// 19951 bytes = 87 reads; the probe costs one more APDU.
-		{name: "short only", chip: vchip.Config{NoExtendedLength: true}, apdus: 2 + 6 + 2 + 89},
+		// No stated sizes: short Le 231 only, even on a chip that takes
+		// extended length: EF.SOD 5 reads, DG2 87.
+		{name: "nothing stated", apdus: 1 + 5 + 1 + 87},
+		{name: "short only chip", chip: vchip.Config{NoExtendedLength: true}, apdus: 1 + 5 + 1 + 87},
+		// Buffers of 65535 bytes: every file in one READ BINARY.
+		{name: "65535 stated", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 65535, Response: 65535}},
+			read: icao.ReadConfig{Chip: stated(65535)}, source: icao.LengthATRInfo, apdus: 4},
+		// Buffers of 1024 bytes: 999 plain bytes per protected response.
+		{name: "1024 stated", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 1024, Response: 1024}},
+			read: icao.ReadConfig{Chip: stated(1024)}, source: icao.LengthATRInfo, apdus: 1 + 1 + 1 + 20},
+		// The chip states sizes but refuses extended READ BINARY: one
+		// refusal, then short APDUs.
+		{name: "stated but refused", chip: vchip.Config{NoExtendedReadBinary: true},
+			read: icao.ReadConfig{Chip: stated(65535)}, source: icao.LengthATRInfo, apdus: 1 + 1 + 5 + 1 + 87},
+		// The override without stated sizes: Le 4096.
+		{name: "override", read: icao.ReadConfig{Extended: icao.ExtendedAlways}, source: icao.LengthOverride, apdus: 1 + 1 + 1 + 5},
+		// A reader at the short APDU level.
+		{name: "short reader", read: icao.ReadConfig{Chip: stated(65535), ReaderMaxAPDU: 271}, source: icao.LengthReader, apdus: 1 + 5 + 1 + 87},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			chip, s := openChip(t, ds, tc.chip)
 			before := chip.Stats().APDUs
-			r := icao.NewFileReader(s, nil)
+			r := icao.NewFileReader(s, &tc.read)
+			if got := r.Plan().Source; got != tc.source {
+				t.Errorf("plan source %v, want %v", got, tc.source)
+			}
 			for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
-				if _, err := r.Read(context.Background(), f, nil); err != nil {
+				got, err := r.Read(context.Background(), f, nil)
+				if err != nil {
 					t.Fatal(err)
+				}
+				if !bytes.Equal(got, ds.Files[f.String()]) {
+					t.Fatalf("%v differs", f)
 				}
 			}
 			if got := int(chip.Stats().APDUs - before); got != tc.apdus {
@@ -181,7 +206,7 @@ func TestFileReaderHostile(t *testing.T) {
 		answers [][]byte
 		want    error
 	}{
-		{name: "more data than asked", answers: [][]byte{append(bytes.Repeat([]byte{0x75}, 9), ok...)}, want: icao.ErrBadResponse},
+		{name: "more data than asked", answers: [][]byte{append(bytes.Repeat([]byte{0x75}, 257), ok...)}, want: icao.ErrBadResponse},
 		{name: "absurd length", answers: [][]byte{append([]byte{0x75, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0}, ok...)}, want: icao.ErrFileTooLarge},
 		{name: "five length bytes", answers: [][]byte{append([]byte{0x75, 0x85, 1, 0, 0, 0, 0, 0}, ok...)}, want: icao.ErrBadResponse},
 		{name: "no data then 9000", answers: [][]byte{append([]byte{0x75, 0x82, 0x10, 0x00, 1, 2, 3, 4}, ok...), ok}, want: icao.ErrBadResponse},

@@ -78,3 +78,12 @@ func Collect(ctx context.Context, t Transport, capdu []byte) ([]byte, error) {
 // maxGetResponse bounds the GET RESPONSE loop so that a chip answering 61xx
 // forever cannot hang a read.
 const maxGetResponse = 256
+
+// LeFitter is an optional capability of a [Transport]: a secure messaging
+// session reports the largest Ne whose protected response carries at most
+// n data bytes (DO'87', or DO'85' after an odd INS, DO'99' and DO'8E';
+// 9303-11 §9.8.5), so that a READ BINARY fills the chip's stated response
+// buffer and no more.
+type LeFitter interface {
+	FitLe(n int, odd bool) int
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
@@ -56,6 +57,7 @@ func (s *Service) release(name, id string) {
 func (s *Service) readCard(ctx context.Context, j *job, key mrtd.Key, name string) (*mrtd.Document, error) {
 	m := newMeter(mrtd.DefaultFiles())
 	cfg := s.mrtdConfig(j, m)
+	cfg.Learned = s.learned.get(name)
 	card, err := s.connect(ctx, name, s.cfg.CardTimeout, errCardTimeout)
 	if err != nil {
 		return nil, err
@@ -76,6 +78,7 @@ func (s *Service) readCard(ctx context.Context, j *job, key mrtd.Key, name strin
 	}
 	if doc != nil {
 		s.m.apdus.Add(float64(doc.Stats.APDUs))
+		s.learned.set(name, doc.Learned)
 	}
 	if err != nil {
 		if doc != nil {
@@ -176,3 +179,27 @@ func (s *Service) failRead(ctx context.Context, j *job, err error) {
 
 // errorCode is the code an error would be reported with, for logs.
 func errorCode(err error) Code { return readFailure(err).Code }
+
+// learnedReaders holds, per reader name, what the last read on the reader
+// learned about it and the chip model in it ([mrtd.Learned]), so that the
+// next passport pays no probing; mrtd applies it only to a card with the
+// same ATR. The zero value is ready to use.
+type learnedReaders struct {
+	mu sync.Mutex
+	m  map[string]mrtd.Learned
+}
+
+func (l *learnedReaders) get(name string) mrtd.Learned {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[name]
+}
+
+func (l *learnedReaders) set(name string, v mrtd.Learned) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]mrtd.Learned{}
+	}
+	l.m[name] = v
+}

@@ -119,6 +119,8 @@ type Service struct {
 	order   []*job            // in creation order, for pruning
 	busy    map[string]string // reader name → ID of the read using it
 	closing bool
+
+	learned learnedReaders
 }
 
 // New returns a service. Reads queued in cfg.Outbox by an earlier run are

@@ -41,6 +41,7 @@ type PACEDetails struct {
 // selected eMRTD application.
 func (r *run) authenticate(ctx context.Context) error {
 	r.step("authenticating")
+	r.discoverATRInfo(ctx)
 	if r.cfg.Access != AccessBAC {
 		r.discoverPACE(ctx)
 	}
@@ -75,8 +76,9 @@ func (r *run) discoverPACE(ctx context.Context) {
 		return
 	}
 	r.cardAccessRead = true
-	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10})
+	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, Learned: r.mf})
 	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
+	r.mf = fr.Learned()
 	if err != nil {
 		return
 	}

@@ -20,8 +20,14 @@ import (
 type Config struct {
 	// Files to read, in order. Nil means EF.COM, EF.SOD, DG1, DG2.
 	Files []icao.EF
-	// Read configures the file reader (Le, extended length).
+	// Read configures the file reader (Le, extended length). Its Chip and
+	// ReaderMaxAPDU are filled in by the read: from EF.ATR/INFO and the
+	// ATR, and from the reader.
 	Read icao.ReadConfig
+	// Learned is what an earlier read on the same reader learned
+	// ([Document.Learned]); it applies only when the card presents the
+	// same ATR. The zero value knows nothing.
+	Learned Learned
 	// Access selects PACE or BAC; the zero value follows 9303-11 §4.2.
 	Access Access
 	// BAC configures Basic Access Control (randomness).
@@ -61,6 +67,15 @@ type Document struct {
 	// SignatureUnchecked; empty when EF.SOD was not read.
 	SODSignature string
 	Stats        Stats
+	// Length is the decision on extended-length READ BINARY and where it
+	// came from.
+	Length icao.LengthPlan
+	// Chip is what the chip states about its buffers: EF.ATR/INFO when
+	// present, else the card capabilities of the ATR.
+	Chip icao.Capabilities
+	// Learned is what this read learned about the reader and the chip,
+	// for the next read on the same reader ([Config.Learned]).
+	Learned Learned
 
 	// partial holds the bytes of files whose read was interrupted.
 	partial map[icao.EF][]byte
@@ -124,6 +139,7 @@ func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, c
 	}
 	r := &run{cfg: cfg, key: key, doc: doc, raw: card}
 	r.card = meter{t: card, stats: &doc.Stats}
+	r.recall()
 	start := r.now()
 	err := r.readAll(ctx)
 	doc.Stats.Elapsed += r.now().Sub(start)
@@ -188,6 +204,11 @@ type run struct {
 	session *sm.Session
 	fr      *icao.FileReader
 
+	atr            []byte       // the card's ATR, nil when the card does not tell
+	learned        Learned      // what earlier reads learned, for this ATR
+	atrInfoRead    bool         // EF.ATR/INFO looked for
+	noATRInfo      bool         // the chip has no EF.ATR/INFO
+	mf             icao.Learned // what reading the MF files learned
 	cardAccessRead bool
 	pace           []pace.Info // supported PACE offers of EF.CardAccess
 	paceFailed     bool        // PACE failed once: BAC from now on
@@ -230,10 +251,14 @@ func (r *run) readAll(ctx context.Context) error {
 		return err
 	}
 	readCfg := r.cfg.Read
-	if n, ok := r.card.maxAPDU(); ok && n < 261+16 && readCfg.Extended == icao.ExtendedAuto {
-		readCfg.Extended = icao.ExtendedNever // the reader says it carries short APDUs only
+	readCfg.Chip = r.doc.Chip
+	if n, ok := r.card.maxAPDU(); ok {
+		readCfg.ReaderMaxAPDU = n
 	}
+	readCfg.Learned = r.ldsLearned()
 	r.fr = icao.NewFileReader(r.session, &readCfg)
+	r.doc.Length = r.fr.Plan()
+	defer r.remember()
 	reauths := r.maxReauth()
 	r.step("reading")
 	for _, f := range r.files() {

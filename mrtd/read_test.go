@@ -158,37 +158,6 @@ func TestResumeAfterRemoval(t *testing.T) {
 	checkFiles(t, doc, ds)
 }
 
-// BenchmarkRead reports what reading the 20 KB specimen costs on the wire
-// and how long it would take on a real 106 kbit/s reader.
-func BenchmarkRead(b *testing.B) {
-	ds := loadDataset(b, "specimen-20k")
-	for _, tc := range []struct {
-		name string
-		chip vchip.Config
-	}{
-		{name: "short-APDUs", chip: vchip.Config{NoExtendedLength: true}},
-		{name: "extended", chip: vchip.Config{}},
-		{name: "short-Le-128", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128}},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			var doc *mrtd.Document
-			for b.Loop() {
-				var err error
-				doc, err = mrtd.Read(context.Background(), newChip(b, ds, tc.chip), specimenKey(b), nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			s := doc.Stats
-			b.ReportMetric(float64(s.APDUs), "APDUs")
-			b.ReportMetric(float64(s.BytesSent), "bytes-sent")
-			b.ReportMetric(float64(s.BytesReceived), "bytes-received")
-			b.ReportMetric(float64(s.ModeledTime(6e6, mrtd.Rate106).Milliseconds()), "modeled-ms@106k")
-			b.ReportMetric(float64(s.ModeledTime(6e6, mrtd.Rate424).Milliseconds()), "modeled-ms@424k")
-		})
-	}
-}
-
 // TestReadPACE runs the chip access procedure against PACE chips in
 // process: PACE chosen from EF.CardAccess, re-authentication with PACE
 // when the session breaks, and resumption after removal.

@@ -22,6 +22,9 @@ const paddingIndicator byte = 0x01
 // maxNc is the largest data field of an extended APDU (ISO/IEC 7816-4 §5.1).
 const maxNc = 65535
 
+// maxNe is the largest expected response length of an extended APDU.
+const maxNe = 65536
+
 // dos is a parsed protected command body or protected response body.
 type dos struct {
 	crypt    []byte // cryptogram from DO'85' or DO'87', nil if absent
@@ -187,4 +190,23 @@ func maxShortLe(s Suite) int {
 		}
 	}
 	return 0
+}
+
+// fitLe is the largest Ne (at most 65536) whose protected response
+// carries at most n data bytes, found by bisection: ResponseLen grows with
+// Ne.
+func fitLe(s Suite, n int, odd bool) int {
+	lo, hi := 0, maxNe
+	if ResponseLen(s, 0, odd) > n {
+		return 0
+	}
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if ResponseLen(s, mid, odd) <= n {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo
 }

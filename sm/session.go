@@ -22,6 +22,7 @@ type Session struct {
 	t          icao.Transport
 	ch         channel
 	maxShortLe int
+	suite      Suite
 	err        error // first permanent error, returned forever after
 	closed     bool
 }
@@ -29,6 +30,7 @@ type Session struct {
 var (
 	_ icao.Transport = (*Session)(nil)
 	_ icao.LeLimiter = (*Session)(nil)
+	_ icao.LeFitter  = (*Session)(nil)
 	_ slog.LogValuer = (*Session)(nil)
 	_ slog.LogValuer = Keys{}
 )
@@ -43,7 +45,7 @@ func NewSession(t icao.Transport, k Keys) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Session{t: t, ch: ch, maxShortLe: maxShortLe(k.Suite)}, nil
+	return &Session{t: t, ch: ch, maxShortLe: maxShortLe(k.Suite), suite: k.Suite}, nil
 }
 
 // MaxShortLe returns the largest Ne for which the protected response still
@@ -54,6 +56,14 @@ func NewSession(t icao.Transport, k Keys) (*Session, error) {
 // pads to 240 (258). So it is 231 for TDES and 223 for AES. A command with
 // a larger Ne is sent in the extended form.
 func (s *Session) MaxShortLe() int { return s.maxShortLe }
+
+// FitLe returns the largest Ne whose protected response carries at most n
+// data bytes ([ResponseLen]), 0 when not even an empty response fits. A
+// READ BINARY asking for it fills a buffer of n+2 bytes that the chip
+// states in EF.ATR/INFO and no more.
+func (s *Session) FitLe(n int, odd bool) int {
+	return fitLe(s.suite, n, odd)
+}
 
 // LogValue keeps the session state out of structured logs.
 func (s *Session) LogValue() slog.Value { return slog.StringValue("redacted") }

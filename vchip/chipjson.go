@@ -45,6 +45,9 @@ type chipKeyFile struct {
 // strings ("6a86"), durations as Go durations ("9ms"), the ATR in hex.
 type quirksFile struct {
 	NoExtendedLength      bool       `json:"no_extended_length,omitzero"`
+	NoExtendedReadBinary  bool       `json:"no_extended_read_binary,omitzero"`
+	ATRInfoCommand        int        `json:"atr_info_command,omitzero"`
+	ATRInfoResponse       int        `json:"atr_info_response,omitzero"`
 	MaxLe                 int        `json:"max_le,omitzero"`
 	OverLe                string     `json:"over_le,omitzero"`
 	StrictOuterLe         bool       `json:"strict_outer_le,omitzero"`
@@ -204,7 +207,8 @@ func (q *quirksFile) config() (Config, error) {
 		NoBAC: q.NoBAC, NoBACStatus: icao.StatusWord(q.NoBACStatus),
 		AuthFailStatus: icao.StatusWord(q.AuthFailStatus), PlainAfterSM: icao.StatusWord(q.PlainAfterSM),
 		PACEFailStep: q.PACEFailStep, PACEFailStatus: icao.StatusWord(q.PACEFailStatus),
-		RemoveAfter: q.RemoveAfter,
+		RemoveAfter: q.RemoveAfter, NoExtendedReadBinary: q.NoExtendedReadBinary,
+		ATRInfo: icao.BufferSizes{Command: q.ATRInfoCommand, Response: q.ATRInfoResponse},
 	}
 	if q.OverLe != "" {
 		a, ok := ParseLeAnswer(q.OverLe)
@@ -258,6 +262,10 @@ func (c *Config) validate() error {
 		return errors.New("pace_fail_step must be 0 to 4")
 	case c.PACEFailStatus != 0 && c.PACEFailStatus>>12 != 6:
 		return errors.New("pace_fail_status must be an error status word 6xxx")
+	case (c.ATRInfo.Command == 0) != (c.ATRInfo.Response == 0):
+		return errors.New("atr_info_command and atr_info_response go together")
+	case c.ATRInfo.Command < 0 || c.ATRInfo.Command > 4+3+65535+2 || c.ATRInfo.Response < 0 || c.ATRInfo.Response > 65536+2:
+		return errors.New("atr_info sizes must be 1 to 65544 (command) and 65538 (response)")
 	case c.ATR != nil && (len(c.ATR) < 2 || len(c.ATR) > 33 || c.ATR[0] != 0x3B && c.ATR[0] != 0x3F):
 		return errors.New("atr must be 2 to 33 bytes starting with 3B or 3F")
 	}
@@ -281,6 +289,7 @@ func (ds *Dataset) chipFile() (chipFile, bool) {
 		AuthFailStatus: statusText(c.AuthFailStatus), PlainAfterSM: statusText(c.PlainAfterSM),
 		PACEFailStep: c.PACEFailStep, PACEFailStatus: statusText(c.PACEFailStatus),
 		RemoveAfter: c.RemoveAfter, ATR: hex.EncodeToString(c.ATR),
+		NoExtendedReadBinary: c.NoExtendedReadBinary, ATRInfoCommand: c.ATRInfo.Command, ATRInfoResponse: c.ATRInfo.Response,
 	}
 	if c.OverLe != LeWrongLength {
 		q.OverLe = c.OverLe.String()

@@ -11,9 +11,9 @@ import (
 // Config switches on the behaviours of real chips that readers trip over
 // (FIELD-NOTES §2, §3). The zero value is a well-behaved modern chip:
 // BAC, and PACE when the dataset's EF.CardAccess offers it, extended
-// length, any Le, short EF identifiers, data and 9000 at the end of a file,
-// 6300 for a wrong key, no delay, never removed. A nil *Config is the zero
-// Config.
+// length (though no EF.ATR/INFO states it), any Le, short EF identifiers,
+// data and 9000 at the end of a file, 6300 for a wrong key, no delay,
+// never removed. A nil *Config is the zero Config.
 type Config struct {
 	// NoExtendedLength makes the chip answer every extended-length APDU
 	// with 6700, without secure messaging and before SM processing, so an
@@ -23,6 +23,21 @@ type Config struct {
 	// Short-APDU-level readers such as the ACR122U cannot carry it at all
 	// (FIELD-NOTES §4).
 	NoExtendedLength bool
+	// NoExtendedReadBinary makes the chip answer an extended-length READ
+	// BINARY with an unprotected 6700, before secure messaging, while it
+	// takes extended GENERAL AUTHENTICATE and MSE:Set KAT as 9303-11
+	// §9.3.1.2 requires: the chip of gmrtd#457 (CN) answers an extended
+	// read so. A reader that probes extended length on a chip stating no
+	// buffer sizes meets it.
+	NoExtendedReadBinary bool
+	// ATRInfo, when both sizes are set, makes the chip serve EF.ATR/INFO
+	// (MF, FID 2F01, SFI 01, readable always; 9303-10 §3.11.1) with card
+	// capabilities announcing extended Lc/Le and the extended length
+	// information DO'7F66' stating these sizes, and hold to them: a
+	// command APDU longer than ATRInfo.Command, or a response APDU (data
+	// and SW1 SW2, secure messaging included) longer than
+	// ATRInfo.Response, is answered 6700. Zero serves no EF.ATR/INFO.
+	ATRInfo icao.BufferSizes
 
 	// MaxLe is the largest Ne a READ BINARY is served with; for the odd
 	// INS B1 it includes the DO'53' header. Zero means 65536, or 256 with
@@ -195,4 +210,17 @@ func or(sw, def icao.StatusWord) icao.StatusWord {
 		return def
 	}
 	return sw
+}
+
+// atrInfo is the content of EF.ATR/INFO, nil when the chip has none: the
+// card capabilities (first table: selection by full DF name, by FID and
+// by short EF identifier; second: data unit of one byte; third: extended
+// Lc and Le, extended length information in EF.ATR/INFO; ISO/IEC 7816-4
+// §8.1.1.2.7) and the stated sizes.
+func (c *Config) atrInfo() []byte {
+	if c.ATRInfo == (icao.BufferSizes{}) {
+		return nil
+	}
+	caps := icao.Capabilities{Tables: []byte{0x86, 0x01, 0x60}, Buffers: c.ATRInfo}
+	return caps.MarshalATRInfo()
 }

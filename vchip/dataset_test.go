@@ -66,13 +66,15 @@ func TestLoadDataset(t *testing.T) {
 				"no_short_ef": true, "no_short_ef_status": "6b00", "eof_status": "6282",
 				"select_mf_status": "6A86", "reject_select_le": true, "card_access_deactivated": true,
 				"no_bac_status": "6985", "auth_fail_status": "6985", "plain_after_sm": "6987",
-				"latency": "9ms", "remove_after": 40, "atr": "3b80800101"
+				"latency": "9ms", "remove_after": 40, "atr": "3b80800101",
+				"no_extended_read_binary": true, "atr_info_command": 1024, "atr_info_response": 65535
 			}}`)},
 			want: vchip.Config{
 				NoExtendedLength: true, MaxLe: 192, OverLe: vchip.LeExact, StrictOuterLe: true,
 				NoShortEF: true, NoShortEFStatus: 0x6B00, EOFStatus: 0x6282, SelectMFStatus: 0x6A86,
 				RejectSelectLe: true, CardAccessDeactivated: true, NoBACStatus: 0x6985, AuthFailStatus: 0x6985,
 				PlainAfterSM: 0x6987, Latency: 9 * time.Millisecond, RemoveAfter: 40, ATR: []byte{0x3B, 0x80, 0x80, 0x01, 0x01},
+				NoExtendedReadBinary: true, ATRInfo: icao.BufferSizes{Command: 1024, Response: 65535},
 			}},
 		{name: "unknown key", extra: fstest.MapFS{"chip.json": file(`{"quirks": {"max_len": 192}}`)}, wantErr: vchip.ErrChipJSON},
 		{name: "not JSON", extra: fstest.MapFS{"chip.json": file(`max_le: 192`)}, wantErr: vchip.ErrChipJSON},
@@ -196,6 +198,7 @@ func TestConfigValidate(t *testing.T) {
 	for _, cfg := range []vchip.Config{
 		{MaxLe: -1}, {MaxLe: 65537}, {OverLe: 7}, {EOFStatus: icao.StatusFileNotFound},
 		{Latency: -time.Second}, {Latency: time.Hour}, {RemoveAfter: -1}, {ATR: []byte{0x3B}}, {ATR: []byte{0x00, 0x00}},
+		{ATRInfo: icao.BufferSizes{Command: 1024}}, {ATRInfo: icao.BufferSizes{Command: -1, Response: -1}}, {ATRInfo: icao.BufferSizes{Command: 1024, Response: 65539}},
 	} {
 		if err := cfg.Validate(); !errors.Is(err, vchip.ErrConfig) {
 			t.Errorf("Validate(%+v) = %v, want ErrConfig", cfg, err)

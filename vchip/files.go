@@ -18,6 +18,10 @@ const (
 	NameCardAccess = "EF.CardAccess"
 )
 
+// nameATRInfo names EF.ATR/INFO inside the chip. It is no dataset file:
+// [Config.ATRInfo] makes it.
+const nameATRInfo = "EF.ATR/INFO"
+
 // FileNames lists every file name a [Dataset] may hold, in reading order.
 func FileNames() []string {
 	names := []string{NameCardAccess, NameCOM, NameSOD}
@@ -90,8 +94,12 @@ type fileSystem struct {
 	files []*file
 }
 
-func newFileSystem(files map[string][]byte) *fileSystem {
+func newFileSystem(files map[string][]byte, atrInfo []byte) *fileSystem {
 	fsys := &fileSystem{}
+	if atrInfo != nil {
+		ef := icao.EFATRInfo
+		fsys.files = append(fsys.files, &file{name: nameATRInfo, fid: ef.FID(), sfi: ef.SFI(), df: dfMF, access: accessAlways, data: atrInfo})
+	}
 	for _, name := range FileNames() {
 		if data, ok := files[name]; ok {
 			f, _ := newFile(name, data) // every name in FileNames is a file

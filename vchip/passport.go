@@ -103,7 +103,7 @@ func New(ds *Dataset, cfg *Config) (*Passport, error) {
 		}
 		files[name] = append([]byte(nil), data...)
 	}
-	p := &Passport{cfg: *cfg, fs: newFileSystem(files), removeAfter: cfg.RemoveAfter, gone: make(chan struct{})}
+	p := &Passport{cfg: *cfg, fs: newFileSystem(files, cfg.atrInfo()), removeAfter: cfg.RemoveAfter, gone: make(chan struct{})}
 	p.cfg.ATR = bytes.Clone(cfg.ATR)
 	p.rand = cfg.Rand
 	if p.rand == nil {

@@ -31,8 +31,13 @@ func fail(sw icao.StatusWord) icao.Response { return icao.Response{SW: sw} }
 // transport-level length checks, then the class byte, then secure
 // messaging, then the command itself.
 func (p *Passport) process(raw []byte) []byte {
-	if p.cfg.NoExtendedLength && isExtended(raw) {
+	switch {
+	case p.cfg.NoExtendedLength && isExtended(raw):
 		return statusOnly(icao.StatusWrongLength) // before SM: the session survives
+	case p.cfg.NoExtendedReadBinary && isExtended(raw) && (raw[1] == icao.InsReadBinary || raw[1] == icao.InsReadBinaryOdd):
+		return statusOnly(icao.StatusWrongLength)
+	case p.cfg.ATRInfo.Command > 0 && len(raw) > p.cfg.ATRInfo.Command:
+		return statusOnly(icao.StatusWrongLength) // the stated command buffer
 	}
 	cmd, err := icao.ParseCommand(raw)
 	if err != nil {
@@ -56,7 +61,17 @@ func (p *Passport) process(raw []byte) []byte {
 			return statusOnly(p.cfg.PlainAfterSM)
 		}
 	}
-	return p.dispatch(cmd, unprotected).Marshal()
+	resp := p.dispatch(cmd, unprotected)
+	if p.overBuffer(len(resp.Data)) {
+		resp = fail(icao.StatusWrongLength)
+	}
+	return resp.Marshal()
+}
+
+// overBuffer reports whether a response with n data bytes exceeds the
+// stated response buffer.
+func (p *Passport) overBuffer(n int) bool {
+	return p.cfg.ATRInfo.Response > 0 && n+2 > p.cfg.ATRInfo.Response
 }
 
 // isExtended reports whether raw uses the extended-length encoding
@@ -109,7 +124,7 @@ func (p *Passport) secured(raw []byte, outer icao.Command) []byte {
 	if p.cfg.StrictOuterLe {
 		limit = outer.Ne
 	}
-	if sm.ResponseLen(p.suite, len(resp.Data), cmd.INS&1 == 1) > limit {
+	if n := sm.ResponseLen(p.suite, len(resp.Data), cmd.INS&1 == 1); n > limit || p.overBuffer(n) {
 		resp = fail(icao.StatusWrongLength)
 	}
 	out, err := p.sess.Wrap(resp.Marshal())

@@ -49,6 +49,23 @@ func TestQuirks(t *testing.T) {
 			want: icao.StatusEndOfFile, wantLen: 160, protected: true},
 		{name: "max Le exceeded truncate odd", cfg: vchip.Config{MaxLe: 160, OverLe: vchip.LeTruncate}, secured: true, cmd: readOdd(0x0002, 0, 231),
 			want: icao.StatusEndOfFile, wantLen: 157, protected: true}, // Ne 160 includes 53 81 9D
+		{name: "no extended READ BINARY", cfg: vchip.Config{NoExtendedReadBinary: true}, secured: true, cmd: readSFI(0x02, 0, 1000),
+			want: icao.StatusWrongLength},
+		{name: "no extended READ BINARY, odd", cfg: vchip.Config{NoExtendedReadBinary: true}, secured: true, cmd: readOdd(0x0002, 0, 1000),
+			want: icao.StatusWrongLength},
+		{name: "no extended READ BINARY, short read", cfg: vchip.Config{NoExtendedReadBinary: true}, secured: true, cmd: readSFI(0x02, 0, 231),
+			want: icao.StatusOK, wantLen: 231, protected: true},
+		// 999 plain bytes: DO'87' 82 03 E9 01 + 1000 = 1005, DO'99' 4,
+		// DO'8E' 10, SW 2: 1021 bytes of the 1024 stated.
+		{name: "stated response buffer", cfg: vchip.Config{ATRInfo: icao.BufferSizes{Command: 1024, Response: 1024}}, secured: true, cmd: readSFI(0x02, 0, 999),
+			want: icao.StatusOK, wantLen: 999, protected: true},
+		{name: "stated response buffer exceeded", cfg: vchip.Config{ATRInfo: icao.BufferSizes{Command: 1024, Response: 1024}}, secured: true, cmd: readSFI(0x02, 0, 1000),
+			want: icao.StatusWrongLength, protected: true},
+		{name: "stated command buffer exceeded", cfg: vchip.Config{ATRInfo: icao.BufferSizes{Command: 10, Response: 1024}},
+			cmd: selectApp(), want: icao.StatusWrongLength},
+		{name: "EF.ATR/INFO", cfg: vchip.Config{ATRInfo: icao.BufferSizes{Command: 1024, Response: 1024}}, cmd: readSFI(0x01, 0, 256),
+			want: icao.StatusOK, wantLen: 16},
+		{name: "no EF.ATR/INFO", cmd: readSFI(0x01, 0, 256), want: icao.StatusFileNotFound},
 		{name: "no short EF", cfg: vchip.Config{NoShortEF: true}, secured: true, cmd: readSFI(0x02, 0, 8),
 			want: icao.StatusIncorrectP1P2, protected: true},
 		{name: "no short EF 6B00", cfg: vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusWrongP1P2}, secured: true, cmd: readSFI(0x02, 0, 8),
@@ -256,4 +273,29 @@ func TestATR(t *testing.T) {
 	if atr := p.ATR(); !bytes.Equal(atr, []byte{0x3B, 0x80, 0x80, 0x01, 0x01}) {
 		t.Errorf("ATR % X", atr)
 	}
+}
+
+// TestATRInfo reads EF.ATR/INFO as a terminal does, before the
+// application is selected: by SFI and by FID, in plain, with the sizes
+// the configuration states.
+func TestATRInfo(t *testing.T) {
+	ds := loadSpecimen(t, "specimen-20k")
+	want := icao.BufferSizes{Command: 1200, Response: 65535}
+	p := newPassport(t, ds, &vchip.Config{ATRInfo: want})
+	for _, cmds := range [][]icao.Command{
+		{readSFI(0x01, 0, 256)},
+		{selectEF(0x2F01), readAt(0, 256)},
+	} {
+		var resp icao.Response
+		for _, c := range cmds {
+			resp = wantSW(t, p, c, icao.StatusOK)
+		}
+		c, err := icao.ParseATRInfo(resp.Data)
+		if err != nil || c.Buffers != want || !c.ExtendedLength() || !c.LengthInfo() {
+			t.Errorf("EF.ATR/INFO % X: %+v, %v", resp.Data, c, err)
+		}
+	}
+	// EF.ATR/INFO lives in the MF: the application has no file 2F01.
+	wantSW(t, p, selectApp(), icao.StatusOK)
+	wantSW(t, p, selectEF(0x2F01), icao.StatusFileNotFound)
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/vchip"
 	"github.com/nfcbridge/nfcbridge/vpcd"
@@ -107,8 +108,14 @@ func TestE2ERead(t *testing.T) {
 		dataset string
 		chip    vchip.Config
 		args    []string
+		source  icao.LengthSource // where the extended-length decision came from
 	}{
 		{name: "20k", dataset: "specimen-20k"},
+		{name: "20k/EF.ATR/INFO 1024", dataset: "specimen-20k", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 1024, Response: 1024}}, source: icao.LengthATRInfo},
+		{name: "150k/EF.ATR/INFO 65535", dataset: "specimen-150k", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 65535, Response: 65535}}, source: icao.LengthATRInfo},
+		{name: "20k/EF.ATR/INFO, extended READ BINARY refused", dataset: "specimen-20k",
+			chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 65535, Response: 65535}, NoExtendedReadBinary: true}, source: icao.LengthATRInfo},
+		{name: "20k/--extended always", dataset: "specimen-20k", args: []string{"--mrz", specimenMRZ, "--extended", "always"}, source: icao.LengthOverride},
 		{name: "150k", dataset: "specimen-150k"},
 		{name: "20k/no extended, max Le 0x80", dataset: "specimen-20k", chip: vchip.Config{NoExtendedLength: true, MaxLe: 0x80}},
 		{name: "150k/no extended, max Le 0x80 6B00", dataset: "specimen-150k", chip: vchip.Config{NoExtendedLength: true, MaxLe: 0x80, OverLe: vchip.LeWrongOffset}},
@@ -141,7 +148,7 @@ func TestE2ERead(t *testing.T) {
 			if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 				t.Fatalf("summary: %v\n%s", err, r.stdout)
 			}
-			if !s.SOD.Valid || s.AccessControl != "BAC" || s.APDUs == 0 || len(s.Files) != 4 {
+			if !s.SOD.Valid || s.AccessControl != "BAC" || s.APDUs == 0 || len(s.Files) != 4 || s.Length.Source != tc.source {
 				t.Errorf("summary = %+v", s)
 			}
 			assertPrivate(t, r.stdout+r.stderr)

@@ -108,7 +108,7 @@ func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	fs.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long to wait for a card and read it")
 	maxLe := fs.Int("max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
-	extended := fs.String("extended", "auto", "extended-length APDUs: auto, never or always")
+	extended := fs.String("extended", "auto", "extended-length READ BINARY: auto (only where the chip states its buffer sizes, ICAO 9303-11 §9.3.1.2), never, or always (override for chips known to need it)")
 	accessFlag := fs.String("access", "auto", "access control: auto (PACE when offered, else BAC), pace or bac")
 	k := addKeyFlags(fs)
 	up := addUploadFlags(fs)
@@ -282,6 +282,7 @@ type summary struct {
 	BytesReceived int               `json:"bytesReceived"`
 	ElapsedMs     float64           `json:"elapsedMs"`
 	ModeledMs     float64           `json:"modeledMs106k"`
+	Length        icao.LengthPlan   `json:"length"`
 	Files         []fileSummary     `json:"files"`
 	SOD           sodSummary        `json:"sodHashCheck"`
 	SODSignature  string            `json:"sodSignature,omitempty"`
@@ -309,7 +310,7 @@ func newSummary(readerName, out string, doc *mrtd.Document) summary {
 	s := summary{
 		Reader: readerName, AccessControl: doc.AccessControl, PACE: doc.PACE, Fallback: doc.FallbackReason, Out: out,
 		APDUs: doc.Stats.APDUs, BytesSent: doc.Stats.BytesSent, BytesReceived: doc.Stats.BytesReceived,
-		ElapsedMs: ms(doc.Stats.Elapsed), ModeledMs: ms(doc.Stats.ModeledTime(modelPerAPDU, mrtd.Rate106)),
+		ElapsedMs: ms(doc.Stats.Elapsed), ModeledMs: ms(doc.Stats.ModeledTime(modelPerAPDU, mrtd.Rate106)), Length: doc.Length,
 		SOD: sodSummary{Valid: doc.HashesValid(), DataGroups: map[string]string{}}, SODSignature: doc.SODSignature,
 	}
 	for _, f := range doc.Stats.Files {
@@ -352,6 +353,7 @@ func printSummary(e *env, readerName, out string, doc *mrtd.Document, asJSON boo
 	}
 	fmt.Fprintf(e.stdout, "read with %s on %q: %d APDUs, %d bytes sent, %d received, %.0f ms (modeled at 106 kbit/s: %.0f ms)\n",
 		s.AccessControl, s.Reader, s.APDUs, s.BytesSent, s.BytesReceived, s.ElapsedMs, s.ModeledMs)
+	fmt.Fprintf(e.stdout, "  extended-length READ BINARY: %s (decided by: %s)\n", onOff(s.Length.Extended()), s.Length.Source)
 	for _, f := range s.Files {
 		fmt.Fprintf(e.stdout, "  %-7s %7d bytes %4d APDUs %8.1f ms\n", f.Name, f.Size, f.APDUs, f.ElapsedMs)
 	}
@@ -364,4 +366,11 @@ func printSummary(e *env, readerName, out string, doc *mrtd.Document, asJSON boo
 		fmt.Fprintf(e.stdout, "  files written to %s\n", out)
 	}
 	return nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

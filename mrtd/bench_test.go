@@ -1,0 +1,181 @@
+package mrtd_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
+	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/reader"
+	"github.com/nfcbridge/nfcbridge/sm"
+	"github.com/nfcbridge/nfcbridge/vchip"
+	"github.com/nfcbridge/nfcbridge/vpcd"
+)
+
+// floorCase is one chip of the read-floor benchmark: how the chip is
+// configured and the largest response APDU (data and SW1 SW2) a READ
+// BINARY may ask for on it.
+type floorCase struct {
+	name string
+	chip vchip.Config
+	// response is the largest response APDU in bytes: the stated response
+	// buffer, or 258 for short APDUs, or 0 when maxLe bounds the plain Ne.
+	response int
+	maxLe    int
+}
+
+func floorCases() []floorCase {
+	return []floorCase{
+		{name: "no-atr-info", chip: vchip.Config{}, response: icao.MaxShortNe + 2},
+		{name: "atr-info-65535", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 65535, Response: 65535}}, response: 65535},
+		{name: "atr-info-1024", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 1024, Response: 1024}}, response: 1024},
+		{name: "le-128", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128}, maxLe: 128},
+		{name: "le-128-6cxx", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128, OverLe: vchip.LeExact}, maxLe: 128},
+	}
+}
+
+// payloads returns the most file bytes one READ BINARY carries under a
+// 3DES (BAC) session: with the even INS B0 (offsets up to 32767) and with
+// the odd INS B1, whose data is wrapped in DO'53' (9303-10 §3.5.2).
+func (c floorCase) payloads() (even, odd int) {
+	if c.maxLe > 0 {
+		return c.maxLe, tlv.FitValue(c.maxLe)
+	}
+	fit := func(odd bool) int {
+		n := 0
+		for sm.ResponseLen(sm.TDES, n+1, odd) <= c.response-2 && n < icao.MaxExtendedNe {
+			n++
+		}
+		return n
+	}
+	return fit(false), tlv.FitValue(fit(true))
+}
+
+// floor is the fewest APDUs a BAC read of ds can take on this chip: per
+// file, READ BINARY commands each carrying the most the case allows (B0
+// while the offset is at most 32767, B1 after), plus the fixed protocol
+// APDUs: one READ BINARY each for EF.ATR/INFO and EF.CardAccess (answered
+// with the file or 6A82), SELECT of the application, GET CHALLENGE and
+// EXTERNAL AUTHENTICATE.
+func (c floorCase) floor(ds *vchip.Dataset) int {
+	const fixed = 5
+	even, odd := c.payloads()
+	n := fixed
+	for _, f := range mrtd.DefaultFiles() {
+		size := len(ds.Files[f.String()])
+		for off := 0; off < size; n++ {
+			if off <= 0x7FFF {
+				off += even
+			} else {
+				off += odd
+			}
+		}
+	}
+	return n
+}
+
+func reportRead(b *testing.B, prefix string, s mrtd.Stats, floor int) {
+	b.ReportMetric(float64(s.APDUs), prefix+"APDUs")
+	b.ReportMetric(float64(s.APDUs-floor), prefix+"over-floor")
+	b.ReportMetric(float64(s.ModeledTime(6*time.Millisecond, mrtd.Rate106).Milliseconds()), prefix+"modeled-ms@106k")
+	b.ReportMetric(float64(s.ModeledTime(6*time.Millisecond, mrtd.Rate424).Milliseconds()), prefix+"modeled-ms@424k")
+}
+
+// BenchmarkReadFloor reads the 20 KB and 150 KB specimens twice in
+// process, the second time with what the first read learned, as the
+// daemon does on one reader, and reports APDUs against the floor of each
+// case and the modeled time on a real link.
+func BenchmarkReadFloor(b *testing.B) {
+	for _, spec := range []string{"specimen-20k", "specimen-150k"} {
+		ds := loadDataset(b, spec)
+		for _, c := range floorCases() {
+			b.Run(spec+"/"+c.name, func(b *testing.B) {
+				floor := c.floor(ds)
+				var first, second mrtd.Stats
+				for b.Loop() {
+					chip := newChip(b, ds, c.chip)
+					doc, err := mrtd.Read(context.Background(), chip, specimenKey(b), nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					first = doc.Stats
+					chip.Reset()
+					doc, err = mrtd.Read(context.Background(), chip, specimenKey(b), &mrtd.Config{Learned: doc.Learned})
+					if err != nil {
+						b.Fatal(err)
+					}
+					second = doc.Stats
+				}
+				b.ReportMetric(float64(floor), "floor")
+				reportRead(b, "first-", first, floor)
+				reportRead(b, "second-", second, floor)
+			})
+		}
+	}
+}
+
+// BenchmarkReadPCSC reads the specimens through libpcsclite, pcscd, vpcd
+// and the virtual chip answering each APDU after 6 ms, twice on the same
+// reader as the daemon does, and reports the wall time of each read.
+func BenchmarkReadPCSC(b *testing.B) {
+	for _, spec := range []string{"specimen-20k", "specimen-150k"} {
+		ds := loadDataset(b, spec)
+		for _, c := range floorCases() {
+			b.Run(spec+"/"+c.name, func(b *testing.B) {
+				pcsctest.Require(b)
+				pcsctest.Lock(b)
+				cfg := c.chip
+				cfg.Latency = 6 * time.Millisecond
+				chip := newChip(b, ds, cfg)
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
+				defer func() {
+					cancel()
+					if err := <-done; err != nil {
+						b.Error(err)
+					}
+					pcsctest.WaitEmpty(b, 0)
+				}()
+				pcsctest.WaitPresent(b, 0)
+				p, err := reader.Open()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer p.Close()
+				var first, second time.Duration
+				var apdus [2]int
+				for b.Loop() {
+					var learned mrtd.Learned
+					for i := range 2 {
+						card, err := p.Connect(ctx, pcsctest.ReaderName(0))
+						if err != nil {
+							b.Fatal(err)
+						}
+						start := time.Now()
+						doc, err := mrtd.Read(ctx, card, specimenKey(b), &mrtd.Config{Learned: learned})
+						d := time.Since(start)
+						card.Close()
+						if err != nil {
+							b.Fatal(err)
+						}
+						learned, apdus[i] = doc.Learned, doc.Stats.APDUs
+						if i == 0 {
+							first += d
+						} else {
+							second += d
+						}
+					}
+				}
+				n := float64(b.N)
+				b.ReportMetric(float64(first.Milliseconds())/n, "first-wall-ms")
+				b.ReportMetric(float64(second.Milliseconds())/n, "second-wall-ms")
+				b.ReportMetric(float64(apdus[0]), "first-APDUs")
+				b.ReportMetric(float64(apdus[1]), "second-APDUs")
+			})
+		}
+	}
+}
