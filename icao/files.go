@@ -121,7 +121,8 @@ func (f EF) String() string {
 }
 
 // SelectApplication selects the LDS1 eMRTD application by its AID. It sends
-// no Le: some chips reject a SELECT that carries one (FIELD-NOTES §2.2).
+// no Le: some chips reject a SELECT that carries one
+// (AndyQ/NFCPassportReader#153).
 func SelectApplication(ctx context.Context, t Transport) error {
 	_, err := Exchange(ctx, t, Command{INS: InsSelect, P1: 0x04, P2: 0x0C, Data: AIDLDS1()})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 // ReadConfig tunes how [FileReader] reads. The zero value is what real
-// chips and readers need (FIELD-NOTES §2.1, §4).
+// chips and readers need (9303-11 §9.3.1.2; gmrtd/gmrtd#410, #457).
 type ReadConfig struct {
 	// MaxLe caps the Le of a short READ BINARY. Zero means the largest Le
 	// whose response still fits a short response APDU: the transport's
@@ -159,7 +159,7 @@ var (
 	// ErrReaderLimit is wrapped by a transport error that came from an
 	// extended-length exchange: readers at the CCID "Short APDU" level
 	// (ACR122U) cannot carry them and fail the exchange rather than
-	// answering with a status word (FIELD-NOTES §4). After it the reader
+	// answering with a status word (acshk/acsccid#42). After it the reader
 	// stays with short APDUs.
 	ErrReaderLimit = errors.New("icao: the reader cannot carry extended-length APDUs")
 )
@@ -423,8 +423,8 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 const maxAttempts = 16
 
 // leLadder lists the short Le values tried, largest first, when a chip
-// refuses the current one (FIELD-NOTES §2.1: 256 fails on RU/ES/UA
-// documents, 160 and 192 are known to work).
+// refuses the current one (256 fails on RU, ES and UA documents, 160 and
+// 192 are known to work: AndyQ/NFCPassportReader#89, #91, gmrtd/gmrtd#410).
 var leLadder = [...]int{223, 192, 160, 128, 96, 64, 32, 16, minLe}
 
 // shrink lowers Le after a refusal; it reports false when there is nothing

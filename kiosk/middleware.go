@@ -25,7 +25,7 @@ const (
 //   - a TCP peer that is not a loopback address (the daemon listens on
 //     loopback only; this is defence in depth);
 //   - on TCP, a Host that is not a loopback name or address with the port
-//     the request came in on: DNS rebinding (FIELD-NOTES §6). On a Unix
+//     the request came in on: DNS rebinding (nccgroup/singularity wiki). On a Unix
 //     socket any Host is accepted: browsers cannot connect to one, and
 //     clients such as curl --unix-socket send "localhost" or nothing;
 //   - an Origin header that is not in the allow-list (CORS, preflights

@@ -61,9 +61,10 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Class, e.Err}
 }
 
-// classifyBAC turns a BAC failure into a class (9303-11 §4.3; FIELD-NOTES
-// §3: 6300/6985 at EXTERNAL AUTHENTICATE is a wrong key, 6A88/6985 at GET
-// CHALLENGE a PACE-only chip).
+// classifyBAC turns a BAC failure into a class (9303-11 §4.3; ISO 7816-4
+// §5.6: 6300/6985 at EXTERNAL AUTHENTICATE is a wrong key, 6A88/6985 at GET
+// CHALLENGE a PACE-only chip, as AndyQ/NFCPassportReader#89 and gmrtd/gmrtd#226
+// report).
 func classifyBAC(err error) error {
 	switch {
 	case errors.Is(err, icao.ErrReaderLimit):

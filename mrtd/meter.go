@@ -36,7 +36,8 @@ const (
 
 // ModeledTime estimates how long the same exchange takes on a real reader:
 // a fixed cost per APDU (PC/SC, USB and chip processing; 4–9 ms measured in
-// the field) plus every byte at the contactless bit rate (FIELD-NOTES §4).
+// the field, the log in gmrtd/gmrtd#6) plus every byte at the contactless
+// bit rate of ISO/IEC 14443 (106 to 848 kbit/s).
 func (s Stats) ModeledTime(perAPDU time.Duration, bitRate int) time.Duration {
 	bits := int64(s.BytesSent+s.BytesReceived) * 8
 	return time.Duration(s.APDUs)*perAPDU + time.Duration(bits*int64(time.Second)/int64(bitRate))

@@ -9,8 +9,8 @@ import (
 )
 
 // Config switches on the behaviours of real chips that readers trip over
-// (FIELD-NOTES §2, §3). The zero value is a well-behaved modern chip:
-// BAC, and PACE when the dataset's EF.CardAccess offers it, extended
+// (each switch names its public report). The zero value is a well-behaved
+// modern chip: BAC, and PACE when the dataset's EF.CardAccess offers it, extended
 // length (though no EF.ATR/INFO states it), any Le, short EF identifiers,
 // data and 9000 at the end of a file, 6300 for a wrong key, no delay,
 // never removed. A nil *Config is the zero Config.
@@ -21,7 +21,7 @@ type Config struct {
 	// interoperability test only 53% of the documents took extended length
 	// (gmrtd#5); gmrtd PR #410 and #457 (CN) show chips rejecting it, and
 	// Short-APDU-level readers such as the ACR122U cannot carry it at all
-	// (FIELD-NOTES §4).
+	// (LudovicRousseau/CCID readers/ACR122U.txt).
 	NoExtendedLength bool
 	// NoExtendedReadBinary makes the chip answer an extended-length READ
 	// BINARY with an unprotected 6700, before secure messaging, while it
@@ -43,7 +43,7 @@ type Config struct {
 	// INS B1 it includes the DO'53' header. Zero means 65536, or 256 with
 	// NoExtendedLength. Under secure messaging Le travels inside DO'97', so
 	// the check comes after SM processing and its answer is protected
-	// (FIELD-NOTES §2.1: the UA passport takes Le ≤ 192, gmrtd PR #410).
+	// (the UA passport takes Le ≤ 192: gmrtd/gmrtd#410).
 	// Whatever MaxLe says, a protected response must fit the 65536 data
 	// bytes of a response APDU; a command asking for more is refused with
 	// a protected 6700.
@@ -58,7 +58,7 @@ type Config struct {
 	// (PACE with AES): the padding follows the block size of the session's
 	// cipher. Real chips differ; this is the strict reading of ISO/IEC
 	// 7816-4 §5.1 that makes Le 256 reads fail as they do through
-	// short-APDU readers (FIELD-NOTES §4, "Why 0xDF").
+	// short-APDU readers (the arithmetic behind JMRTD's Le 0xDF).
 	StrictOuterLe bool
 
 	// NoShortEF makes READ BINARY with a short EF identifier in P1 (B0)
@@ -135,7 +135,7 @@ type Config struct {
 	Latency time.Duration
 	// RemoveAfter, when positive, takes the card away after it has served
 	// that many APDUs, as a traveller lifting the passport mid-read does
-	// (FIELD-NOTES §2.5): later calls to [Passport.Transmit] fail with
+	// (AndyQ/NFCPassportReader#226): later calls to [Passport.Transmit] fail with
 	// [ErrRemoved], and [Serve] removes the card from the vpcd reader.
 	RemoveAfter int
 
@@ -148,7 +148,7 @@ type Config struct {
 }
 
 // LeAnswer is how a chip refuses a READ BINARY whose Ne exceeds
-// [Config.MaxLe] (FIELD-NOTES §3).
+// [Config.MaxLe] (ISO 7816-4 §5.6: 6700 wrong length, 6Cxx exact length).
 type LeAnswer int
 
 // Answers to an Ne above MaxLe.

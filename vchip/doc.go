@@ -37,7 +37,7 @@
 // 6282 at the end of a file, SELECT MF refusals, Le refused on SELECT and
 // MSE, PACE-only chips, PACE refused mid-way, 6985 instead of 6300 for a
 // wrong key, latency and removal mid-read. Each
-// switch documents the field report it reproduces (see FIELD-NOTES.md).
+// switch documents the public field report it reproduces.
 //
 // The package never logs, and its errors carry no MRZ, key or file bytes.
 package vchip

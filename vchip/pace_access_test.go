@@ -273,7 +273,7 @@ func (s shortOuter) Transmit(ctx context.Context, capdu []byte) ([]byte, error) 
 
 // TestPACEStrictOuterLe: StrictOuterLe counts the padding of the session's
 // cipher: with AES, plain Ne 223 fits a 256-byte protected response and 224
-// does not; with 3DES, 231 and 232 (FIELD-NOTES §4, "Why 0xDF").
+// does not; with 3DES, 231 and 232 (the arithmetic behind JMRTD's 0xDF).
 func TestPACEStrictOuterLe(t *testing.T) {
 	tests := []struct {
 		offers string

@@ -26,7 +26,7 @@ const SpecimenMRZ = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\n" +
 
 // Defaults of [SpecimenConfig].
 const (
-	DefaultDG2Size = 20_000 // bytes; face images average 13.6 KB, max 25.9 KB (BSI BioPII, FIELD-NOTES §4)
+	DefaultDG2Size = 20_000 // bytes; face images average 13.6 KB, max 25.9 KB (BSI BioP II study, 2005)
 	ldsVersion     = "0107" // LDS 1.7 (9303-10 §4.6.1)
 	unicodeVersion = "040000"
 	dsValidity     = 10 * 365 * 24 * time.Hour

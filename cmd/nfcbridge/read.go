@@ -303,7 +303,7 @@ type sodSummary struct {
 }
 
 // modelPerAPDU is the fixed per-APDU cost used for the modeled read time
-// (FIELD-NOTES §4: 4–9 ms measured on desktop PC/SC readers).
+// (4–9 ms measured on desktop PC/SC readers: the log in gmrtd/gmrtd#6).
 const modelPerAPDU = 6 * time.Millisecond
 
 func newSummary(readerName, out string, doc *mrtd.Document) summary {
