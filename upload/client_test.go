@@ -106,7 +106,8 @@ func TestSignatureOverUncompressedBody(t *testing.T) {
 			assert.Equal(t, nfc.SOD, ups[0].NFC["sod"])
 			assert.Equal(t, ups[0].Media.ID, m.ID)
 			assert.Equal(t, f.session, m.SessionID)
-			assert.Equal(t, "application/json", m.MIMEType)
+			assert.Equal(t, "application/octet-stream", m.MIMEType, "as the vendor answers NFC uploads")
+			assert.Equal(t, "document-nfc", m.Context)
 			assert.Nil(t, m.Timestamp)
 			assert.EqualValues(t, len(nfc.COM)+len(nfc.SOD)+len(nfc.DG1)+len(nfc.DG2), m.Size)
 			var raw map[string]any

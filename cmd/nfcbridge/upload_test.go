@@ -70,8 +70,8 @@ func TestRunUpload(t *testing.T) {
 		wantOut   string
 		wantSent  int
 	}{
-		{name: "text", args: func(u *uploadEnv) []string { return u.args("--dir", u.dir) }, wantOut: "uploaded nfc-documents to session", wantSent: 1},
-		{name: "json is the vendor's media object", args: func(u *uploadEnv) []string { return u.args("--dir", u.dir, "--json", "--compression", "deflate") }, wantOut: `"mimetype": "application/json"`, wantSent: 1},
+		{name: "text", args: func(u *uploadEnv) []string { return u.args("--dir", u.dir) }, wantOut: "uploaded document-nfc to session", wantSent: 1},
+		{name: "json is the vendor's media object", args: func(u *uploadEnv) []string { return u.args("--dir", u.dir, "--json", "--compression", "deflate") }, wantOut: `"mimetype": "application/octet-stream"`, wantSent: 1},
 		{name: "no compression", args: func(u *uploadEnv) []string { return u.args("--dir", u.dir, "--compression", "none") }, wantSent: 1},
 		{
 			name: "submitted session", args: func(u *uploadEnv) []string { return u.args("--dir", u.dir) },

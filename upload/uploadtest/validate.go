@@ -38,7 +38,8 @@ func (s *Server) store(r *http.Request, sessionID string, body []byte) verdict {
 	switch {
 	case top["nfcDocuments"] != nil:
 		up.NFC, v = s.checkNFC(top["nfcDocuments"])
-		up.Media = Media{Name: "nfc-documents.json", Context: "nfc-documents", MIMEType: "application/json"}
+		// As the vendor answers NFC uploads (its media contract).
+		up.Media = Media{Name: "document-nfc", Context: "document-nfc", MIMEType: "application/octet-stream"}
 		for _, b := range up.NFC {
 			up.Media.Size += len(b)
 		}
