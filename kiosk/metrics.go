@@ -1,6 +1,10 @@
 package kiosk
 
 import (
+	"context"
+	"runtime"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -16,7 +20,14 @@ type metrics struct {
 	outboxEvents  *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer, depth func() float64) (*metrics, error) {
+// gauges are what newMetrics reads at scrape time.
+type gauges struct {
+	outboxDepth func() float64
+	pcscUp      func() float64
+	version     string
+}
+
+func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 	m := &metrics{
 		reads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nfcbridge_reads_total",
@@ -56,11 +67,28 @@ func newMetrics(reg prometheus.Registerer, depth func() float64) (*metrics, erro
 	cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "nfcbridge_outbox_depth",
 		Help: "Uploads stored in the outbox, waiting for delivery.",
-	}, depth))
+	}, g.outboxDepth), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "nfcbridge_pcsc_up",
+		Help: "1 when pcscd answers (the readers can be listed), else 0.",
+	}, g.pcscUp), prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "nfcbridge_build_info",
+		Help:        "Always 1; the labels say which build runs.",
+		ConstLabels: prometheus.Labels{"version": g.version, "goversion": runtime.Version()},
+	}, func() float64 { return 1 }))
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// pcscUp is nfcbridge_pcsc_up: whether pcscd lists the readers now.
+func (s *Service) pcscUp() float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := s.cfg.Readers.Readers(ctx); err != nil {
+		return 0
+	}
+	return 1
 }

@@ -132,7 +132,7 @@ func New(cfg Config) (*Service, error) {
 	cfg.setDefaults()
 	s := &Service{cfg: cfg, log: cfg.Logger, base: context.Background(),
 		jobs: map[string]*job{}, busy: map[string]string{}}
-	m, err := newMetrics(cfg.Registerer, s.outboxDepth)
+	m, err := newMetrics(cfg.Registerer, gauges{outboxDepth: s.outboxDepth, pcscUp: s.pcscUp, version: cfg.Version})
 	if err != nil {
 		return nil, fmt.Errorf("kiosk: register metrics: %w", err)
 	}

@@ -95,7 +95,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(e.stderr, f.logLevel)
+	log, err := newLogger(e.stderr, f.logLevel, toJournal(e, e.stderr))
 	if err != nil {
 		return err
 	}
@@ -106,12 +106,17 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	return d.run(ctx)
 }
 
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+// newLogger logs JSON lines to w; to journald, each with its priority.
+func newLogger(w io.Writer, level string, journal bool) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level must be debug, info, warn or error")
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	if journal {
+		return slog.New(newJournalHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
 }
 
 // daemonConfig is what a daemon is built from: the flags, and for the demo

@@ -142,7 +142,8 @@ func TestServeSystemd(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, getJSON(t, http.DefaultClient, "http://"+addr+"/v1/readers", "", nil))
 	assert.Equal(t, http.StatusOK, getJSON(t, http.DefaultClient, "http://"+addr+"/v1/readers", strings.TrimSpace(string(token)), nil))
 	metrics := httpGet(t, "http://"+addr+"/metrics", strings.TrimSpace(string(token)))
-	for _, m := range []string{"nfcbridge_reads_active 0", "nfcbridge_outbox_depth 0", "process_resident_memory_bytes", "go_goroutines"} {
+	for _, m := range []string{"nfcbridge_reads_active 0", "nfcbridge_outbox_depth 0", "process_resident_memory_bytes", "go_goroutines",
+		"nfcbridge_pcsc_up ", `nfcbridge_build_info{goversion="go1.`} {
 		assert.Contains(t, metrics, m)
 	}
 
