@@ -2,7 +2,6 @@ package icao
 
 import (
 	"context"
-	"errors"
 	"fmt"
 )
 
@@ -127,22 +126,6 @@ func SelectApplication(ctx context.Context, t Transport) error {
 	_, err := Exchange(ctx, t, Command{INS: InsSelect, P1: 0x04, P2: 0x0C, Data: AIDLDS1()})
 	if err != nil {
 		return fmt.Errorf("icao: select eMRTD application: %w", err)
-	}
-	return nil
-}
-
-// SelectMF selects the master file, trying the explicit form (3F00) first
-// and the implicit empty form after, since chips differ (gmrtd#460).
-func SelectMF(ctx context.Context, t Transport) error {
-	_, err := Exchange(ctx, t, Command{INS: InsSelect, P1: 0x00, P2: 0x0C, Data: []byte{0x3F, 0x00}})
-	if err == nil {
-		return nil
-	}
-	if _, ok := errors.AsType[StatusWord](err); !ok {
-		return fmt.Errorf("icao: select master file: %w", err)
-	}
-	if _, err2 := Exchange(ctx, t, Command{INS: InsSelect, P1: 0x00, P2: 0x0C}); err2 != nil {
-		return fmt.Errorf("icao: select master file: %w", err)
 	}
 	return nil
 }

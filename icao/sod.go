@@ -14,10 +14,11 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
-const (
-	tagSOD          tlv.Tag = 0x77
-	maxCertificates         = 16
-)
+// tagSOD is EF.SOD's application tag (9303-10 §4.6.2).
+const tagSOD tlv.Tag = 0x77
+
+// maxCertificates bounds the certificates EF.SOD may carry.
+const maxCertificates = 16
 
 // Object identifiers of EF.SOD (RFC 5652, RFC 5754, 9303-10 §4.6.2).
 var (

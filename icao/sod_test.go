@@ -250,7 +250,7 @@ func TestBuildSODErrors(t *testing.T) {
 
 // sodParts assembles EF.SOD from parts so that each can be broken.
 type sodParts struct {
-	contentType, eContentType, eContent, securityObject, signer, certs, signedDataTail []byte
+	contentType, eContentType, eContent, securityObject, certs, signedDataTail []byte
 }
 
 func (p sodParts) encode() []byte {

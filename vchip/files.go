@@ -6,9 +6,6 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 )
 
-// fidMF is the file identifier of the master file (ISO/IEC 7816-4 §7.1.1).
-const fidMF = 0x3F00
-
 // Names of the files a [Dataset] holds, as `nfcbridge read --out` writes
 // them: EF.COM, EF.SOD, DG1 … DG16 in the eMRTD application and
 // EF.CardAccess in the master file.

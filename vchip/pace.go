@@ -9,9 +9,6 @@ import (
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
-// The GENERAL AUTHENTICATE steps of a PACE run (9303-11 §4.4.4.3).
-const paceSteps = 4
-
 // setupPACE prepares the chip side of PACE from the dataset: the offers
 // are the PACEInfos of EF.CardAccess that can be run, the passwords the
 // MRZ (p.mrzInfo) and the CAN. A dataset whose EF.CardAccess does not

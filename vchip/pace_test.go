@@ -98,7 +98,8 @@ func password(t testing.TB, kind string) pace.Password {
 // plain, choose the strongest offer and run PACE with pw.
 func openPACE(t testing.TB, tr icao.Transport, pw pace.Password) (*pace.Result, error) {
 	t.Helper()
-	if err := icao.SelectMF(context.Background(), tr); err != nil {
+	selectMF := icao.Command{INS: icao.InsSelect, P1: 0x00, P2: 0x0C, Data: []byte{0x3F, 0x00}}
+	if _, err := icao.Exchange(context.Background(), tr, selectMF); err != nil {
 		t.Fatalf("select MF: %v", err)
 	}
 	b, err := icao.NewFileReader(tr, nil).Read(context.Background(), icao.EFCardAccess, nil)
