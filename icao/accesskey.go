@@ -30,19 +30,19 @@ func NewAccessKey(documentNumber, dateOfBirth, dateOfExpiry string) (AccessKey, 
 	number := strings.TrimRight(upperASCII(documentNumber), "<")
 	switch {
 	case number == "":
-		return AccessKey{}, &MRZError{Field: "document number", Reason: reasonEmpty}
+		return AccessKey{}, &MRZError{Field: FieldDocumentNumber, Reason: reasonEmpty}
 	case len(number) > maxDocumentNumber:
-		return AccessKey{}, &MRZError{Field: "document number", Reason: reasonNumberLength}
+		return AccessKey{}, &MRZError{Field: FieldDocumentNumber, Reason: reasonNumberLength}
 	}
 	if _, err := CheckDigit(number); err != nil {
-		return AccessKey{}, &MRZError{Field: "document number", Reason: reasonCharacter}
+		return AccessKey{}, &MRZError{Field: FieldDocumentNumber, Reason: reasonCharacter}
 	}
 	k := AccessKey{number: number, birth: upperASCII(dateOfBirth), expiry: upperASCII(dateOfExpiry)}
 	if !validDate(k.birth) {
-		return AccessKey{}, &MRZError{Field: "date of birth", Reason: reasonDate}
+		return AccessKey{}, &MRZError{Field: FieldDateOfBirth, Reason: reasonDate}
 	}
 	if !validDate(k.expiry) {
-		return AccessKey{}, &MRZError{Field: "date of expiry", Reason: reasonDate}
+		return AccessKey{}, &MRZError{Field: FieldDateOfExpiry, Reason: reasonDate}
 	}
 	return k, nil
 }

@@ -51,14 +51,14 @@ func TestParseDG1InvalidFields(t *testing.T) {
 			require.NotNil(t, d.MRZ)
 			var fields []string
 			for _, e := range d.Invalid {
-				fields = append(fields, e.Field)
+				fields = append(fields, string(e.Field))
 			}
 			assert.Equal(t, tc.fields, fields)
 			err = d.Err()
 			assert.ErrorIs(t, err, ErrMRZ)
 			var e *MRZError
 			require.True(t, errors.As(err, &e))
-			assert.Equal(t, tc.fields[0], e.Field)
+			assert.Equal(t, tc.fields[0], string(e.Field))
 		})
 	}
 }

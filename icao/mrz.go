@@ -37,8 +37,8 @@ var ErrMRZ = errors.New("icao: invalid MRZ")
 // MRZError names the MRZ field that failed to parse or verify and why. It
 // never holds the field's value or any other part of the MRZ.
 type MRZError struct {
-	Field  string // "document number", "date of birth", "composite", "line 2", or "" for the layout
-	Reason string // "check digit does not match", "not a valid date", …
+	Field  MRZField // the field at fault; "" for the layout
+	Reason string   // "check digit does not match", "not a valid date", …
 }
 
 // Error reads like "icao: MRZ document number: check digit does not match".
@@ -46,8 +46,30 @@ func (e *MRZError) Error() string {
 	if e.Field == "" {
 		return "icao: MRZ: " + e.Reason
 	}
-	return "icao: MRZ " + e.Field + ": " + e.Reason
+	return "icao: MRZ " + string(e.Field) + ": " + e.Reason
 }
+
+// MRZField names a field of the MRZ (9303-3 §4.2) in an [MRZError]; its
+// text is the field's name in 9303.
+type MRZField string
+
+// The fields an [MRZError] names; a line of the layout is [MRZLine].
+const (
+	FieldDocumentNumber MRZField = "document number"
+	FieldDateOfBirth    MRZField = "date of birth"
+	FieldDateOfExpiry   MRZField = "date of expiry"
+	FieldOptionalData   MRZField = "optional data"
+	FieldComposite      MRZField = "composite"
+	FieldSex            MRZField = "sex"
+	FieldCheckDigit     MRZField = "check digit input"
+)
+
+// MRZLine names line n (from 1) of the MRZ, for errors about its
+// characters.
+func MRZLine(n int) MRZField { return MRZField("line " + strconv.Itoa(n)) }
+
+// MarshalText is the field's name.
+func (f MRZField) MarshalText() ([]byte, error) { return []byte(f), nil }
 
 // Unwrap returns [ErrMRZ].
 func (e *MRZError) Unwrap() error { return ErrMRZ }
@@ -181,7 +203,7 @@ func checkMRZChars(s string, width int) error {
 		if s[i] >= 'a' && s[i] <= 'z' {
 			reason = reasonLowercase
 		}
-		return &MRZError{Field: "line " + strconv.Itoa(i/width+1), Reason: reason}
+		return &MRZError{Field: MRZLine(i/width + 1), Reason: reason}
 	}
 	return nil
 }
@@ -208,15 +230,15 @@ func parseMRZFields(s string, l *layout) (*MRZ, []*MRZError) {
 		}
 	}
 	m.DocumentNumber, p = parseDocumentNumber(s, l, p)
-	add(verifyDate("date of birth", m.DateOfBirth, s[l.dobCD]))
+	add(verifyDate(FieldDateOfBirth, m.DateOfBirth, s[l.dobCD]))
 	if !strings.ContainsRune("MFX<", rune(m.Sex)) {
-		add(&MRZError{Field: "sex", Reason: reasonSex})
+		add(&MRZError{Field: FieldSex, Reason: reasonSex})
 	}
-	add(verifyDate("date of expiry", m.DateOfExpiry, s[l.doeCD]))
+	add(verifyDate(FieldDateOfExpiry, m.DateOfExpiry, s[l.doeCD]))
 	if l.opt1CD >= 0 {
-		add(verifyOptionalCheckDigit("optional data", m.OptionalData1, s[l.opt1CD]))
+		add(verifyOptionalCheckDigit(FieldOptionalData, m.OptionalData1, s[l.opt1CD]))
 	}
-	add(verifyCheckDigit("composite", l.compositeInput(s), s[l.compositeCD]))
+	add(verifyCheckDigit(FieldComposite, l.compositeInput(s), s[l.compositeCD]))
 	return m, p
 }
 
@@ -230,19 +252,19 @@ func parseDocumentNumber(s string, l *layout, p []*MRZError) (string, []*MRZErro
 		// The continued number ends with its check digit and a filler.
 		i := strings.IndexByte(opt, '<')
 		if i < 2 {
-			return head, append(p, &MRZError{Field: "document number", Reason: reasonLongNumber})
+			return head, append(p, &MRZError{Field: FieldDocumentNumber, Reason: reasonLongNumber})
 		}
 		number := head + opt[:i-1]
-		if e := verifyCheckDigit("document number", number, opt[i-1]); e != nil {
+		if e := verifyCheckDigit(FieldDocumentNumber, number, opt[i-1]); e != nil {
 			p = append(p, e)
 		}
 		return number, p
 	}
 	number := strings.TrimRight(head, "<")
 	if number == "" {
-		p = append(p, &MRZError{Field: "document number", Reason: reasonEmpty})
+		p = append(p, &MRZError{Field: FieldDocumentNumber, Reason: reasonEmpty})
 	}
-	if e := verifyCheckDigit("document number", head, cd); e != nil {
+	if e := verifyCheckDigit(FieldDocumentNumber, head, cd); e != nil {
 		p = append(p, e)
 	}
 	return number, p
@@ -265,7 +287,7 @@ func splitName(field string) (primary, secondary string) {
 // verifyOptionalCheckDigit is verifyCheckDigit for a field whose check
 // digit may be '<' when the field is all fillers (9303-4 §4.2.2.2, the
 // optional data of a TD3).
-func verifyOptionalCheckDigit(field, value string, cd byte) *MRZError {
+func verifyOptionalCheckDigit(field MRZField, value string, cd byte) *MRZError {
 	if cd == '<' && strings.Trim(value, "<") == "" {
 		return nil
 	}
@@ -273,7 +295,7 @@ func verifyOptionalCheckDigit(field, value string, cd byte) *MRZError {
 }
 
 // verifyCheckDigit checks the check digit cd of value.
-func verifyCheckDigit(field, value string, cd byte) *MRZError {
+func verifyCheckDigit(field MRZField, value string, cd byte) *MRZError {
 	if cd < '0' || cd > '9' {
 		return &MRZError{Field: field, Reason: reasonNotDigit}
 	}
@@ -284,7 +306,7 @@ func verifyCheckDigit(field, value string, cd byte) *MRZError {
 }
 
 // verifyDate checks a YYMMDD date and its check digit.
-func verifyDate(field, date string, cd byte) *MRZError {
+func verifyDate(field MRZField, date string, cd byte) *MRZError {
 	if !validDate(date) {
 		return &MRZError{Field: field, Reason: reasonDate}
 	}
@@ -320,7 +342,7 @@ func validDate(s string) bool {
 func CheckDigit(s string) (byte, error) {
 	for i := 0; i < len(s); i++ {
 		if mrzValue(s[i]) < 0 {
-			return 0, &MRZError{Field: "check digit input", Reason: reasonCharacter}
+			return 0, &MRZError{Field: FieldCheckDigit, Reason: reasonCharacter}
 		}
 	}
 	return checkDigit(s), nil

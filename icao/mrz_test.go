@@ -303,7 +303,7 @@ func TestParseMRZErrors(t *testing.T) {
 			assert.Nil(t, m)
 			var e *MRZError
 			require.ErrorAs(t, err, &e)
-			assert.Equal(t, tc.field, e.Field)
+			assert.Equal(t, tc.field, string(e.Field))
 			assert.Equal(t, tc.why, e.Reason)
 			assert.ErrorIs(t, err, ErrMRZ)
 		})
@@ -383,7 +383,7 @@ func TestNewAccessKeyErrors(t *testing.T) {
 			assert.Equal(t, AccessKey{}, k)
 			var e *MRZError
 			require.ErrorAs(t, err, &e)
-			assert.Equal(t, &MRZError{Field: tc.field, Reason: tc.why}, e)
+			assert.Equal(t, &MRZError{Field: MRZField(tc.field), Reason: tc.why}, e)
 		})
 	}
 	k, err := NewAccessKey(strings.Repeat("A", 22), "740812", "120415")

@@ -105,9 +105,9 @@ func (s *Service) attempt(ctx context.Context, card Card, key mrtd.Key, prev *mr
 // mrtdConfig hooks the read's steps and progress into j.
 func (s *Service) mrtdConfig(j *job, m *meter) *mrtd.Config {
 	cfg := &mrtd.Config{Read: s.cfg.Read, Files: mrtd.DefaultFiles(), Now: s.cfg.Now}
-	cfg.OnStep = func(step string) {
+	cfg.OnStep = func(step mrtd.Step) {
 		state := Reading
-		if step == "authenticating" {
+		if step == mrtd.Authenticating {
 			state = Authenticating
 		}
 		s.update(j, StateEvent, func(st *Status) { st.State = state })

@@ -110,20 +110,20 @@ func mrzInvalid(field string, err error) *Error {
 	}
 	msg := e.Reason
 	if e.Field != "" {
-		msg = e.Field + ": " + e.Reason
+		msg = string(e.Field) + ": " + e.Reason
 	}
 	return invalid(field, "MRZ %s", msg)
 }
 
 // mrzField maps an icao.MRZError field to the API's name, "" for fields
 // the request does not have on their own.
-func mrzField(f string) string {
+func mrzField(f icao.MRZField) string {
 	switch f {
-	case "document number":
+	case icao.FieldDocumentNumber:
 		return "documentNumber"
-	case "date of birth":
+	case icao.FieldDateOfBirth:
 		return "dateOfBirth"
-	case "date of expiry":
+	case icao.FieldDateOfExpiry:
 		return "dateOfExpiry"
 	}
 	return ""

@@ -40,7 +40,7 @@ type PACEDetails struct {
 // authenticate performs access control and leaves r.session open on the
 // selected eMRTD application.
 func (r *run) authenticate(ctx context.Context) error {
-	r.step("authenticating")
+	r.step(Authenticating)
 	r.discoverATRInfo(ctx)
 	if r.cfg.Access != AccessBAC {
 		r.discoverPACE(ctx)

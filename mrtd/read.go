@@ -37,9 +37,8 @@ type Config struct {
 	// MaxReauth bounds how often a broken secure messaging session is
 	// re-established to resume a read. Zero means 2; negative means never.
 	MaxReauth int
-	// OnStep, if set, is called when the read enters a step:
-	// "authenticating" or "reading".
-	OnStep func(step string)
+	// OnStep, if set, is called when the read enters a step.
+	OnStep func(Step)
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -222,9 +221,33 @@ func (r *run) now() time.Time {
 	return time.Now()
 }
 
-func (r *run) step(name string) {
+// Step is a stage of a read that a UI shows.
+type Step int
+
+// The steps of a read, in order. A read resumed after the card came back
+// goes through them again.
+const (
+	Authenticating Step = iota + 1 // BAC or PACE with the chip
+	Reading                        // reading the files under secure messaging
+)
+
+// String is the step as the API and logs name it.
+func (s Step) String() string {
+	switch s {
+	case Authenticating:
+		return "authenticating"
+	case Reading:
+		return "reading"
+	}
+	return "unknown"
+}
+
+// MarshalText is String.
+func (s Step) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (r *run) step(s Step) {
 	if r.cfg.OnStep != nil {
-		r.cfg.OnStep(name)
+		r.cfg.OnStep(s)
 	}
 }
 
@@ -260,7 +283,7 @@ func (r *run) readAll(ctx context.Context) error {
 	r.doc.Length = r.fr.Plan()
 	defer r.remember()
 	reauths := r.maxReauth()
-	r.step("reading")
+	r.step(Reading)
 	for _, f := range r.files() {
 		if _, done := r.doc.Files[f]; done {
 			continue
@@ -331,7 +354,7 @@ func (r *run) reauthenticate(ctx context.Context) error {
 		return err
 	}
 	r.fr.Transport = r.session
-	r.step("reading")
+	r.step(Reading)
 	return nil
 }
 

@@ -52,10 +52,10 @@ func checkFiles(t *testing.T, doc *mrtd.Document, ds *vchip.Dataset) {
 
 func TestRead(t *testing.T) {
 	ds := loadDataset(t, "specimen-150k")
-	var steps []string
+	var steps []mrtd.Step
 	progress := 0
 	cfg := &mrtd.Config{
-		OnStep: func(s string) { steps = append(steps, s) },
+		OnStep: func(s mrtd.Step) { steps = append(steps, s) },
 		Read:   icao.ReadConfig{Progress: func(icao.EF, int, int) { progress++ }},
 	}
 	doc, err := mrtd.Read(context.Background(), newChip(t, ds, vchip.Config{}), specimenKey(t), cfg)
@@ -66,7 +66,7 @@ func TestRead(t *testing.T) {
 	if doc.AccessControl != "BAC" || doc.DG2 == nil || len(doc.DG2.Faces) != 1 || doc.DG1 == nil {
 		t.Errorf("parsed views missing: %+v", doc.DG2)
 	}
-	if len(steps) != 2 || steps[0] != "authenticating" || steps[1] != "reading" {
+	if len(steps) != 2 || steps[0] != mrtd.Authenticating || steps[1] != mrtd.Reading {
 		t.Errorf("steps = %v", steps)
 	}
 	if progress == 0 || doc.Stats.APDUs == 0 || doc.Stats.BytesReceived < len(ds.Files["DG2"]) || len(doc.Stats.Files) != 4 {
