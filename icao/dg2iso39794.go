@@ -1,7 +1,6 @@
 package icao
 
 import (
-
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
