@@ -43,8 +43,16 @@ type Command struct {
 }
 
 // Extended reports whether the command needs the extended-length encoding.
+// [IsExtended] tells how an APDU already encoded was encoded.
 func (c Command) Extended() bool {
 	return len(c.Data) > maxShortNc || c.Ne > MaxShortNe
+}
+
+// IsExtended reports whether the encoded command APDU capdu uses the
+// extended-length encoding (ISO/IEC 7816-4 §5.1: a zero byte where a short
+// APDU has its Lc or Le, followed by two length bytes).
+func IsExtended(capdu []byte) bool {
+	return len(capdu) >= 7 && capdu[4] == 0
 }
 
 // Marshal encodes the command in the shortest form that carries it (cases

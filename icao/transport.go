@@ -46,6 +46,9 @@ func Exchange(ctx context.Context, t Transport, cmd Command) (Response, error) {
 // calls it with the protected command, since the pieces together are the
 // protected response.
 func Collect(ctx context.Context, t Transport, capdu []byte) ([]byte, error) {
+	if len(capdu) < 4 {
+		return nil, fmt.Errorf("%w: a command APDU of %d bytes", ErrMalformedAPDU, len(capdu))
+	}
 	resp, err := t.Transmit(ctx, capdu)
 	if err != nil {
 		return nil, err

@@ -43,6 +43,8 @@ func TestCollect(t *testing.T) {
 			want: []byte{9, 0x90, 0}, wantGR: []byte{0, 0xC0, 0, 0, 1}},
 		{name: "endless 61xx", capdu: []byte{0, 0xB0, 0, 0, 0}, wantErr: icao.ErrTooManyResponses},
 		{name: "no status word after 61xx", capdu: []byte{0, 0xB0, 0, 0, 0}, answers: [][]byte{{1, 0x61, 1}, {2}}, wantErr: icao.ErrMalformedAPDU},
+		{name: "no command", capdu: nil, answers: [][]byte{{0x61, 1}}, wantErr: icao.ErrMalformedAPDU},
+		{name: "a header cut short", capdu: []byte{0, 0xB0}, answers: [][]byte{{0x61, 1}}, wantErr: icao.ErrMalformedAPDU},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -55,5 +57,24 @@ func TestCollect(t *testing.T) {
 				t.Errorf("GET RESPONSE sent: %x, want %x", r.sent, tc.wantGR)
 			}
 		})
+	}
+}
+
+func TestIsExtended(t *testing.T) {
+	for _, c := range []icao.Command{
+		{INS: 0xB0, Ne: 256}, {INS: 0xB0, Ne: 257}, {INS: 0x86, Data: make([]byte, 255), Ne: 256},
+		{INS: 0x86, Data: make([]byte, 256)}, {INS: 0xA4, Data: []byte{1, 1}}, {INS: 0x84, Ne: 8}, {INS: 0x70},
+	} {
+		raw, err := c.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if icao.IsExtended(raw) != c.Extended() {
+			t.Errorf("%x: IsExtended %t, Extended %t", raw, icao.IsExtended(raw), c.Extended())
+		}
+	}
+	// A short-Le READ BINARY asking for 256 bytes (Le 00) is not extended.
+	if icao.IsExtended([]byte{0, 0xB0, 0, 0, 0}) {
+		t.Error("Le 00 read as extended")
 	}
 }

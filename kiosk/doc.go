@@ -6,8 +6,8 @@
 // # Reads
 //
 // A read (POST /v1/reads) waits for a card on one reader (Config.CardTimeout,
-// then card_timeout), authenticates with the MRZ (BAC; PACE with the work on
-// PACE), reads EF.COM, EF.SOD, DG1 and DG2 (ICAO 9303-10 §4) under secure
+// then card_timeout), authenticates with the MRZ or the CAN (PACE where
+// the chip offers it, else BAC), reads EF.COM, EF.SOD, DG1 and DG2 (ICAO 9303-10 §4) under secure
 // messaging, checks the data groups against EF.SOD (9303-11 §5.1) and uploads
 // them. Its states are waiting_for_card, authenticating, reading, uploading,
 // queued, done, failed and canceled. One read runs per reader; several readers

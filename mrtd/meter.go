@@ -54,18 +54,13 @@ func (m meter) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 	m.stats.BytesSent += len(capdu)
 	r, err := m.t.Transmit(ctx, capdu)
 	m.stats.BytesReceived += len(r)
-	if err != nil && ctx.Err() == nil && extended(capdu) {
+	if err != nil && ctx.Err() == nil && icao.IsExtended(capdu) {
 		// The exchange failed in the reader, not with a status word: an
 		// extended APDU is the likely cause (the card may also be gone,
 		// which re-authentication will tell).
 		err = fmt.Errorf("%w: %w", icao.ErrReaderLimit, err)
 	}
 	return r, err
-}
-
-// extended reports whether capdu uses the extended-length encoding.
-func extended(capdu []byte) bool {
-	return len(capdu) > 5 && capdu[4] == 0
 }
 
 // MaxAPDU passes the reader's limit through, so that extended length is

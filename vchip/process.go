@@ -32,9 +32,9 @@ func fail(sw icao.StatusWord) icao.Response { return icao.Response{SW: sw} }
 // messaging, then the command itself.
 func (p *Passport) process(raw []byte) []byte {
 	switch {
-	case p.cfg.NoExtendedLength && isExtended(raw):
+	case p.cfg.NoExtendedLength && icao.IsExtended(raw):
 		return statusOnly(icao.StatusWrongLength) // before SM: the session survives
-	case p.cfg.NoExtendedReadBinary && isExtended(raw) && (raw[1] == icao.InsReadBinary || raw[1] == icao.InsReadBinaryOdd):
+	case p.cfg.NoExtendedReadBinary && icao.IsExtended(raw) && (raw[1] == icao.InsReadBinary || raw[1] == icao.InsReadBinaryOdd):
 		return statusOnly(icao.StatusWrongLength)
 	case p.cfg.ATRInfo.Command > 0 && len(raw) > p.cfg.ATRInfo.Command:
 		return statusOnly(icao.StatusWrongLength) // the stated command buffer
@@ -72,13 +72,6 @@ func (p *Passport) process(raw []byte) []byte {
 // stated response buffer.
 func (p *Passport) overBuffer(n int) bool {
 	return p.cfg.ATRInfo.Response > 0 && n+2 > p.cfg.ATRInfo.Response
-}
-
-// isExtended reports whether raw uses the extended-length encoding
-// (ISO/IEC 7816-4 §5.1: a zero byte where a short APDU has Lc or Le,
-// followed by more bytes).
-func isExtended(raw []byte) bool {
-	return len(raw) >= 7 && raw[4] == 0
 }
 
 // checkClass returns the status word refusing a class byte this chip does
