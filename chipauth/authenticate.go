@@ -58,7 +58,7 @@ type Result struct {
 
 // String describes the run, for example
 // "CA-ECDH-AES-CBC-CMAC-128 keyId=195 brainpoolP256r1 MSE:Set AT+GA".
-func (r *Result) String() string {
+func (r Result) String() string {
 	s := r.Protocol.String()
 	if r.KeyID != NoKeyID {
 		s += fmt.Sprintf(" keyId=%d", r.KeyID)
@@ -70,11 +70,12 @@ func (r *Result) String() string {
 	return s
 }
 
-// MarshalText returns [Result.String].
-func (r *Result) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+// MarshalText returns [Result.String]. It has a value receiver, like String
+// and LogValue, so that encoding a Result value never reaches the keys.
+func (r Result) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // LogValue logs protocol, key agreement, cipher, key ID, domain and method.
-func (r *Result) LogValue() slog.Value {
+func (r Result) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("protocol", r.Protocol.String()),
 		slog.String("keyAgreement", r.Protocol.KeyAgreement.String()),

@@ -271,8 +271,10 @@ func TestResultRedacted(t *testing.T) {
 	res.Keys = sm.Keys{Suite: sm.AES, Enc: bytes.Repeat([]byte{0xAB}, 32), MAC: bytes.Repeat([]byte{0xCD}, 32)}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("ca", "result", res)
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("ca", "result", *res)
 	j, _ := json.Marshal(map[string]any{"ca": res})
-	for _, out := range []string{res.String(), fmt.Sprintf("%v %+v %#v", res, *res, *res), logged.String(), string(j)} {
+	jv, _ := json.Marshal(struct{ CA Result }{*res})
+	for _, out := range []string{res.String(), fmt.Sprintf("%v %+v %#v", res, *res, *res), logged.String(), string(j), string(jv)} {
 		if strings.Contains(strings.ToLower(out), "abab") || strings.Contains(strings.ToLower(out), "cdcd") || strings.Contains(out, "171, 171") {
 			t.Fatalf("keys printed: %s", out)
 		}
@@ -281,6 +283,9 @@ func TestResultRedacted(t *testing.T) {
 		if !strings.Contains(logged.String(), want) {
 			t.Errorf("log lacks %s: %s", want, logged.String())
 		}
+	}
+	if want := `{"CA":"CA-ECDH-AES-CBC-CMAC-256 keyId=5 brainpoolP256r1 MSE:Set AT+GA"}`; string(jv) != want {
+		t.Errorf("JSON %s, want %s", jv, want)
 	}
 	if want := `{"ca":"CA-ECDH-AES-CBC-CMAC-256 keyId=5 brainpoolP256r1 MSE:Set AT+GA"}`; string(j) != want {
 		t.Errorf("JSON %s, want %s", j, want)
