@@ -21,7 +21,7 @@ import (
 
 func readNZ(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "realdata", "NZ", name))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", "NZ", name))
 	if err != nil {
 		t.Fatal(err)
 	}

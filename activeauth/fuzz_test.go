@@ -13,7 +13,7 @@ import (
 // FuzzParseDG15 checks that ParseDG15 never panics, returns nil with an
 // error, and that a parsed key re-encodes to the same data group.
 func FuzzParseDG15(f *testing.F) {
-	if b, err := os.ReadFile(filepath.Join("testdata", "realdata", "NZ", "DG15.bin")); err == nil {
+	if b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", "NZ", "DG15.bin")); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte{0x6F, 0x02, 0x30, 0x00})

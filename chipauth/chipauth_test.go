@@ -231,7 +231,7 @@ func TestKeys(t *testing.T) {
 // (testdata/realdata/CA-README.md): the ChipAuthenticationInfo names key 72;
 // key 13, the PACE-CAM key, has no info.
 func TestRealCardSecurity(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("testdata", "realdata", "DE", "EF.CardSecurity.bin"))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", "DE", "EF.CardSecurity.bin"))
 	if err != nil {
 		t.Fatal(err)
 	}

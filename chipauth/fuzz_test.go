@@ -12,7 +12,7 @@ import (
 // with an error, and every key found is complete and valid.
 func FuzzKeys(f *testing.F) {
 	for _, s := range []string{"AT", "DE", "MY", "FR"} {
-		if b, err := os.ReadFile(filepath.Join("testdata", "realdata", s, "DG14.bin")); err == nil {
+		if b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", s, "DG14.bin")); err == nil {
 			f.Add(b)
 		}
 	}

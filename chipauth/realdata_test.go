@@ -55,7 +55,7 @@ type preSM struct {
 // missing required ones fail the test.
 func loadTranscripts(t *testing.T) []caTranscript {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "realdata", "CA-transcripts.json"))
+	f, err := os.Open(filepath.Join("..", "testdata", "realdata", "CA-transcripts.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func suiteOf(t testing.TB, name string) sm.Suite {
 // realKey parses the transcript's DG14 and chooses its key.
 func realKey(t *testing.T, tr caTranscript) Key {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "realdata", tr.DG14))
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", tr.DG14))
 	if err != nil {
 		t.Fatal(err)
 	}
