@@ -20,7 +20,18 @@ type SecurityInfos struct {
 	PACEDomains []DomainParameterInfo // PACEDomainParameterInfo, §9.2.2
 	ChipAuth    []ChipAuthInfo        // ChipAuthenticationInfo, §9.2.5
 	ChipKeys    []ChipAuthPublicKey   // ChipAuthenticationPublicKeyInfo, §9.2.6
+	ActiveAuth  []ActiveAuthInfo      // ActiveAuthenticationInfo, §9.2
 	Other       []RawInfo
+}
+
+// ActiveAuthInfo is an ActiveAuthenticationInfo (9303-11 §9.2): DG14
+// carries it when Active Authentication uses ECDSA, to name the signature
+// algorithm and with it the hash.
+type ActiveAuthInfo struct {
+	Version int // must be 1
+	// SignatureAlgorithm is the OID of the signature algorithm, for
+	// example ecdsa-with-SHA256 (BSI TR-03111 §5.2.1).
+	SignatureAlgorithm asn1.ObjectIdentifier
 }
 
 // DomainParameterInfo is a PACEDomainParameterInfo (9303-11 §9.2.2):
@@ -167,6 +178,12 @@ func (s *SecurityInfos) addKnown(oid asn1.ObjectIdentifier, el []tlv.Object) boo
 			s.ChipKeys = append(s.ChipKeys, k)
 		}
 		return err == nil
+	case oid.Equal(oidAA):
+		a, err := parseActiveAuthInfo(el)
+		if err == nil {
+			s.ActiveAuth = append(s.ActiveAuth, a)
+		}
+		return err == nil
 	}
 	return false
 }
@@ -231,6 +248,22 @@ func parseChipAuthInfo(oid asn1.ObjectIdentifier, el []tlv.Object) (ChipAuthInfo
 		return ChipAuthInfo{}, err
 	}
 	return ChipAuthInfo{Protocol: oid, Version: v, KeyID: id}, nil
+}
+
+// parseActiveAuthInfo decodes version and signatureAlgorithm.
+func parseActiveAuthInfo(el []tlv.Object) (ActiveAuthInfo, error) {
+	if len(el) != 2 {
+		return ActiveAuthInfo{}, fmt.Errorf("%w: ActiveAuthenticationInfo of %d elements", ErrMalformed, len(el)+1)
+	}
+	v, err := parseSmallInt(el[0])
+	if err != nil {
+		return ActiveAuthInfo{}, err
+	}
+	alg, err := parseOID(el[1])
+	if err != nil {
+		return ActiveAuthInfo{}, err
+	}
+	return ActiveAuthInfo{Version: v, SignatureAlgorithm: alg}, nil
 }
 
 // parseChipAuthPublicKey decodes SubjectPublicKeyInfo and keyId.

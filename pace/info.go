@@ -24,6 +24,9 @@ var (
 	oidECPublicKey    = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 	oidDHPublicNumber = asn1.ObjectIdentifier{1, 2, 840, 10046, 2, 1}
 	oidPrimeField     = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 1}
+	// oidAA is id-icao-mrtd-security-aaProtocolObject, the protocol of an
+	// ActiveAuthenticationInfo (9303-11 §9.2).
+	oidAA = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 5}
 )
 
 // OID returns id-PACE, 0.4.0.127.0.7.2.2.4 (9303-11 §9.2.3, BSI

@@ -1,0 +1,41 @@
+package chipauth
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/pace"
+)
+
+// FuzzKeys feeds DG14 files through pace.ParseDG14 and Keys: no panic, nil
+// with an error, and every key found is complete and valid.
+func FuzzKeys(f *testing.F) {
+	for _, s := range []string{"AT", "DE", "MY", "FR"} {
+		if b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", s, "DG14.bin")); err == nil {
+			f.Add(b)
+		}
+	}
+	key, _ := GenerateCardKey(0, 9, nil)
+	f.Add(append([]byte{0x6E, 0x82, 0, 0}, pace.EncodeSecurityInfos(nil, key.PublicKeyInfo(), key.Info(AES192))...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := pace.ParseDG14(b)
+		if err != nil {
+			if s != nil {
+				t.Fatal("result with an error")
+			}
+			return
+		}
+		for _, k := range Keys(s) {
+			if !k.Protocol.valid() || k.Domain() == "" || len(k.PublicKey()) == 0 {
+				t.Fatalf("incomplete key %v", k)
+			}
+			if k.curve != nil {
+				if _, err := k.curve.Unmarshal(k.pub); err != nil {
+					t.Fatalf("invalid point accepted: %v", err)
+				}
+			}
+			_ = k.String()
+		}
+	})
+}
