@@ -279,7 +279,12 @@ func (s *Store) add(c *Certificate) (added bool, err error) {
 	}
 	self := c.SelfSigned()
 	if self {
-		if err := c.CheckSignatureFrom(c); err != nil {
+		err := c.CheckSignatureFrom(c)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrSignature) && c.AuthorityKeyID == nil:
+			self = false // a link certificate without AKI: the old key signed it
+		default:
 			return false, fmt.Errorf("self-signature: %w", err)
 		}
 	}
