@@ -70,9 +70,13 @@ func (s *Store) step(c, cand *Certificate, at time.Time, depth int, byKey bool) 
 	if err := c.CheckSignatureFrom(cand); err != nil {
 		return signatureFailure(c, cand, err, byKey)
 	}
+	isAnchor, err := s.isAnchor(cand)
+	if err != nil {
+		return Result{Status: StatusInvalid, Reason: err.Error()}
+	}
 	var r Result
 	switch {
-	case s.anchors[cand]:
+	case isAnchor:
 		r = Result{Status: StatusValid}
 	case depth >= maxLinks:
 		return Result{Status: StatusNoTrustAnchor, Reason: fmt.Sprintf("more than %d link certificates above %v", maxLinks, c.Subject)}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -28,7 +29,7 @@ type Store struct {
 	seen      map[[32]byte]bool
 	bySubject map[string][]*Certificate
 	bySKI     map[string][]*Certificate
-	anchors   map[*Certificate]bool
+	anchors   map[*Certificate]*anchor
 	crls      []*CRL
 	pending   []pendingCRL
 	reports   []LoadReport
@@ -240,14 +241,14 @@ func (s *Store) loadCertificates(r *LoadReport, b []byte) error {
 		}
 		certs = append(certs, c)
 	}
-	s.addAll(r, certs)
+	s.addAll(r, certs, checkNow)
 	return nil
 }
 
 // addAll adds the CA certificates and counts them in r.
-func (s *Store) addAll(r *LoadReport, certs []*Certificate) {
+func (s *Store) addAll(r *LoadReport, certs []*Certificate, check selfCheck) {
 	for _, c := range certs {
-		added, err := s.add(c)
+		added, err := s.add(c, check)
 		switch {
 		case err != nil:
 			r.Skipped++
@@ -269,30 +270,66 @@ var errNotCA = errors.New("not a CA certificate, not taken as a trust anchor")
 // link certificate (9303-12 §7.1.1: the new CSCA key signed by the old)
 // serves only to chain to one. A certificate that is not a CA is refused.
 func (s *Store) AddCertificate(c *Certificate) error {
-	_, err := s.add(c)
+	_, err := s.add(c, checkNow)
 	return err
 }
 
-func (s *Store) add(c *Certificate) (added bool, err error) {
+// selfCheck says when a self-signed certificate's signature is checked:
+// at once for the certificates an operator gives one by one, so that a
+// broken one is refused in the load report; at first use for a master
+// list's, which its signer vouches for and which are many (the check
+// dominates the load time of a large list; see BenchmarkLoadMasterList).
+type selfCheck bool
+
+const (
+	checkNow   selfCheck = true
+	checkLater selfCheck = false
+)
+
+// anchor is a self-signed certificate whose self-signature is checked
+// once, at load or at first use, safely for concurrent verifications.
+type anchor struct {
+	once sync.Once
+	err  error
+}
+
+// isAnchor reports whether c is a trust anchor: self-signed, its own
+// signature verifying. A certificate named by itself whose signature the
+// key does not verify and that has no AKI is a link certificate.
+func (s *Store) isAnchor(c *Certificate) (bool, error) {
+	a := s.anchors[c]
+	if a == nil {
+		return false, nil
+	}
+	a.once.Do(func() { a.err = c.CheckSignatureFrom(c) })
+	switch {
+	case a.err == nil:
+		return true, nil
+	case errors.Is(a.err, ErrSignature) && c.AuthorityKeyID == nil:
+		return false, nil
+	}
+	return false, fmt.Errorf("self-signature of %v: %w", c.Subject, a.err)
+}
+
+func (s *Store) add(c *Certificate, check selfCheck) (added bool, err error) {
 	if !c.IsCA && !(c.Version < 3 && c.SelfSigned()) {
 		return false, errNotCA
 	}
-	self := c.SelfSigned()
-	if self {
-		err := c.CheckSignatureFrom(c)
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrSignature) && c.AuthorityKeyID == nil:
-			self = false // a link certificate without AKI: the old key signed it
-		default:
-			return false, fmt.Errorf("self-signature: %w", err)
+	var a *anchor
+	if c.SelfSigned() {
+		a = &anchor{}
+		if check == checkNow {
+			a.once.Do(func() { a.err = c.CheckSignatureFrom(c) })
+			if a.err != nil && !(errors.Is(a.err, ErrSignature) && c.AuthorityKeyID == nil) {
+				return false, fmt.Errorf("self-signature: %w", a.err)
+			}
 		}
 	}
 	if s.seen == nil {
 		s.seen = map[[32]byte]bool{}
 		s.bySubject = map[string][]*Certificate{}
 		s.bySKI = map[string][]*Certificate{}
-		s.anchors = map[*Certificate]bool{}
+		s.anchors = map[*Certificate]*anchor{}
 	}
 	h := sha256.Sum256(c.Raw)
 	if s.seen[h] {
@@ -304,7 +341,9 @@ func (s *Store) add(c *Certificate) (added bool, err error) {
 	if c.SubjectKeyID != nil {
 		s.bySKI[string(c.SubjectKeyID)] = append(s.bySKI[string(c.SubjectKeyID)], c)
 	}
-	s.anchors[c] = self
+	if a != nil {
+		s.anchors[c] = a
+	}
 	return true, nil
 }
 
@@ -333,7 +372,7 @@ func (s *Store) loadMasterList(r *LoadReport, b []byte) error {
 		r.Skipped++
 		r.Warnings = append(r.Warnings, e.Error())
 	}
-	s.addAll(r, ml.Certificates)
+	s.addAll(r, ml.Certificates, checkLater)
 	return nil
 }
 
@@ -365,7 +404,7 @@ func (s *Store) loadLDIF(r *LoadReport, b []byte) error {
 		}
 		lists = append(lists, ml)
 	}
-	s.addAll(r, certs)
+	s.addAll(r, certs, checkNow)
 	for _, ml := range lists {
 		if err := s.loadMasterList(r, ml.SignedData.Raw); err != nil {
 			return err
