@@ -135,8 +135,10 @@ func signatureFailure(c, cand *Certificate, err error, byKey bool) Result {
 
 // issuers returns the loaded certificates that may have issued c: those
 // whose subject is c's issuer and, when both have them, whose subject key
-// identifier is c's authority key identifier. byKey reports that key
-// identifiers matched.
+// identifier is c's authority key identifier; failing those, the ones
+// with that key identifier whose subject has the issuer's RDNs in another
+// order (States re-encode names). byKey reports that key identifiers
+// matched.
 func (s *Store) issuers(c *Certificate) (cands []*Certificate, byKey bool) {
 	for _, cand := range s.bySubject[c.Issuer.Key()] {
 		if cand == c {
@@ -150,7 +152,15 @@ func (s *Store) issuers(c *Certificate) (cands []*Certificate, byKey bool) {
 			byKey = true
 		}
 	}
-	return cands, byKey
+	if len(cands) > 0 || c.AuthorityKeyID == nil {
+		return cands, byKey
+	}
+	for _, cand := range s.bySKI[string(c.AuthorityKeyID)] {
+		if cand != c && cand.Subject.unorderedKey() == c.Issuer.unorderedKey() {
+			cands = append(cands, cand)
+		}
+	}
+	return cands, len(cands) > 0
 }
 
 // validity judges a certificate's validity period at at.

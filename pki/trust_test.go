@@ -3,6 +3,8 @@ package pki
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -435,4 +437,58 @@ func hexBytes(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestIssuerNameOrder chains a DS whose issuer lists the CSCA's RDNs in
+// another order, by key identifier.
+func TestIssuerNameOrder(t *testing.T) {
+	csca := newCSCA(t, "CSCA Utopia", "UT")
+	reordered := *csca.cert
+	reordered.RawSubject = nameDER(t, pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "CSCA Utopia"},
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: "Government of UT"},
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 6}, Value: "UT"},
+	}})
+	ds := issue(t, utName("DS Utopia", "UT"), newP256(t), &testCert{cert: &reordered, key: csca.key},
+		x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature})
+	if mustParse(t, ds.der).Issuer.Equal(mustParse(t, csca.der).Subject) {
+		t.Fatal("names are expected to differ in order")
+	}
+	if v := verifyAt(testSOD(t, ds, nil), storeOf(t, csca), "UTO"); v.Status != StatusValid {
+		t.Fatalf("%s: %s", v.Status, v.Reason)
+	}
+}
+
+// TestMasterListBrokenAnchor loads a master list that carries a
+// self-signed CSCA whose signature does not verify: the list loads (its
+// anchors are checked at first use) and a DS under it is invalid.
+func TestMasterListBrokenAnchor(t *testing.T) {
+	key := newP256(t)
+	tmpl := cscaTemplate()
+	tmpl.AuthorityKeyId = keyID(key) // a self-signed CSCA with AKI = SKI
+	csca := issue(t, utName("CSCA Utopia", "UT"), key, nil, tmpl)
+	ds := newDS(t, csca, "DS Utopia", "UT")
+	broken := append([]byte(nil), csca.der...)
+	broken[len(broken)-1] ^= 1 // the last octet of the ECDSA signature
+	s := &Store{}
+	dir := writeFiles(t, map[string][]byte{"ut.ml": testMasterList(t, newMLSigner(t, csca), nil, [][]byte{broken})})
+	if _, err := s.LoadPath(dir); err != nil || s.Len() != 1 {
+		t.Fatalf("%v, %d", err, s.Len())
+	}
+	v := verifyAt(testSOD(t, ds, nil), s, "")
+	if v.Status != StatusInvalid || !strings.Contains(v.Reason, "self-signature") {
+		t.Fatalf("%s: %s", v.Status, v.Reason)
+	}
+	if err := (&Store{}).AddCertificate(mustParse(t, broken)); !errors.Is(err, ErrSignature) {
+		t.Fatalf("AddCertificate: %v", err)
+	}
+	// Without AKI the same broken certificate could be a link certificate
+	// of the CSCA's previous key: no anchor, never valid.
+	noAKI := newCSCA(t, "CSCA Utopia", "UT")
+	brokenNoAKI := append([]byte(nil), noAKI.der...)
+	brokenNoAKI[len(brokenNoAKI)-1] ^= 1
+	v = verifyAt(testSOD(t, newDS(t, noAKI, "DS Utopia", "UT"), nil), storeOf(t, &testCert{der: brokenNoAKI}), "")
+	if v.Status != StatusNoTrustAnchor {
+		t.Fatalf("without AKI: %s: %s", v.Status, v.Reason)
+	}
 }
