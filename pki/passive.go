@@ -89,9 +89,15 @@ func VerifySOD(sod []byte, store *Store, opts VerifyOptions) Verdict {
 
 // fail sets the status an error of parsing or signature checking means.
 func (v Verdict) fail(err error, what string) Verdict {
-	v.Status = StatusInvalid
-	if errors.Is(err, ErrUnsupported) {
+	switch {
+	case errors.Is(err, ErrUnsupported):
 		v.Status = StatusUnsupported
+	case errors.Is(err, ErrNoSigner):
+		// 9303-10 §4.6.2.1 makes the DS certificate in EF.SOD optional;
+		// without it nothing links the signature to a CSCA.
+		v.Status = StatusNoTrustAnchor
+	default:
+		v.Status = StatusInvalid
 	}
 	v.Reason = fmt.Sprintf("%s: %v", what, err)
 	v.ValidityTimeSource = CheckTime

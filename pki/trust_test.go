@@ -88,7 +88,7 @@ func TestVerifySOD(t *testing.T) {
 			want: StatusInvalid, src: SigningTime},
 		{name: "no store", sod: testSOD(t, ds, nil), store: &Store{}, want: StatusNoTrustAnchor, src: SigningTime},
 		{name: "DS on an unknown curve", sod: unknownCurveSOD(t), want: StatusUnsupported, err: ErrUnsupported},
-		{name: "signer not included", sod: testSOD(t, ds, func(s *sdSpec) { s.certs = [][]byte{csca.der} }), want: StatusInvalid, err: ErrNoSigner},
+		{name: "signer not included", sod: testSOD(t, ds, func(s *sdSpec) { s.certs = [][]byte{csca.der} }), want: StatusNoTrustAnchor, err: ErrNoSigner},
 		{name: "truncated", sod: testSOD(t, ds, nil)[:300], want: StatusInvalid, err: ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
