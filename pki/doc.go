@@ -24,8 +24,16 @@
 // package group. [Certificate.CheckSignatureFrom] applies it to a
 // certificate and its issuer.
 //
-// Chains (DS → CSCA, link certificates), revocation and the trust store
-// are the job of the caller; [Certificate] exposes what they need: the raw
-// and canonical subject and issuer ([Name.Key]), the key identifiers, the
-// validity period, basicConstraints and keyUsage.
+// # Passive authentication
+//
+// [ParseSignedData] reads CMS SignedData (RFC 5652) in DER or BER — EF.SOD
+// (9303-10 §4.6.2), EF.CardSecurity, CSCA master lists (9303-12 §9) — and
+// [SignedData.Verify] checks its signer. [Store] holds the trust anchors:
+// CSCA and link certificates from certificate files, master lists
+// ([ParseMasterList]) and ICAO PKD LDIF files ([ParseLDIF]), and the CRLs
+// ([ParseCRL]) their CSCAs signed; [Store.LoadPath] reports per file what
+// it gave ([LoadReport]). [Store.VerifyDS] chains a DS certificate to a
+// self-signed CSCA and [VerifySOD] runs passive authentication up to the
+// data group hashes, which the caller compares ([DataGroupHashes]). The
+// outcome is a [Status] with a reason.
 package pki

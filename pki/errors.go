@@ -29,3 +29,14 @@ var (
 	// §7.1.1).
 	ErrNotCA = errors.New("pki: issuer is not a CA")
 )
+
+// Errors of CMS SignedData verification (RFC 5652 §5.6).
+var (
+	// ErrNoSigner means no certificate of the SignedData matches the
+	// SignerInfo's issuer and serial number or subject key identifier.
+	ErrNoSigner = errors.New("pki: signer certificate not found")
+
+	// ErrDigest means the messageDigest attribute is not the hash of the
+	// content, or the contentType attribute is not eContentType.
+	ErrDigest = errors.New("pki: signed attributes do not match the content")
+)

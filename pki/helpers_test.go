@@ -22,7 +22,7 @@ import (
 // signer makes signatures for test certificates.
 type signer interface {
 	spki() []byte
-	sign(t *testing.T, alg AlgorithmIdentifier, msg []byte) []byte
+	sign(t testing.TB, alg AlgorithmIdentifier, msg []byte) []byte
 }
 
 // ecSigner is an ECDSA key on a group curve, encoded with named or
@@ -33,7 +33,7 @@ type ecSigner struct {
 	explicit bool
 }
 
-func newECSigner(t *testing.T, c *group.Curve, explicit bool) *ecSigner {
+func newECSigner(t testing.TB, c *group.Curve, explicit bool) *ecSigner {
 	t.Helper()
 	n := c.Params().N
 	d, err := rand.Int(rand.Reader, new(big.Int).Sub(n, big.NewInt(1)))
@@ -76,7 +76,7 @@ func explicitParams(p group.Params, c *group.Curve) []byte {
 	return b.BytesOrPanic()
 }
 
-func (k *ecSigner) sign(t *testing.T, alg AlgorithmIdentifier, msg []byte) []byte {
+func (k *ecSigner) sign(t testing.TB, alg AlgorithmIdentifier, msg []byte) []byte {
 	t.Helper()
 	sch, hash, _, err := resolve(alg)
 	if err != nil || (sch != ecdsaDER && sch != ecdsaPlain) {
@@ -98,7 +98,7 @@ func (k *ecSigner) sign(t *testing.T, alg AlgorithmIdentifier, msg []byte) []byt
 }
 
 // ecdsaSign is textbook ECDSA signing (SEC 1 §4.1.3), for tests only.
-func ecdsaSign(t *testing.T, c *group.Curve, d *big.Int, digest []byte) (r, s *big.Int) {
+func ecdsaSign(t testing.TB, c *group.Curve, d *big.Int, digest []byte) (r, s *big.Int) {
 	n := c.Params().N
 	e := new(big.Int).SetBytes(digest)
 	if excess := len(digest)*8 - n.BitLen(); excess > 0 {
@@ -145,7 +145,7 @@ func (k *rsaSigner) spki() []byte {
 	return spkiDER(oidRSAEncryption, params, b.BytesOrPanic())
 }
 
-func (k *rsaSigner) sign(t *testing.T, alg AlgorithmIdentifier, msg []byte) []byte {
+func (k *rsaSigner) sign(t testing.TB, alg AlgorithmIdentifier, msg []byte) []byte {
 	t.Helper()
 	sch, hash, opts, err := resolve(alg)
 	if err != nil {
@@ -184,7 +184,7 @@ func spkiDER(alg asn1.ObjectIdentifier, params, key []byte) []byte {
 
 // algorithm returns the AlgorithmIdentifier of a signature algorithm by
 // name, without parameters, or RSASSA-PSS with the hash and salt length.
-func algorithm(t *testing.T, name string) AlgorithmIdentifier {
+func algorithm(t testing.TB, name string) AlgorithmIdentifier {
 	t.Helper()
 	for _, s := range sigAlgorithms {
 		if s.name == name {
@@ -195,7 +195,7 @@ func algorithm(t *testing.T, name string) AlgorithmIdentifier {
 	return AlgorithmIdentifier{}
 }
 
-func mustAlg(t *testing.T, oid asn1.ObjectIdentifier, params []byte) AlgorithmIdentifier {
+func mustAlg(t testing.TB, oid asn1.ObjectIdentifier, params []byte) AlgorithmIdentifier {
 	t.Helper()
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -213,7 +213,7 @@ func mustAlg(t *testing.T, oid asn1.ObjectIdentifier, params []byte) AlgorithmId
 
 // pssAlgorithm encodes RSASSA-PSS-params with the hash for the message and
 // for MGF1, and the salt length.
-func pssAlgorithm(t *testing.T, hash, mgfHash crypto.Hash, salt int) AlgorithmIdentifier {
+func pssAlgorithm(t testing.TB, hash, mgfHash crypto.Hash, salt int) AlgorithmIdentifier {
 	t.Helper()
 	hashOID := func(h crypto.Hash) asn1.ObjectIdentifier {
 		for _, o := range hashOIDs {
@@ -266,7 +266,7 @@ type certSpec struct {
 	corruptSigByte bool
 }
 
-func nameDER(t *testing.T, n pkix.Name) []byte {
+func nameDER(t testing.TB, n pkix.Name) []byte {
 	t.Helper()
 	b, err := asn1.Marshal(n.ToRDNSequence())
 	if err != nil {
@@ -276,7 +276,7 @@ func nameDER(t *testing.T, n pkix.Name) []byte {
 }
 
 // build returns the DER certificate.
-func (s certSpec) build(t *testing.T) []byte {
+func (s certSpec) build(t testing.TB) []byte {
 	t.Helper()
 	if s.serial == nil {
 		s.serial = []byte{0x01, 0x23}
@@ -368,7 +368,7 @@ func (s certSpec) addExtensions(b *cryptobyte.Builder) {
 }
 
 // csca returns the spec of a self-signed CSCA of Utopia with the key.
-func cscaSpec(t *testing.T, key signer, alg string) certSpec {
+func cscaSpec(t testing.TB, key signer, alg string) certSpec {
 	return certSpec{
 		issuer:     pkix.Name{Country: []string{"UT"}, CommonName: "CSCA Utopia"},
 		subject:    pkix.Name{Country: []string{"UT"}, CommonName: "CSCA Utopia"},
@@ -383,7 +383,7 @@ func cscaSpec(t *testing.T, key signer, alg string) certSpec {
 }
 
 // dsSpec returns the spec of a DS certificate issued by the CSCA key.
-func dsSpec(t *testing.T, issuerKey, key signer, alg string) certSpec {
+func dsSpec(t testing.TB, issuerKey, key signer, alg string) certSpec {
 	return certSpec{
 		issuer:     pkix.Name{Country: []string{"UT"}, CommonName: "CSCA Utopia"},
 		subject:    pkix.Name{Country: []string{"UT"}, CommonName: "DS Utopia"},
@@ -396,7 +396,7 @@ func dsSpec(t *testing.T, issuerKey, key signer, alg string) certSpec {
 	}
 }
 
-func mustParse(t *testing.T, der []byte) *Certificate {
+func mustParse(t testing.TB, der []byte) *Certificate {
 	t.Helper()
 	c, err := ParseCertificate(der)
 	if err != nil {

@@ -1,0 +1,494 @@
+package pki
+
+import (
+	"bytes"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/group"
+)
+
+func verifyAt(sod []byte, s *Store, mrz string) Verdict {
+	return VerifySOD(sod, s, VerifyOptions{Now: func() time.Time { return checkTime }, IssuingState: mrz})
+}
+
+func storeOf(t *testing.T, certs ...*testCert) *Store {
+	t.Helper()
+	s := &Store{}
+	for _, c := range certs {
+		if err := s.AddCertificate(mustParse(t, c.der)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// TestVerifySOD covers the verdicts of passive authentication on a test
+// PKI, one case per way an EF.SOD can fail.
+func TestVerifySOD(t *testing.T) {
+	csca := newCSCA(t, "CSCA Utopia", "UT")
+	ds := newDS(t, csca, "DS Utopia", "UT")
+	// Same name and key identifier as the CSCA, another key.
+	otherTmpl := cscaTemplate()
+	otherTmpl.SubjectKeyId = csca.cert.SubjectKeyId
+	other := issue(t, utName("CSCA Utopia", "UT"), newP256(t), nil, otherTmpl)
+	store := storeOf(t, csca)
+
+	forgedSelf := issue(t, utName("DS Utopia", "UT"), newP256(t), nil, x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature})
+	// A DS that names the real CSCA and its key identifier but is signed
+	// by another key.
+	impostor := issue(t, utName("DS Utopia", "UT"), newP256(t), other, x509.Certificate{
+		KeyUsage: x509.KeyUsageDigitalSignature, AuthorityKeyId: csca.cert.SubjectKeyId})
+	foreign := newDS(t, newCSCA(t, "CSCA Erewhon", "UT"), "DS Erewhon", "UT")
+	expired := issue(t, utName("DS Utopia", "UT"), newP256(t), csca, x509.Certificate{
+		KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: fixtureStart, NotAfter: fixtureStart.AddDate(1, 0, 0)})
+	wrongState := newDS(t, csca, "DS Utopia", "XA")
+	// A CA certificate without keyCertSign under the CSCA.
+	notCA := issue(t, utName("CSCA Nowhere", "UT"), newP256(t), csca, x509.Certificate{
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageDigitalSignature})
+
+	for _, tc := range []struct {
+		name  string
+		sod   []byte
+		store *Store
+		mrz   string
+		want  Status
+		src   TimeSource
+		err   error // of SignedData.Verify
+	}{
+		{name: "valid", sod: testSOD(t, ds, nil), want: StatusValid, src: SigningTime},
+		{name: "valid MRZ", sod: testSOD(t, ds, nil), mrz: "ut<", want: StatusValid, src: SigningTime},
+		{name: "sid by key identifier", sod: testSOD(t, ds, func(s *sdSpec) { s.bySKI = true }), want: StatusValid, src: SigningTime},
+		{name: "no signingTime", sod: testSOD(t, ds, func(s *sdSpec) { s.signingTime = time.Time{} }), want: StatusValid, src: CheckTime},
+		{name: "id-data content", sod: testSOD(t, ds, func(s *sdSpec) { s.contentType = oidData }), want: StatusValid, src: SigningTime},
+		{name: "no signed attributes", sod: testSOD(t, ds, func(s *sdSpec) { s.noAttrs = true }), want: StatusValid, src: CheckTime},
+		{name: "changed signed attributes", sod: testSOD(t, ds, func(s *sdSpec) { s.tamper = flipSigningTime }),
+			want: StatusInvalid, err: ErrSignature},
+		{name: "content type attribute", sod: testSOD(t, ds, func(s *sdSpec) { s.attrType = oidData }), want: StatusInvalid, err: ErrDigest},
+		{name: "forged self-signed DS", sod: testSOD(t, forgedSelf, nil), want: StatusNoTrustAnchor, src: SigningTime},
+		{name: "DS of an unknown CSCA", sod: testSOD(t, foreign, nil), want: StatusNoTrustAnchor, src: SigningTime},
+		{name: "DS claiming the CSCA's key", sod: testSOD(t, impostor, nil), want: StatusInvalid, src: SigningTime},
+		{name: "expired DS", sod: testSOD(t, expired, nil), want: StatusExpired, src: SigningTime},
+		{name: "expired DS at check time", sod: testSOD(t, expired, func(s *sdSpec) { s.signingTime = time.Time{} }), want: StatusExpired, src: CheckTime},
+		{name: "DS not yet valid", sod: testSOD(t, ds, func(s *sdSpec) { s.signingTime = fixtureStart.AddDate(-1, 0, 0) }), want: StatusNotYetValid, src: SigningTime},
+		{name: "DS of another State", sod: testSOD(t, wrongState, nil), want: StatusCountryMismatch, src: SigningTime},
+		{name: "MRZ of another State", sod: testSOD(t, ds, nil), mrz: "D", want: StatusCountryMismatch, src: SigningTime},
+		{name: "revoked DS", sod: testSOD(t, ds, nil), store: revokingStore(t, csca, ds), want: StatusRevoked, src: SigningTime},
+		{name: "CSCA without keyCertSign", sod: testSOD(t, newDS(t, notCA, "DS Nowhere", "UT"), nil), store: storeOf(t, csca, notCA),
+			want: StatusInvalid, src: SigningTime},
+		{name: "no store", sod: testSOD(t, ds, nil), store: &Store{}, want: StatusNoTrustAnchor, src: SigningTime},
+		{name: "DS on an unknown curve", sod: unknownCurveSOD(t), want: StatusUnsupported, err: ErrUnsupported},
+		{name: "signer not included", sod: testSOD(t, ds, func(s *sdSpec) { s.certs = [][]byte{csca.der} }), want: StatusNoTrustAnchor, err: ErrNoSigner},
+		{name: "truncated", sod: testSOD(t, ds, nil)[:300], want: StatusInvalid, err: ErrMalformed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := store
+			if tc.store != nil {
+				s = tc.store
+			}
+			v := verifyAt(tc.sod, s, tc.mrz)
+			if v.Status != tc.want {
+				t.Fatalf("status %s, want %s: %s", v.Status, tc.want, v.Reason)
+			}
+			if v.Reason == "" && v.Status != StatusValid {
+				t.Error("no reason given")
+			}
+			if tc.src != "" && v.ValidityTimeSource != tc.src {
+				t.Errorf("validity judged at %s, want %s", v.ValidityTimeSource, tc.src)
+			}
+			if tc.err != nil {
+				sd, err := ParseSignedData(tc.sod)
+				if err == nil {
+					_, err = sd.Verify()
+				}
+				if !errors.Is(err, tc.err) {
+					t.Errorf("error %v, want %v", err, tc.err)
+				}
+			}
+			if v.Status == StatusValid && (len(v.Hashes) != 2 || v.CSCA == nil || v.CSCA.Subject.CommonName() != "CSCA Utopia") {
+				t.Errorf("valid verdict lacks data: %+v", v)
+			}
+		})
+	}
+}
+
+// flipSigningTime changes a digit of the signingTime attribute.
+func flipSigningTime(attrs []byte) {
+	i := bytes.Index(attrs, []byte{0x17, 0x0d})
+	attrs[i+3] ^= 1
+}
+
+func revokingStore(t *testing.T, csca, ds *testCert) *Store {
+	s := storeOf(t, csca)
+	crl, err := ParseCRL(testCRL(t, csca, big.NewInt(7), ds.cert.SerialNumber))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCRL(crl); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// unknownCurveSOD is an EF.SOD whose DS key has explicit parameters of no
+// standardized curve (P-256 with another b).
+func unknownCurveSOD(t *testing.T) []byte {
+	c, _ := group.CurveByOID([]int{1, 2, 840, 10045, 3, 1, 7})
+	p := c.Params()
+	p.B = new(big.Int).Add(p.B, big.NewInt(1))
+	k := newECSigner(t, c, false)
+	key := rawKey{spkiBytes: spkiDER(oidECPublicKey, explicitParams(p, c), c.Marshal(c.ScalarBaseMult(k.d))), signer: k}
+	spec := dsSpec(t, k, key, "ecdsa-with-SHA256")
+	der := spec.build(t)
+	if _, err := ParseCertificate(der); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("DS on an unknown curve: %v", err)
+	}
+	ds := &testCert{der: der, cert: &x509.Certificate{RawIssuer: nameDER(t, spec.issuer), SerialNumber: big.NewInt(0x123)}, key: newP256(t)}
+	return testSOD(t, ds, nil)
+}
+
+// rawKey is a signer with a given SubjectPublicKeyInfo.
+type rawKey struct {
+	spkiBytes []byte
+	signer
+}
+
+func (k rawKey) spki() []byte { return k.spkiBytes }
+
+// TestLinkCertificates chains a DS through a link certificate (the new
+// CSCA key signed by the old, 9303-12 §7.1.1) and through a re-issued
+// self-signed CSCA with the same new key.
+func TestLinkCertificates(t *testing.T) {
+	oldRoot := newCSCA(t, "CSCA Utopia", "UT")
+	newKey := newP256(t)
+	// crypto/x509 leaves out the AKI when issuer and subject names are
+	// equal; a link certificate has one (9303-12 §7.1.1).
+	linkTmpl := cscaTemplate()
+	linkTmpl.AuthorityKeyId = oldRoot.cert.SubjectKeyId
+	link := issue(t, utName("CSCA Utopia", "UT"), newKey, oldRoot, linkTmpl)
+	// The same link without AKI: taken as a link, not refused as a bad
+	// self-signed CSCA.
+	linkNoAKI := issue(t, utName("CSCA Utopia", "UT"), newKey, oldRoot, cscaTemplate())
+	newRoot := issue(t, utName("CSCA Utopia", "UT"), newKey, nil, cscaTemplate())
+	ds := newDS(t, link, "DS Utopia", "UT")
+	sod := testSOD(t, ds, nil)
+	for _, tc := range []struct {
+		name  string
+		store *Store
+		want  Status
+		chain int
+	}{
+		{"old root and link", storeOf(t, oldRoot, link), StatusValid, 2},
+		{"link alone", storeOf(t, link), StatusNoTrustAnchor, 1},
+		{"new root alone", storeOf(t, newRoot), StatusValid, 1},
+		{"all", storeOf(t, link, oldRoot, newRoot), StatusValid, 0},
+		{"old root alone", storeOf(t, oldRoot), StatusNoTrustAnchor, 0},
+		{"link without AKI", storeOf(t, oldRoot, linkNoAKI), StatusValid, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := verifyAt(sod, tc.store, "UTO")
+			if v.Status != tc.want {
+				t.Fatalf("status %s, want %s: %s", v.Status, tc.want, v.Reason)
+			}
+			if tc.chain != 0 && len(v.Chain) != tc.chain && tc.want == StatusValid {
+				t.Errorf("chain of %d", len(v.Chain))
+			}
+		})
+	}
+}
+
+// writeFiles writes files into a new directory.
+func writeFiles(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func pemCert(der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// TestLoadPath loads a trust directory with a CSCA, a master list signed
+// by a signer of that CSCA, an LDIF file and a PEM CRL, and checks the
+// reports and what they give.
+func TestLoadPath(t *testing.T) {
+	csca := newCSCA(t, "CSCA Utopia", "UT")
+	signer := newMLSigner(t, csca)
+	erewhon, oz := newCSCA(t, "CSCA Erewhon", "EW"), newCSCA(t, "CSCA Oz", "OZ")
+	ml := testMasterList(t, signer, nil, [][]byte{csca.der, erewhon.der, oz.der})
+	dsOz := newDS(t, oz, "DS Oz", "OZ")
+	ldifOther := newCSCA(t, "CSCA Lilliput", "LP")
+	dsLP := newDS(t, ldifOther, "DS Lilliput", "LP")
+	ldif := "version: 1\n# ICAO PKD export\n\n" +
+		ldifEntry("cn=lp,o=csca", "userCertificate;binary", ldifOther.der) +
+		ldifEntry("cn=ml,o=ml", "CscaMasterListData", ml) +
+		ldifEntry("cn=crl,o=crl", "certificateRevocationList;binary", testCRL(t, ldifOther, dsLP.cert.SerialNumber))
+	dir := writeFiles(t, map[string][]byte{
+		"ut/csca.pem":      pemCert(csca.der),
+		"ut/ut.ml":         ml,
+		"pkd/icao.ldif":    []byte(ldif),
+		"oz/oz.crl":        pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: testCRL(t, oz, dsOz.cert.SerialNumber)}),
+		"oz/EF.SOD.bin":    []byte("ignored"),
+		"oz/readme.txt":    []byte("ignored"),
+		"ut/ds-utopia.cer": newDS(t, csca, "DS Utopia", "UT").der,
+	})
+	s := &Store{Now: func() time.Time { return checkTime }}
+	reports, err := s.LoadPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]LoadReport{}
+	for _, r := range reports {
+		byName[filepath.Base(r.Path)] = r
+	}
+	if r := byName["csca.pem"]; r.CSCAs != 1 || r.Kind != KindCertificate {
+		t.Errorf("csca.pem: %+v", r)
+	}
+	if r := byName["ds-utopia.cer"]; r.CSCAs != 0 || r.Skipped != 1 {
+		t.Errorf("DS file: %+v", r)
+	}
+	r := byName["ut.ml"]
+	if r.Kind != KindMasterList || r.CSCAs != 3 || r.Duplicates != 3 || len(r.Signers) != 1 ||
+		!r.Signers[0].Chained || r.Signers[0].ChainedTo.CommonName() != "CSCA Utopia" {
+		t.Errorf("master list: %+v", r)
+	}
+	// The LDIF is loaded before the master list (and its CRL waits for
+	// nothing: its CSCA is in the same file); its master list signer's
+	// CSCA was loaded from csca.pem before.
+	r = byName["icao.ldif"]
+	if r.Kind != KindLDIF || r.CSCAs != 4 || r.CRLs != 1 || len(r.Signers) != 1 || !r.Signers[0].Chained {
+		t.Errorf("LDIF: %+v", r)
+	}
+	if r := byName["oz.crl"]; r.CRLs != 1 || len(r.Warnings) != 0 {
+		t.Errorf("CRL: %+v", r)
+	}
+	if _, ok := byName["EF.SOD.bin"]; ok || len(reports) != 5 {
+		t.Errorf("%d reports", len(reports))
+	}
+	if s.Len() != 4 || s.CRLs() != 2 || len(s.Reports()) != 5 {
+		t.Errorf("store: %d certificates, %d CRLs", s.Len(), s.CRLs())
+	}
+	if v := verifyAt(testSOD(t, dsOz, nil), s, "OZ"); v.Status != StatusRevoked {
+		t.Errorf("revoked by the PEM CRL: %s %s", v.Status, v.Reason)
+	}
+	if v := verifyAt(testSOD(t, dsLP, nil), s, ""); v.Status != StatusRevoked {
+		t.Errorf("revoked by the LDIF CRL: %s %s", v.Status, v.Reason)
+	}
+	if v := verifyAt(testSOD(t, newDS(t, erewhon, "DS Erewhon", "EW"), nil), s, ""); v.Status != StatusValid {
+		t.Errorf("CSCA from the master list: %s %s", v.Status, v.Reason)
+	}
+}
+
+// TestLoadMasterListRefused checks that a master list whose signature
+// fails is refused with an error naming the file, and that a signer of a
+// CSCA not given separately is reported as not chained.
+func TestLoadMasterListRefused(t *testing.T) {
+	csca := newCSCA(t, "CSCA Utopia", "UT")
+	signer := newMLSigner(t, csca)
+	ml := testMasterList(t, signer, nil, csca.derList())
+	bad := append([]byte(nil), ml...)
+	sd := mustSignedData(t, ml)
+	sig := sd.Signers[0].Signature
+	i := strings.Index(string(bad), string(sig))
+	bad[i+5] ^= 0x10
+	badCRL := testCRL(t, csca)
+	badCRL[len(badCRL)-1] ^= 0x01
+	dir := writeFiles(t, map[string][]byte{"good.ml": ml, "bad.ml": bad, "bad.crl": badCRL})
+	s := &Store{Now: func() time.Time { return checkTime }}
+	reports, err := s.LoadPath(dir)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.ml")) || !errors.Is(err, ErrSignature) {
+		t.Fatalf("LoadPath: %v", err)
+	}
+	if !strings.Contains(err.Error(), "bad.crl") {
+		t.Errorf("a CRL whose signature fails is not refused: %v", err)
+	}
+	for _, r := range reports {
+		switch filepath.Base(r.Path) {
+		case "bad.ml":
+			if r.Error == "" || r.CSCAs != 0 {
+				t.Errorf("bad.ml: %+v", r)
+			}
+		case "good.ml":
+			if r.CSCAs != 1 || len(r.Signers) != 1 || r.Signers[0].Chained || r.Signers[0].Status != StatusNoTrustAnchor {
+				t.Errorf("good.ml: %+v", r)
+			}
+		}
+	}
+	if s.Len() != 1 {
+		t.Errorf("%d certificates", s.Len())
+	}
+	if _, err := s.LoadPath(filepath.Join(dir, "missing.ml")); err == nil {
+		t.Error("missing file loaded")
+	}
+	if _, err := (&Store{}).LoadPath(writeFiles(t, map[string][]byte{"x.txt": nil})); err != nil {
+		t.Errorf("directory without trust files: %v", err)
+	}
+}
+
+func (c *testCert) derList() [][]byte { return [][]byte{c.der} }
+
+// TestCRLPendingIssuer loads a CRL before its CSCA: the CRL waits and is
+// used once a later load brings the CSCA.
+func TestCRLPendingIssuer(t *testing.T) {
+	csca := newCSCA(t, "CSCA Utopia", "UT")
+	ds := newDS(t, csca, "DS Utopia", "UT")
+	crlDir := writeFiles(t, map[string][]byte{"ut.crl": testCRL(t, csca, ds.cert.SerialNumber)})
+	cscaDir := writeFiles(t, map[string][]byte{"ut.der": csca.der})
+	s := &Store{}
+	reports, err := s.LoadPath(crlDir)
+	if err != nil || s.CRLs() != 0 || len(reports[0].Warnings) != 1 {
+		t.Fatalf("CRL before its CSCA: %v %+v", err, reports)
+	}
+	reports, err = s.LoadPath(cscaDir)
+	if err != nil || s.CRLs() != 1 || len(reports) != 2 || reports[1].Kind != KindCRL {
+		t.Fatalf("CSCA after its CRL: %v %+v", err, reports)
+	}
+	if v := verifyAt(testSOD(t, ds, nil), s, ""); v.Status != StatusRevoked {
+		t.Errorf("%s: %s", v.Status, v.Reason)
+	}
+}
+
+func TestParseLDIF(t *testing.T) {
+	cert := newCSCA(t, "CSCA Utopia", "UT").der
+	text := "version: 1\r\n# a comment\r\n  continued comment\r\n\r\ndn: cn=x\r\nobjectClass: top\r\n" +
+		strings.ReplaceAll(ldifEntry("cn=y", "userCertificate;binary", cert), "\n", "\r\n") +
+		"dn: cn=z\ncertificateRevocationList;binary:: AQID\ndescription:: aGVsbG8=\n"
+	l, err := ParseLDIF([]byte(text))
+	if err != nil || len(l.Certificates) != 1 || string(l.Certificates[0]) != string(cert) ||
+		len(l.CRLs) != 1 || string(l.CRLs[0]) != "\x01\x02\x03" || len(l.MasterLists) != 0 {
+		t.Fatalf("%v %+v", err, l)
+	}
+	for _, bad := range []string{"userCertificate;binary: not base64\n", "userCertificate;binary:: !!!\n", "no colon\n"} {
+		if _, err := ParseLDIF([]byte(bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestCountryAlpha2(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"D<<", "DE", true}, {"d", "DE", true}, {"DEU", "DE", true}, {"gbr", "GB", true}, {"GBD", "GB", true},
+		{"NZL", "NZ", true}, {"RKS", "XK", true}, {"UT", "UT", true}, {"XXA", "", false}, {"UTO", "", false}, {"", "", false},
+	} {
+		got, ok := CountryAlpha2(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%q: %q %v", tc.in, got, ok)
+		}
+	}
+}
+
+// TestBERToDER checks the conversion on indefinite lengths, non-minimal
+// lengths, a constructed OCTET STRING and the boundaries of the length
+// forms.
+func TestBERToDER(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		in, out string
+	}{
+		{"DER kept", "3003020101", "3003020101"},
+		{"indefinite", "3080020101" + "0000", "3003020101"},
+		{"nested indefinite", "3080308002010100000000", "30053003020101"},
+		{"non-minimal length", "308103020101", "3003020101"},
+		{"constructed octet string", "2480040161040162" + "0000", "04026162"},
+		{"long form kept", "04" + "81" + "80" + strings.Repeat("00", 0x80), "0481" + "80" + strings.Repeat("00", 0x80)},
+		{"0x7f", "047f" + strings.Repeat("00", 0x7f), "047f" + strings.Repeat("00", 0x7f)},
+		{"0x100", "04820100" + strings.Repeat("00", 0x100), "04820100" + strings.Repeat("00", 0x100)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := berToDER(hexBytes(t, tc.in))
+			if err != nil || string(got) != string(hexBytes(t, tc.out)) {
+				t.Fatalf("%x, %v", got, err)
+			}
+		})
+	}
+	for _, bad := range []string{"3080020101", "0480", "30", "3005020101", "30030201010000", "048500000001"} {
+		if _, err := berToDER(hexBytes(t, bad)); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+func hexBytes(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestIssuerNameOrder chains a DS whose issuer lists the CSCA's RDNs in
+// another order, by key identifier.
+func TestIssuerNameOrder(t *testing.T) {
+	csca := newCSCA(t, "CSCA Utopia", "UT")
+	reordered := *csca.cert
+	reordered.RawSubject = nameDER(t, pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "CSCA Utopia"},
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 10}, Value: "Government of UT"},
+		{Type: asn1.ObjectIdentifier{2, 5, 4, 6}, Value: "UT"},
+	}})
+	ds := issue(t, utName("DS Utopia", "UT"), newP256(t), &testCert{cert: &reordered, key: csca.key},
+		x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature})
+	if mustParse(t, ds.der).Issuer.Equal(mustParse(t, csca.der).Subject) {
+		t.Fatal("names are expected to differ in order")
+	}
+	if v := verifyAt(testSOD(t, ds, nil), storeOf(t, csca), "UTO"); v.Status != StatusValid {
+		t.Fatalf("%s: %s", v.Status, v.Reason)
+	}
+}
+
+// TestMasterListBrokenAnchor loads a master list that carries a
+// self-signed CSCA whose signature does not verify: the list loads (its
+// anchors are checked at first use) and a DS under it is invalid.
+func TestMasterListBrokenAnchor(t *testing.T) {
+	key := newP256(t)
+	tmpl := cscaTemplate()
+	tmpl.AuthorityKeyId = keyID(key) // a self-signed CSCA with AKI = SKI
+	csca := issue(t, utName("CSCA Utopia", "UT"), key, nil, tmpl)
+	ds := newDS(t, csca, "DS Utopia", "UT")
+	broken := append([]byte(nil), csca.der...)
+	broken[len(broken)-1] ^= 1 // the last octet of the ECDSA signature
+	s := &Store{}
+	dir := writeFiles(t, map[string][]byte{"ut.ml": testMasterList(t, newMLSigner(t, csca), nil, [][]byte{broken})})
+	if _, err := s.LoadPath(dir); err != nil || s.Len() != 1 {
+		t.Fatalf("%v, %d", err, s.Len())
+	}
+	v := verifyAt(testSOD(t, ds, nil), s, "")
+	if v.Status != StatusInvalid || !strings.Contains(v.Reason, "self-signature") {
+		t.Fatalf("%s: %s", v.Status, v.Reason)
+	}
+	if err := (&Store{}).AddCertificate(mustParse(t, broken)); !errors.Is(err, ErrSignature) {
+		t.Fatalf("AddCertificate: %v", err)
+	}
+	// Without AKI the same broken certificate could be a link certificate
+	// of the CSCA's previous key: no anchor, never valid.
+	noAKI := newCSCA(t, "CSCA Utopia", "UT")
+	brokenNoAKI := append([]byte(nil), noAKI.der...)
+	brokenNoAKI[len(brokenNoAKI)-1] ^= 1
+	v = verifyAt(testSOD(t, newDS(t, noAKI, "DS Utopia", "UT"), nil), storeOf(t, &testCert{der: brokenNoAKI}), "")
+	if v.Status != StatusNoTrustAnchor {
+		t.Fatalf("without AKI: %s: %s", v.Status, v.Reason)
+	}
+}
