@@ -5,9 +5,11 @@ package kiosk_test
 // passport through pcscd + vpcd and uploading to the sandbox.
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // as root in CI
 		chromedp.DisableGPU,
+		chromedp.WindowSize(820, 720),
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
@@ -74,6 +77,17 @@ func clearField(id string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// screenshot takes a PNG of the page; with $NFCBRIDGE_SCREENSHOTS set to a
+// directory it is kept there (the README's pictures come from it).
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png := run(t, ctx, chromedp.CaptureScreenshot())
+	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG")), "a PNG")
+	if dir := os.Getenv("NFCBRIDGE_SCREENSHOTS"); dir != "" {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), png, 0o644))
+	}
+}
+
 // run runs a value-returning action and fails the test on error.
 func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 	t.Helper()
@@ -85,7 +99,8 @@ func run[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 func TestBrowserReferencePage(t *testing.T) {
 	realStack(t)
 	r := newRig(t, rigConfig{ui: true})
-	insert(t, vpcd.Addr(0), newChip(t, nil), nil)
+	// A little latency per APDU, so that the page can be seen mid-read.
+	insert(t, vpcd.Addr(0), newChip(t, &vchip.Config{Latency: 15 * time.Millisecond}), nil)
 	ctx := browser(t) // closed before the server: cleanups run in reverse
 
 	var p kiosk.Pairing
@@ -97,8 +112,10 @@ func TestBrowserReferencePage(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.Navigate(r.url+"/#pair="+p.Code),
 		chromedp.WaitVisible(chromedp.ID("start")),
-		chromedp.SendKeys(chromedp.ID("session"), session),
-		chromedp.SendKeys(chromedp.ID("mrz"), typo),
+		// The markup contract (README, "Integrate"): fields named sessionId,
+		// mrz and can, the form's submit button, data-read-state.
+		chromedp.SendKeys(chromedp.CSS(`input[name="sessionId"]`), session),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="mrz"]`), typo),
 		chromedp.WaitVisible(chromedp.CSS("#mrz-check li.bad")),
 	))
 	assert.Empty(t, run(t, ctx, chromedp.Evaluate[string]("location.hash")), "the pairing code leaves the address bar")
@@ -115,9 +132,16 @@ func TestBrowserReferencePage(t *testing.T) {
 	assert.NotContains(t, run(t, ctx, chromedp.Text(chromedp.ID("mrz-check"))), "✗")
 	assert.Contains(t, run(t, ctx, chromedp.Text(chromedp.ID("readers"))), pcsctest.ReaderName(0))
 	require.NoError(t, chromedp.Do(ctx,
-		chromedp.Click(chromedp.ID("go")),
-		chromedp.WaitVisible(chromedp.ID("outcome")),
+		chromedp.Click(chromedp.CSS(`form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-read-state="reading"]`)),
+		chromedp.WaitVisible(`//p[@id="state" and contains(., "DG2")]`),
 	))
+	screenshot(t, ctx, "ui-reading.png")
+	assert.Greater(t, run(t, ctx, chromedp.JavascriptAttribute[float64](chromedp.ID("bar"), "value")), 0.0, "the progress bar moves")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`#headline[data-read-state="done"]`)),
+	))
+	screenshot(t, ctx, "ui-done.png")
 	assert.Equal(t, "Read and sent.", run(t, ctx, chromedp.Text(chromedp.ID("headline"))))
 	verdicts := run(t, ctx, chromedp.Text(chromedp.ID("verdicts")))
 	assert.Contains(t, verdicts, "Data integrity")
@@ -135,6 +159,7 @@ func TestBrowserReferencePage(t *testing.T) {
 		chromedp.Click(chromedp.ID("go")),
 		chromedp.WaitVisible(chromedp.ID("outcome")),
 	))
+	assert.Equal(t, "failed", run(t, ctx, chromedp.AttributeValue(chromedp.ID("headline"), "data-read-state")).Value)
 	assert.Equal(t, "The chip did not accept the MRZ. Check the document number and the dates.",
 		run(t, ctx, chromedp.Text(chromedp.ID("headline"))))
 	assert.Contains(t, run(t, ctx, chromedp.Text(chromedp.ID("verdicts"))), "access_denied")

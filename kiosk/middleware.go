@@ -44,6 +44,9 @@ func guard(origins map[string]bool, log *slog.Logger, next http.Handler) http.Ha
 				return
 			}
 			if !loopbackHost(r.Host, tcp.Port) {
+				if log != nil {
+					log.Warn("refused a request for a foreign Host (DNS rebinding?)", "host", clip(r.Host), "method", r.Method, "path", r.URL.Path)
+				}
 				writeError(w, &Error{Code: CodeForbidden, Message: "the Host header must name this machine's loopback address, such as 127.0.0.1:" + fmt.Sprint(tcp.Port)})
 				return
 			}
@@ -55,7 +58,7 @@ func guard(origins map[string]bool, log *slog.Logger, next http.Handler) http.Ha
 		}
 		if !origins[strings.ToLower(origin)] {
 			if log != nil {
-				log.Warn("refused a browser origin; allow it with --allow-origin if it is the kiosk UI's", "origin", origin, "method", r.Method, "path", r.URL.Path)
+				log.Warn("refused a browser origin; allow it with --allow-origin if it is the kiosk UI's", "origin", clip(origin), "method", r.Method, "path", r.URL.Path)
 			}
 			writeError(w, &Error{Code: CodeForbidden, Message: "this origin is not allowed to use the API (see --allow-origin)"})
 			return
@@ -76,6 +79,15 @@ func guard(origins map[string]bool, log *slog.Logger, next http.Handler) http.Ha
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// clip shortens a header value for the log: it comes from the client.
+func clip(s string) string {
+	const max = 120
+	if len(s) > max {
+		return s[:max] + "…"
+	}
+	return s
 }
 
 // sameOrigin reports whether origin is the daemon's own (http, the Host

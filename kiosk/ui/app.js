@@ -108,7 +108,14 @@ async function start(ev) {
   }
 }
 
+// readState publishes the read's state name in data-read-state, the
+// page's contract for automation (README, "Integrate").
+function readState(state) {
+  for (const el of document.querySelectorAll("[data-read-state]")) el.dataset.readState = state;
+}
+
 function progress(st) {
+  readState(st.state);
   $("prompt").textContent = stateText[st.state] || "";
   $("bar").value = st.progress ? st.progress.percent : 0;
   $("state").textContent = st.progress && st.progress.file ? `${st.progress.file} ${st.progress.percent} %` : "";
@@ -116,6 +123,7 @@ function progress(st) {
 
 function finish(st) {
   current = null;
+  readState(st.state);
   show("outcome");
   const dl = $("verdicts");
   dl.replaceChildren();
@@ -165,7 +173,7 @@ async function main() {
   client = new Client(t);
   try {
     const h = await client.health();
-    $("service").textContent = `Reader service ${h.version}, smart-card service ${h.pcsc}.`;
+    $("service").textContent = `Reader service ${h.version ? h.version + " " : ""}up, smart-card service ${h.pcsc}.`;
     await client.readers(); // checks the token
   } catch (e) {
     if (e.code === "unauthorized") sessionStorage.removeItem(tokenKey);
@@ -189,5 +197,5 @@ $("cancel").addEventListener("click", async () => {
   if (!current) return;
   try { await client.cancel(current.id); } catch (e) { $("state").textContent = messageFor(e); }
 });
-$("again").addEventListener("click", () => { show("start"); validate(); });
+$("again").addEventListener("click", () => { readState(""); show("start"); validate(); });
 main();
