@@ -1,0 +1,158 @@
+// Package openapitest checks the daemon's answers against kiosk/openapi.yaml
+// with a real OpenAPI 3 implementation (github.com/getkin/kin-openapi):
+// the document itself is validated when loaded, and each answer is matched
+// to its operation and checked for a documented status, headers and a body
+// that fits the schema. Event streams are checked event by event: the data
+// of "state" and "progress" events against the schema Read, of "readers"
+// events against ReadersEvent. For tests only.
+package openapitest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+)
+
+// Spec is a loaded, validated OpenAPI document.
+type Spec struct {
+	Doc    *openapi3.T
+	router routers.Router
+}
+
+// eventSchemas names the schema of each event's data.
+var eventSchemas = map[string]string{"state": "Read", "progress": "Read", "readers": "ReadersEvent"}
+
+// Load reads and validates the document at path. The servers are replaced
+// by a catch-all so that answers from any test server match.
+func Load(path string) (*Spec, error) {
+	l := openapi3.NewLoader()
+	doc, err := l.LoadFromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("openapitest: %s: %w", path, err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapitest: %s is not a valid OpenAPI document: %w", path, err)
+	}
+	doc.Servers = nil
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapitest: %w", err)
+	}
+	return &Spec{Doc: doc, router: r}, nil
+}
+
+// Operation returns "METHOD /path/template" of the operation req matches.
+func (s *Spec) Operation(req *http.Request) (string, error) {
+	route, _, err := s.router.FindRoute(req)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: no documented operation: %w", req.Method, req.URL.Path, err)
+	}
+	return route.Method + " " + route.Path, nil
+}
+
+// CheckResponse checks one answer to req: documented status, content type
+// and body (or every event of an event stream).
+func (s *Spec) CheckResponse(req *http.Request, status int, header http.Header, body []byte) error {
+	route, params, err := s.router.FindRoute(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: no documented operation: %w", req.Method, req.URL.Path, err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	mt, _, _ := mime.ParseMediaType(header.Get("Content-Type"))
+	if mt == "text/event-stream" {
+		if err := s.checkEvents(body); err != nil {
+			return fmt.Errorf("%s %s: %w", req.Method, route.Path, err)
+		}
+		body = nil // the stream itself is documented as a string
+	}
+	in.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		return fmt.Errorf("%s %s → %d: %w", req.Method, route.Path, status, err)
+	}
+	return nil
+}
+
+// checkEvents checks the data of each event against its schema.
+func (s *Spec) checkEvents(stream []byte) error {
+	sc := bufio.NewScanner(bytes.NewReader(stream))
+	sc.Buffer(nil, 1<<20)
+	event := "message"
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "event: "):
+			event = strings.TrimPrefix(line, "event: ")
+		case strings.HasPrefix(line, "data: "):
+			name, ok := eventSchemas[event]
+			if !ok {
+				return fmt.Errorf("event %q is not documented", event)
+			}
+			if err := s.CheckValue(name, []byte(strings.TrimPrefix(line, "data: "))); err != nil {
+				return fmt.Errorf("event %q: %w", event, err)
+			}
+		case line == "":
+			event = "message"
+		}
+	}
+	return sc.Err()
+}
+
+// CheckValue checks JSON against the component schema name.
+func (s *Spec) CheckValue(name string, data []byte) error {
+	ref, ok := s.Doc.Components.Schemas[name]
+	if !ok {
+		return fmt.Errorf("no schema %q", name)
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	return ref.Value.VisitJSON(v, openapi3.MultiErrors())
+}
+
+// Transport is an http.RoundTripper that checks every answer against the
+// document and reports failures to fail (t.Errorf). Event streams are read
+// to their end before the body is handed on.
+type Transport struct {
+	Spec *Spec
+	Base http.RoundTripper
+	Fail func(format string, args ...any)
+}
+
+// RoundTrip sends req and checks the answer.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return resp, nil // a stream cut by the test: nothing whole to check
+	}
+	if cerr := t.Spec.CheckResponse(req, resp.StatusCode, resp.Header, body); cerr != nil {
+		t.Fail("%v", cerr)
+	}
+	return resp, nil
+}
