@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -198,18 +200,25 @@ func methodNotAllowed(methods []string) http.HandlerFunc {
 }
 
 // decodeJSON reads a JSON body of at most maxBody bytes into v: exactly one
-// object, no unknown fields.
+// object, no unknown, repeated or miscased fields (checkStrict).
 func decodeJSON(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return &Error{Code: CodeUnsupportedMedia, Message: "the body must be JSON, sent with Content-Type: application/json"}
 	}
-	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return invalid("", "the body is larger than %d bytes", maxBody)
+	} else if err != nil {
+		return invalid("", "the body could not be read")
+	}
+	if err := checkStrict(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	err = d.Decode(v)
-	if err == nil && d.More() {
-		err = errors.New("data after the JSON object")
-	} else if err == nil {
+	if err == nil {
 		if _, terr := d.Token(); terr != io.EOF {
 			err = errors.New("data after the JSON object")
 		}
@@ -217,19 +226,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, maxBody int64, v any) er
 	if err == nil {
 		return nil
 	}
-	var tooBig *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var e *Error
 	switch {
 	case errors.As(err, &e):
 		return e
-	case errors.As(err, &tooBig):
-		return invalid("", "the body is larger than %d bytes", maxBody)
 	case errors.As(err, &typeErr):
 		return invalid(typeErr.Field, "%s has the wrong JSON type", typeErr.Field)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalid(field, "unknown field %q", field)
 	}
 	return invalid("", "the body is not valid JSON")
 }
