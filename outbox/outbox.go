@@ -37,7 +37,8 @@ var (
 // Config configures an [Outbox]. Dir and Key are required.
 type Config struct {
 	// Dir holds the entries, such as $STATE_DIRECTORY/outbox. It is created
-	// with mode 0700 if missing. Use it for nothing else.
+	// with mode 0700 if missing; an existing one open to other users is
+	// refused ([PrivateDir]). Use it for nothing else.
 	Dir string
 	// Key is the 32-byte AES-256-GCM key ([LoadKey], [KeyFromCredentials]).
 	// Open does not keep the slice; the caller may clear it afterwards.
@@ -151,7 +152,7 @@ func Open(cfg Config) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+	if err := PrivateDir(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	o := &Outbox{dir: cfg.Dir, aead: aead, retention: cfg.Retention, backoff: cfg.Backoff,

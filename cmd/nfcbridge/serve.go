@@ -210,7 +210,8 @@ func serveUploader(e *env, f *serveFlags) (kiosk.Uploader, error) {
 	return c, nil
 }
 
-// resolveStateDir picks and creates (0700) the state directory.
+// resolveStateDir picks and creates (0700) the state directory; an
+// existing one open to other users is refused.
 func resolveStateDir(e *env, dir string) (string, error) {
 	if dir == "" {
 		dir, _, _ = strings.Cut(e.getenv("STATE_DIRECTORY"), ":") // systemd may list several
@@ -224,7 +225,7 @@ func resolveStateDir(e *env, dir string) (string, error) {
 			return "", usagef("--state-dir is required (no $STATE_DIRECTORY, $XDG_STATE_HOME or $HOME)")
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := outbox.PrivateDir(dir); err != nil {
 		return "", fmt.Errorf("state directory: %w", err)
 	}
 	return dir, nil
