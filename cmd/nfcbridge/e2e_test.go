@@ -255,7 +255,7 @@ func TestReadBadInput(t *testing.T) {
 		{name: "two keys", args: []string{"read", "--out", "x", "--mrz", specimenMRZ, "--document-number", "X"}, code: 2, want: "exactly one of --mrz-file"},
 		{name: "bad check digit", args: []string{"read", "--out", "x", "--mrz", strings.Replace(specimenMRZ, "L898902C36", "L898902C37", 1)}, code: 1, want: "document number"},
 		{name: "impossible date", args: []string{"read", "--out", "x", "--document-number", "L898902C3", "--date-of-birth", "740230", "--date-of-expiry", "120415"}, code: 1, want: "date of birth"},
-		{name: "bad CAN", args: []string{"read", "--out", "x", "--can", "12345"}, code: 2, want: "--can must be"},
+		{name: "bad CAN", args: []string{"read", "--out", "x", "--can", "12345"}, code: 2, want: "must be the 6 digits"},
 		{name: "no out", args: []string{"read", "--mrz", specimenMRZ}, code: 2, want: "--out"},
 		{name: "unknown flag", args: []string{"read", "--bogus"}, code: 2, want: "bogus"},
 	}
