@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -261,7 +262,7 @@ func TestE2ECardPulledForGood(t *testing.T) {
 func TestE2ECancel(t *testing.T) {
 	realStack(t)
 	r := newRig(t, rigConfig{service: func(c *kiosk.Config) { c.Read.Extended = icao.ExtendedNever }})
-	chip := newChip(t, &vchip.Config{Latency: 15 * time.Millisecond})
+	chip := newChip(t, &vchip.Config{Latency: 40 * time.Millisecond})
 	insert(t, vpcd.Addr(0), chip, nil)
 	name := pcsctest.ReaderName(0)
 	st := r.start(readReq(uuid.NewString(), map[string]any{"reader": name}))
@@ -465,4 +466,61 @@ func TestE2EPACEWithCAN(t *testing.T) {
 	assert.Equal(t, "valid", res.SODSignature)
 	assert.True(t, res.SODHashesValid)
 	checkUploadOf(t, r.sandbox, session, ds)
+}
+
+// TestE2EPCSCDStopMidRead stops a private pcscd with SIGTERM while the
+// chip is being read (what `systemctl restart pcscd` and package upgrades
+// do) and starts it again: the read resumes and ends done, never with a
+// polkit message. A few runs in CI, NFCBRIDGE_PCSCD_RESTARTS in `make soak`.
+func TestE2EPCSCDStopMidRead(t *testing.T) {
+	d := pcsctest.Isolate(t)
+	if d == nil {
+		return // ran in a child process
+	}
+	runs := 2
+	if s := os.Getenv("NFCBRIDGE_PCSCD_RESTARTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		runs = n
+	}
+	// Many short APDUs, so that pcscd stops between exchanges as often as
+	// during one.
+	r := newRig(t, rigConfig{service: func(c *kiosk.Config) {
+		c.CardTimeout, c.ReinsertTimeout = 30*time.Second, 30*time.Second
+		c.Read = icao.ReadConfig{MaxLe: 32, Extended: icao.ExtendedNever}
+	}})
+	name := pcsctest.ReaderName(0)
+	// The card goes back into the reader whenever pcscd comes back.
+	chip := newChip(t, &vchip.Config{Latency: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		for ctx.Err() == nil {
+			vchip.Serve(ctx, d.Addr(0), chip, nil)
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-served })
+	resumed := 0
+	for run := range runs {
+		st := r.start(readReq(uuid.NewString(), map[string]any{"reader": name, "upload": false}))
+		r.waitState(st.ID, kiosk.Reading, 30*time.Second)
+		time.Sleep(time.Duration(run*97%500) * time.Millisecond)
+		d.Stop(t)
+		d.Start(t)
+		evs := r.follow(st.ID, 60*time.Second)
+		final := evs[len(evs)-1].status
+		if final.Error != nil {
+			assert.NotEqual(t, kiosk.CodePCSCDenied, final.Error.Code, "run %d", run)
+		}
+		if assert.Equal(t, kiosk.Done, final.State, "run %d: %+v", run, final.Error) {
+			resumed++
+		}
+		t.Logf("run %d: %v, resumes %d", run, states(evs), final.Resumes)
+	}
+	t.Logf("pcscd restarts (SIGTERM mid-read): %d tried, %d resumed and done", runs, resumed)
 }
