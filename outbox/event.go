@@ -57,6 +57,12 @@ func Permanent(err error) bool {
 	return false
 }
 
+// ErrUnconfirmed is the error of a [Failed] event for an entry whose
+// delivery attempt was under way, connected to the vendor, when the process
+// ended. The vendor may have stored it; it is not sent again, as the
+// endpoint has no idempotency key to make a second upload harmless.
+var ErrUnconfirmed = errors.New("outbox: the process stopped while the upload was being sent; the vendor may or may not have stored it")
+
 // EventKind tells what happened to an entry.
 type EventKind int
 
