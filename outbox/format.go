@@ -45,8 +45,8 @@ const (
 type kind byte
 
 const (
-	kindEntry kind = 'E'
-	kindState kind = 'S'
+	kindEntry  kind = 'E'
+	kindState  kind = 'S'
 	kindDone   kind = 'D'
 	kindRecord kind = 'R'
 )
