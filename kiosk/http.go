@@ -31,6 +31,9 @@ type (
 	statusGetter interface {
 		Status(id string) (Status, error)
 	}
+	readsLister interface {
+		Reads() []Status
+	}
 	eventWaiter interface {
 		Next(ctx context.Context, id string, after int) ([]Event, error)
 	}
@@ -45,6 +48,7 @@ type API interface {
 	readerLister
 	readStarter
 	statusGetter
+	readsLister
 	eventWaiter
 	readCanceler
 }
@@ -86,6 +90,7 @@ func routes(api API, cfg *HandlerConfig) []route {
 		{"GET", "/v1/health", true, health(api)},
 		{"GET", "/v1/readers", false, listReaders(api)},
 		{"POST", "/v1/reads", false, startRead(api, cfg.MaxBody)},
+		{"GET", "/v1/reads", false, listReads(api)},
 		{"GET", "/v1/reads/{id}", false, getRead(api)},
 		{"DELETE", "/v1/reads/{id}", false, cancelRead(api)},
 		{"GET", "/v1/reads/{id}/events", false, events(api, cfg.KeepAlive)},
@@ -166,6 +171,16 @@ func startRead(api readStarter, maxBody int64) http.HandlerFunc {
 		}
 		w.Header().Set("Location", "/v1/reads/"+st.ID)
 		writeJSON(w, http.StatusAccepted, st)
+	}
+}
+
+// listReads answers the reads the daemon keeps, also across restarts: a UI
+// finds a queued read again by its session.
+func listReads(api readsLister) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, struct {
+			Reads []Status `json:"reads"`
+		}{api.Reads()})
 	}
 }
 

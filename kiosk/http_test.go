@@ -206,7 +206,7 @@ func TestSecurity(t *testing.T) {
 				return r
 			}},
 		{name: "unknown path", status: 404, code: CodeNotFound, req: func() *http.Request { return newRequest("GET", "/v2/reads", "") }},
-		{name: "wrong method", status: 405, code: CodeInvalidRequest, checkHdr: map[string]string{"Allow": "POST"},
+		{name: "wrong method", status: 405, code: CodeInvalidRequest, checkHdr: map[string]string{"Allow": "POST, GET"},
 			req: func() *http.Request { return newRequest("PUT", "/v1/reads", "") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

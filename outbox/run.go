@@ -226,7 +226,7 @@ func (o *Outbox) attempt(ctx context.Context, id, readID string, deliver Deliver
 			o.setSending(id, false)
 		}
 		return ctx.Err()
-	case o.permanent(err):
+	case errors.As(err, new(finalError)) || o.permanent(err):
 		notify(Event{Kind: Failed, ID: id, ReadID: readID, Err: err})
 		o.finish(id)
 	default:
