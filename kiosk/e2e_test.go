@@ -380,21 +380,53 @@ func TestE2EQueuedAcrossRestart(t *testing.T) {
 	sb := newSandbox(t)
 	vendor := newSwitchable(t, sb)
 	dir := t.TempDir()
-	var id, session string
+	var id, session, lastEvent string
+	var before kiosk.Status
 	t.Run("first daemon", func(t *testing.T) {
 		r := newRig(t, rigConfig{uploader: vendor, stateDir: dir})
 		insert(t, vpcd.Addr(0), newChip(t, nil), nil)
 		session = uuid.NewString()
 		id = r.start(readReq(session, map[string]any{"reader": pcsctest.ReaderName(0)})).ID
-		r.waitState(id, kiosk.Queued, 30*time.Second)
+		before = r.waitState(id, kiosk.Queued, 30*time.Second)
+		evs := r.peek(id, 500*time.Millisecond)
+		require.NotEmpty(t, evs)
+		lastEvent = evs[len(evs)-1].id
 	}) // the daemon stops here
 	require.NotEmpty(t, id)
-	vendor.set(true)
 	r := newRig(t, rigConfig{uploader: vendor, stateDir: dir})
+	// The read is found again, with the same result summary.
+	var list struct{ Reads []kiosk.Status }
+	require.Equal(t, http.StatusOK, r.do("GET", "/v1/reads", nil, &list))
+	require.Len(t, list.Reads, 1)
+	assert.Equal(t, id, list.Reads[0].ID)
+	assert.Equal(t, kiosk.Queued, list.Reads[0].State)
+	require.NotNil(t, before.Result)
+	require.NotNil(t, list.Reads[0].Result)
+	want, got := *before.Result, *list.Reads[0].Result
+	want.UploadMillis, got.UploadMillis = 0, 0
+	assert.Equal(t, want, got)
+	assert.True(t, got.SODHashesValid)
+	assert.NotEmpty(t, got.Files)
+	assert.NotZero(t, got.APDUs)
+
+	// A client reconnecting with the last event id it had gets the
+	// current state, then the final event.
+	evc := make(chan []sseEvent, 1)
+	go func() { evc <- r.followFrom(id, lastEvent, 30*time.Second) }()
+	time.Sleep(200 * time.Millisecond)
+	vendor.set(true)
 	st := r.waitState(id, kiosk.Done, 30*time.Second)
+	evs := <-evc
+	require.NotEmpty(t, evs)
+	assert.Equal(t, kiosk.Queued, evs[0].status.State)
+	assert.Equal(t, kiosk.Done, evs[len(evs)-1].status.State)
+	assert.NotEqual(t, lastEvent, evs[0].id, "event ids are not reused")
 	assert.Equal(t, session, st.SessionID)
 	require.NotNil(t, st.Result)
 	assert.Contains(t, string(st.Result.Media), session)
+	assert.Equal(t, want.APDUs, st.Result.APDUs)
+	assert.Equal(t, want.Files, st.Result.Files)
+	assert.Equal(t, want.AccessControl, st.Result.AccessControl)
 	time.Sleep(300 * time.Millisecond)
 	checkUpload(t, sb, session)
 	entries, err := os.ReadDir(filepath.Join(dir, "outbox"))
