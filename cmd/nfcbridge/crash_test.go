@@ -24,6 +24,7 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/kiosk"
+	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
 	"github.com/nfcbridge/nfcbridge/vchip"
 )
@@ -32,7 +33,7 @@ import (
 const (
 	envCrashPoints = "NFCBRIDGE_CRASH_POINTS" // kill points; 20 by default, hundreds in `make soak`
 	envCrashSeed   = "NFCBRIDGE_CRASH_SEED"   // to replay a run
-	envCrashChild  = "NFCBRIDGE_CRASH_CHILD"  // the daemon's arguments, NUL-separated
+	envCrashChild  = "NFCBRIDGE_CRASH_CHILD"  // the daemon's arguments, a JSON array
 )
 
 // phases are where a kill point kills the daemon.
@@ -203,7 +204,7 @@ func (h *harness) killPoint(ph string, rng *rand.Rand, card *cardSlot, v *vendor
 		"queued":         {kiosk.Queued},
 		"retrying":       {kiosk.Queued},
 	}[ph]
-	got := h.waitFor(id, want, 20*time.Second)
+	got := h.waitFor(id, want, 5*time.Second)
 	switch ph {
 	case "waiting", "uploading-down", "queued":
 		jitter(300 * time.Millisecond)
@@ -215,7 +216,17 @@ func (h *harness) killPoint(ph string, rng *rand.Rand, card *cardSlot, v *vendor
 		jitter(1500 * time.Millisecond)
 	}
 	if got == "" {
-		t.Logf("%s: read %s passed the phase before it was seen", ph, id)
+		var now kiosk.Status
+		h.get(id, &now)
+		t.Logf("%s: read %s passed the phase before it was seen (now %s %+v)", ph, id, now.State, now.Error)
+		if os.Getenv("NFCBRIDGE_CRASH_DEBUG") != "" {
+			t.Logf("daemon log:\n%s", h.out.String())
+			if p, err := reader.Open(); err == nil {
+				infos, err := p.Readers(context.Background())
+				t.Logf("readers: %+v %v", infos, err)
+				p.Close()
+			}
+		}
 	}
 	return id, session, true
 }
@@ -261,7 +272,11 @@ func (h *harness) ensure() {
 		"--upload-timeout", "2s", "--retry-initial", "200ms", "--retry-max", "1s",
 		"--card-timeout", "20s", "--log-level", "info"}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDaemonChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envCrashChild+"="+strings.Join(args, "\x00"),
+	argv, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), envCrashChild+"="+string(argv),
 		"NFCBRIDGE_API_KEY="+h.v.key, "NFCBRIDGE_API_SECRET="+h.v.secret)
 	h.out = &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = h.out, h.out
@@ -361,14 +376,18 @@ func (h *harness) waitFor(id string, states []kiosk.State, timeout time.Duration
 
 // TestCrashDaemonChild is the daemon of TestCrashConsistency.
 func TestCrashDaemonChild(t *testing.T) {
-	args := os.Getenv(envCrashChild)
-	if args == "" {
+	argv := os.Getenv(envCrashChild)
+	if argv == "" {
 		t.Skip("runs as the child of TestCrashConsistency")
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(argv), &args); err != nil {
+		t.Fatal(err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
-	if err := runServe(ctx, e, strings.Split(args, "\x00")); err != nil {
+	if err := runServe(ctx, e, args); err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		t.Fatal(err)
 	}
@@ -387,7 +406,14 @@ type cardSlot struct {
 func newCardSlot(t *testing.T, addr string, ds *vchip.Dataset) *cardSlot {
 	c := &cardSlot{t: t, addr: addr, ds: ds}
 	c.insert()
-	t.Cleanup(c.remove)
+	t.Cleanup(func() {
+		c.mu.Lock()
+		if c.cancel != nil {
+			c.cancel()
+			<-c.done
+		}
+		c.mu.Unlock()
+	})
 	return c
 }
 
@@ -400,6 +426,7 @@ func (c *cardSlot) insert() {
 	if c.cancel != nil {
 		return
 	}
+	defer pcsctest.WaitPresent(c.t, 0)
 	chip, err := vchip.New(c.ds, &vchip.Config{Latency: 15 * time.Millisecond})
 	if err != nil {
 		c.t.Fatal(err)
@@ -410,7 +437,10 @@ func (c *cardSlot) insert() {
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			vchip.Serve(ctx, c.addr, chip, nil)
+			err := vchip.Serve(ctx, c.addr, chip, nil)
+			if os.Getenv("NFCBRIDGE_CRASH_DEBUG") != "" {
+				c.t.Logf("serve: %v", err)
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(50 * time.Millisecond):
@@ -428,6 +458,7 @@ func (c *cardSlot) remove() {
 	c.cancel()
 	<-c.done
 	c.cancel = nil
+	pcsctest.WaitEmpty(c.t, 0) // else vpcd takes the next card for this one
 }
 
 // Vendor behaviours.
