@@ -47,7 +47,7 @@ const (
 	CodeUploadUnauthorized Code = "upload_unauthorized"  // the vendor refused the API key or signature
 	CodeSessionNotFound    Code = "session_not_found"    // the vendor does not know the session
 	CodeSessionSubmitted   Code = "session_submitted"    // the session was submitted before the upload
-	CodeUploadUnconfirmed  Code = "upload_unconfirmed"   // a 2xx whose response could not be verified
+	CodeUploadUnconfirmed  Code = "upload_unconfirmed"   // a 2xx whose response could not be verified, or the daemon died while sending
 	CodeUploadFailed       Code = "upload_failed"        // the vendor could not be reached, nothing stored
 	CodeUploadExpired      Code = "upload_expired"       // queued too long: dropped by the outbox
 	CodeCanceled           Code = "canceled"             // canceled by DELETE or by the daemon stopping
