@@ -1,7 +1,7 @@
 # nfcbridge — see README.md.
 GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 
-.PHONY: demo test build bench fuzz setup systemd-check deb deb-check
+.PHONY: demo test build bench fuzz setup systemd-check deb deb-check soak
 
 ## demo: install what is needed; read a virtual passport behind pcscd+vpcd with
 ## `nfcbridge read`, then drive a read + upload through the daemon's local API
@@ -37,3 +37,8 @@ bench: setup
 ## fuzz: a long fuzzing run of every target (FUZZ_BUDGET=10m by default)
 fuzz:
 	scripts/fuzz.sh $${FUZZ_BUDGET:-10m}
+
+## soak: the fault tests at length, with tallies: SIGKILL at CRASH_POINTS=300
+## random points of a read, pcscd SIGTERM mid-read PCSCD_RESTARTS=20 times
+soak:
+	scripts/soak.sh

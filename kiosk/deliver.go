@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 
@@ -36,6 +37,7 @@ func (s *Service) end(j *job, state State, res *Result, e *Error, cause error) {
 	if !ok {
 		return // already final: a repeated outbox report
 	}
+	s.persist(st)
 	attrs := []any{"read", j.id, "state", string(state), "elapsedMs", st.UpdatedAt.Sub(st.CreatedAt).Milliseconds()}
 	if e != nil {
 		attrs = append(attrs, "code", string(e.Code))
@@ -65,10 +67,54 @@ func nfcOf(doc *mrtd.Document) upload.NFC {
 	return upload.NFC{COM: doc.Files[icao.EFCOM], SOD: doc.Files[icao.EFSOD], DG1: doc.Files[icao.EFDG1], DG2: doc.Files[icao.EFDG2]}
 }
 
-// upload sends the read to the vendor. An upload that cannot be delivered
-// now goes to the outbox, as does one cut short by the daemon stopping; an
-// upload canceled by the client is aborted (after a 2xx it is done).
+// upload sends the read to the vendor. With an outbox, the files and the
+// result summary are stored there first (write-ahead), and the first
+// attempt is made from that entry: a crash at any later point loses
+// nothing. Without one, the upload is made from memory.
 func (s *Service) upload(ctx context.Context, j *job, doc *mrtd.Document, res *Result) {
+	if s.cfg.Outbox == nil {
+		s.uploadNow(ctx, j, doc, res)
+		return
+	}
+	summary, err := json.Marshal(res)
+	if err != nil {
+		s.uploadNow(ctx, j, doc, res)
+		return
+	}
+	id, err := s.cfg.Outbox.Store(outbox.Item{ReadID: j.id, SessionID: j.snapshot().SessionID, NFC: nfcOf(doc),
+		CreatedAt: s.cfg.Now(), Summary: summary})
+	if err != nil {
+		// Not durable, but the vendor may still take it now.
+		s.log.Error("outbox: store read before upload", "read", j.id, "error", err.Error())
+		s.uploadNow(ctx, j, doc, res)
+		return
+	}
+	j.uploadStarted(s.cfg.Now())
+	s.update(j, StateEvent, func(st *Status) { st.State = Uploading; st.Result = res })
+	s.persist(j.snapshot())
+	uctx, cancel := context.WithTimeout(ctx, s.cfg.UploadTimeout)
+	err = s.cfg.Outbox.Send(uctx, id, s.deliverFirst, s.outboxEvent)
+	cancel()
+	if err == nil {
+		return // s.outboxEvent applied the outcome, or queued the read
+	}
+	if errors.Is(context.Cause(ctx), errUserCancel) {
+		if derr := s.cfg.Outbox.Drop(id); derr != nil {
+			s.log.Error("outbox: drop canceled upload", "read", j.id, "error", derr.Error())
+		}
+		s.finish(j, Canceled, nil, &Error{Code: CodeCanceled,
+			Message: "the upload was canceled before the vendor confirmed it; if the vendor had already received it, the session shows it", Retryable: true})
+		return
+	}
+	// The upload time ran out, or the daemon is stopping: the entry stays
+	// in the outbox, which delivers it.
+	s.log.Info("upload deferred", "read", j.id, "error", err.Error())
+	s.finish(j, Queued, nil, nil)
+}
+
+// uploadNow uploads the read from memory, and queues it if it cannot be
+// delivered now: the path without an outbox, or when storing failed.
+func (s *Service) uploadNow(ctx context.Context, j *job, doc *mrtd.Document, res *Result) {
 	s.update(j, StateEvent, func(st *Status) { st.State = Uploading; st.Result = res })
 	nfc := nfcOf(doc)
 	start := s.cfg.Now()
@@ -114,6 +160,17 @@ func (s *Service) queue(j *job, nfc upload.NFC, res *Result, cause error) {
 	s.finish(j, Queued, res, nil)
 }
 
+// deliverFirst is the delivery of the upload right after the read: an
+// answer that will not change (see deliverable) fails the read at once,
+// where the outbox's later attempts would retry some of them.
+func (s *Service) deliverFirst(ctx context.Context, it outbox.Item) ([]byte, error) {
+	m, err := s.deliverQueued(ctx, it)
+	if err != nil && ctx.Err() == nil && !deliverable(err) {
+		return nil, outbox.Final(err)
+	}
+	return m, err
+}
+
 // deliverQueued is the outbox's delivery function.
 func (s *Service) deliverQueued(ctx context.Context, it outbox.Item) ([]byte, error) {
 	if s.cfg.Uploader == nil {
@@ -147,10 +204,17 @@ func (s *Service) outboxEvent(ev outbox.Event) {
 		res = &Result{}
 	}
 	r := *res
+	if at := j.uploadStart(); !at.IsZero() {
+		r.UploadMillis = s.cfg.Now().Sub(at).Milliseconds()
+	}
 	switch ev.Kind {
 	case outbox.Delivered:
 		r.Media = append([]byte(nil), ev.Result...)
 		s.finish(j, Done, &r, nil)
+	case outbox.Retrying:
+		if j.snapshot().State == Uploading {
+			s.finish(j, Queued, nil, nil) // the first attempt failed: the outbox retries
+		}
 	case outbox.Failed:
 		s.end(j, Failed, &r, uploadFailure(ev.Err), ev.Err)
 	case outbox.Expired:

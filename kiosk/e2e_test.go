@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -262,7 +263,7 @@ func TestE2ECardPulledForGood(t *testing.T) {
 func TestE2ECancel(t *testing.T) {
 	realStack(t)
 	r := newRig(t, rigConfig{service: func(c *kiosk.Config) { c.Read.Extended = icao.ExtendedNever }})
-	chip := newChip(t, &vchip.Config{Latency: 15 * time.Millisecond})
+	chip := newChip(t, &vchip.Config{Latency: 40 * time.Millisecond})
 	insert(t, vpcd.Addr(0), chip, nil)
 	name := pcsctest.ReaderName(0)
 	st := r.start(readReq(uuid.NewString(), map[string]any{"reader": name}))
@@ -380,21 +381,53 @@ func TestE2EQueuedAcrossRestart(t *testing.T) {
 	sb := newSandbox(t)
 	vendor := newSwitchable(t, sb)
 	dir := t.TempDir()
-	var id, session string
+	var id, session, lastEvent string
+	var before kiosk.Status
 	t.Run("first daemon", func(t *testing.T) {
 		r := newRig(t, rigConfig{uploader: vendor, stateDir: dir})
 		insert(t, vpcd.Addr(0), newChip(t, nil), nil)
 		session = uuid.NewString()
 		id = r.start(readReq(session, map[string]any{"reader": pcsctest.ReaderName(0)})).ID
-		r.waitState(id, kiosk.Queued, 30*time.Second)
+		before = r.waitState(id, kiosk.Queued, 30*time.Second)
+		evs := r.peek(id, 500*time.Millisecond)
+		require.NotEmpty(t, evs)
+		lastEvent = evs[len(evs)-1].id
 	}) // the daemon stops here
 	require.NotEmpty(t, id)
-	vendor.set(true)
 	r := newRig(t, rigConfig{uploader: vendor, stateDir: dir})
+	// The read is found again, with the same result summary.
+	var list struct{ Reads []kiosk.Status }
+	require.Equal(t, http.StatusOK, r.do("GET", "/v1/reads", nil, &list))
+	require.Len(t, list.Reads, 1)
+	assert.Equal(t, id, list.Reads[0].ID)
+	assert.Equal(t, kiosk.Queued, list.Reads[0].State)
+	require.NotNil(t, before.Result)
+	require.NotNil(t, list.Reads[0].Result)
+	want, got := *before.Result, *list.Reads[0].Result
+	want.UploadMillis, got.UploadMillis = 0, 0
+	assert.Equal(t, want, got)
+	assert.True(t, got.SODHashesValid)
+	assert.NotEmpty(t, got.Files)
+	assert.NotZero(t, got.APDUs)
+
+	// A client reconnecting with the last event id it had gets the
+	// current state, then the final event.
+	evc := make(chan []sseEvent, 1)
+	go func() { evc <- r.followFrom(id, lastEvent, 30*time.Second) }()
+	time.Sleep(200 * time.Millisecond)
+	vendor.set(true)
 	st := r.waitState(id, kiosk.Done, 30*time.Second)
+	evs := <-evc
+	require.NotEmpty(t, evs)
+	assert.Equal(t, kiosk.Queued, evs[0].status.State)
+	assert.Equal(t, kiosk.Done, evs[len(evs)-1].status.State)
+	assert.NotEqual(t, lastEvent, evs[0].id, "event ids are not reused")
 	assert.Equal(t, session, st.SessionID)
 	require.NotNil(t, st.Result)
 	assert.Contains(t, string(st.Result.Media), session)
+	assert.Equal(t, want.APDUs, st.Result.APDUs)
+	assert.Equal(t, want.Files, st.Result.Files)
+	assert.Equal(t, want.AccessControl, st.Result.AccessControl)
 	time.Sleep(300 * time.Millisecond)
 	checkUpload(t, sb, session)
 	entries, err := os.ReadDir(filepath.Join(dir, "outbox"))
@@ -466,4 +499,61 @@ func TestE2EPACEWithCAN(t *testing.T) {
 	assert.Equal(t, "valid", res.SODSignature)
 	assert.True(t, res.SODHashesValid)
 	checkUploadOf(t, r.sandbox, session, ds)
+}
+
+// TestE2EPCSCDStopMidRead stops a private pcscd with SIGTERM while the
+// chip is being read (what `systemctl restart pcscd` and package upgrades
+// do) and starts it again: the read resumes and ends done, never with a
+// polkit message. A few runs in CI, NFCBRIDGE_PCSCD_RESTARTS in `make soak`.
+func TestE2EPCSCDStopMidRead(t *testing.T) {
+	d := pcsctest.Isolate(t)
+	if d == nil {
+		return // ran in a child process
+	}
+	runs := 2
+	if s := os.Getenv("NFCBRIDGE_PCSCD_RESTARTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		runs = n
+	}
+	// Many short APDUs, so that pcscd stops between exchanges as often as
+	// during one.
+	r := newRig(t, rigConfig{service: func(c *kiosk.Config) {
+		c.CardTimeout, c.ReinsertTimeout = 30*time.Second, 30*time.Second
+		c.Read = icao.ReadConfig{MaxLe: 32, Extended: icao.ExtendedNever}
+	}})
+	name := pcsctest.ReaderName(0)
+	// The card goes back into the reader whenever pcscd comes back.
+	chip := newChip(t, &vchip.Config{Latency: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		for ctx.Err() == nil {
+			vchip.Serve(ctx, d.Addr(0), chip, nil)
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-served })
+	resumed := 0
+	for run := range runs {
+		st := r.start(readReq(uuid.NewString(), map[string]any{"reader": name, "upload": false}))
+		r.waitState(st.ID, kiosk.Reading, 30*time.Second)
+		time.Sleep(time.Duration(run*97%500) * time.Millisecond)
+		d.Stop(t)
+		d.Start(t)
+		evs := r.follow(st.ID, 60*time.Second)
+		final := evs[len(evs)-1].status
+		if final.Error != nil {
+			assert.NotEqual(t, kiosk.CodePCSCDenied, final.Error.Code, "run %d", run)
+		}
+		if assert.Equal(t, kiosk.Done, final.State, "run %d: %+v", run, final.Error) {
+			resumed++
+		}
+		t.Logf("run %d: %v, resumes %d", run, states(evs), final.Resumes)
+	}
+	t.Logf("pcscd restarts (SIGTERM mid-read): %d tried, %d resumed and done", runs, resumed)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/outbox"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
@@ -46,10 +47,11 @@ const (
 	CodeUploadUnauthorized Code = "upload_unauthorized"  // the vendor refused the API key or signature
 	CodeSessionNotFound    Code = "session_not_found"    // the vendor does not know the session
 	CodeSessionSubmitted   Code = "session_submitted"    // the session was submitted before the upload
-	CodeUploadUnconfirmed  Code = "upload_unconfirmed"   // a 2xx whose response could not be verified
+	CodeUploadUnconfirmed  Code = "upload_unconfirmed"   // a 2xx whose response could not be verified, or the daemon died while sending
 	CodeUploadFailed       Code = "upload_failed"        // the vendor could not be reached, nothing stored
 	CodeUploadExpired      Code = "upload_expired"       // queued too long: dropped by the outbox
 	CodeCanceled           Code = "canceled"             // canceled by DELETE or by the daemon stopping
+	CodeInterrupted        Code = "interrupted"          // the daemon stopped (crash, kill) before the chip read was complete
 	CodeInternal           Code = "internal_error"
 )
 
@@ -143,6 +145,12 @@ func integrityFailure() *Error {
 	return &Error{Code: CodeIntegrity, Message: "the data read does not match the document's security object (EF.SOD), its signature, or the chip's key; read it again, and if it fails again treat the document as suspect", Retryable: true}
 }
 
+// interrupted is the error of a read that was under way when the daemon
+// stopped without a chance to finish it (a crash, SIGKILL, power loss).
+func interrupted() *Error {
+	return &Error{Code: CodeInterrupted, Message: "the daemon stopped before the chip was read completely; nothing of the document was kept: read it again", Retryable: true}
+}
+
 // canceled is the error of a canceled read.
 func canceled(cause error) *Error {
 	if errors.Is(cause, errShutdown) {
@@ -162,6 +170,8 @@ func uploadFailure(err error) *Error {
 		return &Error{Code: CodeSessionNotFound, Message: "the vendor does not know this session"}
 	case errors.Is(err, upload.ErrSessionSubmitted):
 		return &Error{Code: CodeSessionSubmitted, Message: "the session was already submitted; start a new session"}
+	case errors.Is(err, outbox.ErrUnconfirmed):
+		return &Error{Code: CodeUploadUnconfirmed, Message: "the daemon stopped while the upload was being sent, so whether the vendor stored it is unknown; it is not sent twice: check the session, and read the document again if the upload is missing"}
 	case errors.Is(err, upload.ErrResponseSignature), errors.Is(err, upload.ErrMalformedResponse):
 		return &Error{Code: CodeUploadUnconfirmed, Message: "the vendor accepted the upload but its answer could not be verified; check the session before uploading again"}
 	case errors.As(err, &size):

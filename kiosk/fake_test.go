@@ -84,6 +84,14 @@ func (f *fakeAPI) Status(id string) (Status, error) {
 	return st, nil
 }
 
+func (f *fakeAPI) Reads() []Status {
+	var out []Status
+	for _, st := range f.reads {
+		out = append(out, st)
+	}
+	return out
+}
+
 func (f *fakeAPI) Next(ctx context.Context, id string, after int) ([]Event, error) {
 	f.mu.Lock()
 	f.nextCalls++

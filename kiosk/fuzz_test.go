@@ -11,7 +11,7 @@ import (
 
 // FuzzStartRead sends arbitrary bodies to POST /v1/reads: the answer is
 // 202 or a 4xx with a well-formed error naming no input, never a 5xx or a
-// panic.
+// panic; a body with a repeated or miscased key is never accepted.
 func FuzzStartRead(f *testing.F) {
 	for _, seed := range []string{
 		mustJSON(validRead()),
@@ -19,6 +19,9 @@ func FuzzStartRead(f *testing.F) {
 		mustJSON(with(with(validRead(), "mrz", nil), "can", "123456")),
 		`{"sessionId":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00","mrz":42}`,
 		`{"sessionId":1}`, `[]`, `{}`, `{"a":`, `null`,
+		`{"sessionId":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00","upload":false,"upload":true}`,
+		`{"SESSIONID":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00","mrz":{"documentNumber":"L898902C3","DateOfBirth":"740812"}}`,
+		`{"sessionId":"x","sessionid":"y"}`, `"x"`, `[{"a":1,"a":2}]`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -33,6 +36,9 @@ func FuzzStartRead(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		switch {
 		case rec.Code == http.StatusAccepted:
+			if repeatsKey(body) {
+				t.Fatalf("accepted a repeated or miscased key: %q", body)
+			}
 			return
 		case rec.Code < 400 || rec.Code >= 500:
 			t.Fatalf("status %d for %q", rec.Code, body)
@@ -46,4 +52,34 @@ func FuzzStartRead(f *testing.F) {
 			t.Fatalf("error echoes the document number: %q", e.Error.Message)
 		}
 	})
+}
+
+// repeatsKey reports whether the top-level object of b has two keys that
+// are equal when case is ignored, found by a decoder independent of the
+// token walk under test.
+func repeatsKey(b []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	n := 0
+	d := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for d.More() {
+		if _, err := d.Token(); err != nil {
+			return false
+		}
+		var v json.RawMessage
+		if d.Decode(&v) != nil {
+			return false
+		}
+		n++
+	}
+	folded := map[string]bool{}
+	for k := range m {
+		folded[strings.ToLower(k)] = true
+	}
+	return n != len(folded)
 }

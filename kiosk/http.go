@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,9 @@ type (
 	statusGetter interface {
 		Status(id string) (Status, error)
 	}
+	readsLister interface {
+		Reads() []Status
+	}
 	eventWaiter interface {
 		Next(ctx context.Context, id string, after int) ([]Event, error)
 	}
@@ -43,6 +48,7 @@ type API interface {
 	readerLister
 	readStarter
 	statusGetter
+	readsLister
 	eventWaiter
 	readCanceler
 }
@@ -94,6 +100,7 @@ func routes(api API, cfg *HandlerConfig) []route {
 		{"GET", "/v1/health", true, health(api)},
 		{"GET", "/v1/readers", false, listReaders(api)},
 		{"POST", "/v1/reads", false, startRead(api, cfg.MaxBody)},
+		{"GET", "/v1/reads", false, listReads(api)},
 		{"GET", "/v1/reads/{id}", false, getRead(api)},
 		{"DELETE", "/v1/reads/{id}", false, cancelRead(api)},
 		{"GET", "/v1/reads/{id}/events", false, events(api, cfg.KeepAlive)},
@@ -190,6 +197,16 @@ func startRead(api readStarter, maxBody int64) http.HandlerFunc {
 	}
 }
 
+// listReads answers the reads the daemon keeps, also across restarts: a UI
+// finds a queued read again by its session.
+func listReads(api readsLister) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, struct {
+			Reads []Status `json:"reads"`
+		}{api.Reads()})
+	}
+}
+
 func getRead(api statusGetter) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		st, err := api.Status(r.PathValue("id"))
@@ -221,18 +238,25 @@ func methodNotAllowed(methods []string) http.HandlerFunc {
 }
 
 // decodeJSON reads a JSON body of at most maxBody bytes into v: exactly one
-// object, no unknown fields.
+// object, no unknown, repeated or miscased fields (checkStrict).
 func decodeJSON(w http.ResponseWriter, r *http.Request, maxBody int64, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return &Error{Code: CodeUnsupportedMedia, Message: "the body must be JSON, sent with Content-Type: application/json"}
 	}
-	d := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return invalid("", "the body is larger than %d bytes", maxBody)
+	} else if err != nil {
+		return invalid("", "the body could not be read")
+	}
+	if err := checkStrict(body, reflect.TypeOf(v)); err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	err = d.Decode(v)
-	if err == nil && d.More() {
-		err = errors.New("data after the JSON object")
-	} else if err == nil {
+	if err == nil {
 		if _, terr := d.Token(); terr != io.EOF {
 			err = errors.New("data after the JSON object")
 		}
@@ -240,19 +264,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, maxBody int64, v any) er
 	if err == nil {
 		return nil
 	}
-	var tooBig *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var e *Error
 	switch {
 	case errors.As(err, &e):
 		return e
-	case errors.As(err, &tooBig):
-		return invalid("", "the body is larger than %d bytes", maxBody)
 	case errors.As(err, &typeErr):
 		return invalid(typeErr.Field, "%s has the wrong JSON type", typeErr.Field)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return invalid(field, "unknown field %q", field)
 	}
 	return invalid("", "the body is not valid JSON")
 }

@@ -206,7 +206,7 @@ func TestSecurity(t *testing.T) {
 				return r
 			}},
 		{name: "unknown path", status: 404, code: CodeNotFound, req: func() *http.Request { return newRequest("GET", "/v2/reads", "") }},
-		{name: "wrong method", status: 405, code: CodeInvalidRequest, checkHdr: map[string]string{"Allow": "POST"},
+		{name: "wrong method", status: 405, code: CodeInvalidRequest, checkHdr: map[string]string{"Allow": "POST, GET"},
 			req: func() *http.Request { return newRequest("PUT", "/v1/reads", "") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestStartRead(t *testing.T) {
 		{name: "bad document number", body: with(validRead(), "mrz", map[string]any{"documentNumber": "L89 8902", "dateOfBirth": "740812", "dateOfExpiry": "120415"}),
 			status: 400, code: CodeInvalidRequest, field: "mrz.documentNumber"},
 		{name: "MRZ object with unknown field", body: with(validRead(), "mrz", map[string]any{"documentNumber": "L898902C3", "dateOfBirth": "740812", "dateOfExpiry": "120415", "name": "x"}),
-			status: 400, code: CodeInvalidRequest, field: "mrz"},
+			status: 400, code: CodeInvalidRequest, field: "mrz.name"},
 		{name: "MRZ number", body: with(validRead(), "mrz", 42), status: 400, code: CodeInvalidRequest, field: "mrz"},
 		{name: "bad CAN", body: with(validRead(), "can", "12345"), status: 400, code: CodeInvalidRequest, field: "can"},
 		{name: "upload not a boolean", body: with(validRead(), "upload", "yes"), status: 400, code: CodeInvalidRequest, field: "upload"},
@@ -410,6 +410,40 @@ func TestNewHandlerConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewHandler(newFakeAPI(), tc.cfg)
 			assert.Equal(t, tc.wantErr, err != nil, "error %v", err)
+		})
+	}
+}
+
+// TestStrictBody checks that a body a validating proxy could read
+// differently from the daemon is refused, naming the field.
+func TestStrictBody(t *testing.T) {
+	const session = `"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00"`
+	mrz := mustJSON(specimenMRZ)
+	for _, tc := range []struct {
+		name, body, field, says string
+	}{
+		{"duplicate key", `{"sessionId":` + session + `,"mrz":` + mrz + `,"upload":false,"upload":true}`, "upload", "twice"},
+		{"duplicate key, same value", `{"sessionId":` + session + `,"sessionId":` + session + `,"mrz":` + mrz + `}`, "sessionId", "twice"},
+		{"upper-case name", `{"SESSIONID":` + session + `,"mrz":` + mrz + `}`, "SESSIONID", "sessionId"},
+		{"names differing in case", `{"sessionId":` + session + `,"sessionid":` + session + `,"mrz":` + mrz + `}`, "sessionid", "differ only in case"},
+		{"duplicate in mrz", `{"sessionId":` + session + `,"mrz":{"documentNumber":"L898902C3","dateOfBirth":"740812","dateOfExpiry":"120415","dateOfBirth":"740812"}}`, "mrz.dateOfBirth", "twice"},
+		{"miscased in mrz", `{"sessionId":` + session + `,"mrz":{"DocumentNumber":"L898902C3","dateOfBirth":"740812","dateOfExpiry":"120415"}}`, "mrz.DocumentNumber", "mrz.documentNumber"},
+		{"array", `[` + session + `]`, "", "must be a JSON object"},
+		{"string", session, "", "not a string"},
+		{"null", `null`, "", "not null"},
+		{"number", `42`, "", "not a number"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := newFakeAPI()
+			rec := serve(newTestHandler(t, api), newRequest("POST", "/v1/reads", tc.body))
+			require.Equal(t, 400, rec.Code, "body %s", rec.Body)
+			e := errorOf(t, rec.Body.Bytes())
+			assert.Equal(t, CodeInvalidRequest, e.Code)
+			assert.Equal(t, tc.field, e.Field)
+			assert.Contains(t, e.Message, tc.says)
+			assert.NotContains(t, rec.Body.String(), "L898902C3")
+			assert.NotContains(t, rec.Body.String(), "0b6e5a4c")
+			assert.Empty(t, api.started)
 		})
 	}
 }

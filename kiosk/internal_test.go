@@ -52,7 +52,7 @@ func TestMeter(t *testing.T) {
 
 func TestJobEvents(t *testing.T) {
 	now := time.Now()
-	j := newJob(Status{ID: "x", State: WaitingForCard})
+	j := newJob(Status{ID: "x", State: WaitingForCard}, 0)
 	j.update(now, StateEvent, func(s *Status) { s.State = Reading })
 	for i := range 2 * maxEvents {
 		j.update(now, ProgressEvent, func(s *Status) { s.Progress.BytesRead = i })

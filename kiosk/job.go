@@ -6,8 +6,11 @@ import (
 	"time"
 )
 
-// Event is one change of a read: its new Status, numbered from 1 in the
-// order of the changes.
+// Event is one change of a read: its new Status, numbered in the order of
+// the changes. Numbers are time-based (they start at the microseconds of
+// the Unix time when the read was created or, after a restart, restored),
+// so the numbers of one read never repeat across restarts of the daemon and
+// a Last-Event-ID from before a restart is older than every event after it.
 type Event struct {
 	Seq    int
 	Kind   EventKind
@@ -40,11 +43,16 @@ type job struct {
 	seq      int
 	changed  chan struct{} // closed and replaced at every change
 	finished time.Time     // zero until a final state
+	uploaded time.Time     // when the first upload attempt began
 }
 
-func newJob(st Status) *job {
-	j := &job{id: st.ID, status: st, changed: make(chan struct{})}
+// newJob returns a read with st as its first event, numbered base+1.
+func newJob(st Status, base int) *job {
+	j := &job{id: st.ID, status: st, changed: make(chan struct{}), seq: base}
 	j.record(StateEvent)
+	if st.State.Final() {
+		j.finished = st.UpdatedAt
+	}
 	return j
 }
 
@@ -102,6 +110,9 @@ func (j *job) record(kind EventKind) {
 func (j *job) since(seq int) (evs []Event, changed <-chan struct{}, ended bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if seq > j.seq {
+		seq = 0 // not a number of this run (a clock set back): start over
+	}
 	if seq >= j.seq {
 		return nil, j.changed, j.status.State.Final()
 	}
@@ -135,4 +146,19 @@ func (j *job) setCancel(c context.CancelCauseFunc) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.cancel = c
+}
+
+// uploadStarted records when the first upload attempt began.
+func (j *job) uploadStarted(t time.Time) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.uploaded = t
+}
+
+// uploadStart returns when the first upload attempt began, zero if none
+// did in this run.
+func (j *job) uploadStart() time.Time {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.uploaded
 }

@@ -224,7 +224,7 @@ func scenarios() []scenario {
 	good := mustJSON(validRead())
 	var out []scenario
 	for _, op := range []struct{ method, tmpl, path string }{
-		{"GET", "/v1/readers", "/v1/readers"}, {"POST", "/v1/reads", "/v1/reads"}, {"GET", "/v1/reads/{id}", "/v1/reads/r1"},
+		{"GET", "/v1/readers", "/v1/readers"}, {"POST", "/v1/reads", "/v1/reads"}, {"GET", "/v1/reads", "/v1/reads"}, {"GET", "/v1/reads/{id}", "/v1/reads/r1"},
 		{"DELETE", "/v1/reads/{id}", "/v1/reads/r1"}, {"GET", "/v1/reads/{id}/events", "/v1/reads/r1/events"}, {"GET", "/metrics", "/metrics"},
 		{"GET", "/v1/readers/events", "/v1/readers/events"}, {"POST", "/v1/pairings", "/v1/pairings"},
 	} {
@@ -247,6 +247,7 @@ func scenarios() []scenario {
 			return r
 		}},
 		scenario{op: "POST /v1/reads", status: 503, req: plain("POST", "/v1/reads", good), err: ErrUploadUnavailable},
+		scenario{op: "GET /v1/reads", status: 200, req: plain("GET", "/v1/reads", "")},
 		scenario{op: "GET /v1/reads/{id}", status: 200, req: plain("GET", "/v1/reads/r1", "")},
 		scenario{op: "GET /v1/reads/{id}", status: 404, req: plain("GET", "/v1/reads/nope", "")},
 		scenario{op: "DELETE /v1/reads/{id}", status: 200, req: plain("DELETE", "/v1/reads/r1", "")},

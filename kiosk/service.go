@@ -123,8 +123,9 @@ type Service struct {
 	learned learnedReaders
 }
 
-// New returns a service. Reads queued in cfg.Outbox by an earlier run are
-// listed as queued reads, so that their IDs stay valid across restarts.
+// New returns a service. The reads of earlier runs recorded in cfg.Outbox
+// are listed again (see records.go), so that their IDs stay valid across
+// restarts.
 func New(cfg Config) (*Service, error) {
 	if cfg.Readers == nil {
 		return nil, errors.New("kiosk: Config.Readers is required")
@@ -138,12 +139,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.m = m
 	if cfg.Outbox != nil {
-		for _, p := range cfg.Outbox.Pending() {
-			now := cfg.Now()
-			s.add(newJob(Status{ID: p.ReadID, State: Queued, SessionID: p.SessionID, Upload: true,
-				CreatedAt: p.CreatedAt, UpdatedAt: now}))
-			s.m.active.Inc()
-		}
+		s.restore()
 	}
 	return s, nil
 }
@@ -249,7 +245,13 @@ func (s *Service) Start(ctx context.Context, req ReadRequest) (Status, error) {
 	s.prune()
 	now := s.cfg.Now()
 	j := newJob(Status{ID: s.cfg.NewID(), State: WaitingForCard, SessionID: req.SessionID, Reader: name,
-		Upload: req.uploads(), CreatedAt: now, UpdatedAt: now})
+		Upload: req.uploads(), CreatedAt: now, UpdatedAt: now}, int(now.UnixMicro()))
+	// Recorded before the 202: whatever happens next, the read is found
+	// again, at worst as interrupted.
+	if err := s.save(j.snapshot()); err != nil {
+		s.log.Error("save read record", "read", j.id, "error", err.Error())
+		return Status{}, &Error{Code: CodeInternal, Message: "the read could not be recorded (state directory full or not writable?); see the daemon log", Retryable: true}
+	}
 	rctx, cancel := context.WithCancelCause(s.base)
 	j.cancel = cancel
 	s.add(j)
@@ -305,17 +307,20 @@ func (s *Service) prune() {
 		}
 	}
 	kept := s.order[:0]
+	var gone []string
 	for _, j := range s.order {
 		at := j.finishedAt()
 		if !at.IsZero() && (finished > s.cfg.KeepReads || now.Sub(at) > s.cfg.KeepFor) {
 			finished--
 			delete(s.jobs, j.id)
+			gone = append(gone, j.id)
 			continue
 		}
 		kept = append(kept, j)
 	}
 	clear(s.order[len(kept):])
 	s.order = kept
+	s.forget(gone)
 }
 
 // Status returns the status of the read id.

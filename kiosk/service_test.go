@@ -5,6 +5,7 @@ package kiosk_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -258,4 +259,83 @@ func TestServiceErrors(t *testing.T) {
 	assert.Equal(t, "reader", e.Field)
 	_, err = kiosk.New(kiosk.Config{})
 	assert.Error(t, err)
+}
+
+// TestRestoreReads: after a restart the service lists every recorded read:
+// final ones as they were, one whose files are in the outbox as queued
+// with its result summary, and one stopped before its chip read was
+// complete as failed (interrupted), never unknown.
+func TestRestoreReads(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "outbox")
+	key := make([]byte, outbox.KeySize)
+	ob, err := outbox.Open(outbox.Config{Dir: dir, Key: key})
+	require.NoError(t, err)
+	created := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	res := &kiosk.Result{AccessControl: "BAC", Files: map[string]kiosk.FileInfo{"com": {Size: 30}, "dg1": {Size: 93}},
+		SODHashesValid: true, SODSignature: "valid", APDUs: 42, ReadMillis: 900}
+	save := func(st kiosk.Status) {
+		b, err := json.Marshal(st)
+		require.NoError(t, err)
+		require.NoError(t, ob.SaveRecord(st.ID, b))
+	}
+	done := kiosk.Status{ID: "done-1", State: kiosk.Done, SessionID: uuid.NewString(), Upload: true,
+		CreatedAt: created, UpdatedAt: created.Add(time.Second), Result: res}
+	save(done)
+	save(kiosk.Status{ID: "reading-1", State: kiosk.Reading, SessionID: uuid.NewString(), Upload: true, CreatedAt: created, UpdatedAt: created})
+	// Stored for the upload, but the record still says reading: the crash
+	// came between the two writes.
+	save(kiosk.Status{ID: "stored-1", State: kiosk.Reading, SessionID: uuid.NewString(), Upload: true, CreatedAt: created, UpdatedAt: created})
+	summary, err := json.Marshal(res)
+	require.NoError(t, err)
+	_, err = ob.Store(outbox.Item{ReadID: "stored-1", SessionID: uuid.NewString(), CreatedAt: created, Summary: summary,
+		NFC: upload.NFC{COM: []byte{0x60}, SOD: []byte{0x77}, DG1: []byte{0x61}, DG2: []byte{0x75}}})
+	require.NoError(t, err)
+	require.NoError(t, ob.Close())
+
+	ob, err = outbox.Open(outbox.Config{Dir: dir, Key: key})
+	require.NoError(t, err)
+	t.Cleanup(func() { ob.Close() })
+	svc, err := kiosk.New(kiosk.Config{Readers: &kiosk.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, Outbox: ob})
+	require.NoError(t, err)
+
+	st, err := svc.Status("done-1")
+	require.NoError(t, err)
+	assert.Equal(t, done.State, st.State)
+	assert.Equal(t, res, st.Result)
+
+	st, err = svc.Status("reading-1")
+	require.NoError(t, err)
+	assert.Equal(t, kiosk.Failed, st.State)
+	require.NotNil(t, st.Error)
+	assert.Equal(t, kiosk.CodeInterrupted, st.Error.Code)
+
+	st, err = svc.Status("stored-1")
+	require.NoError(t, err)
+	assert.Equal(t, kiosk.Queued, st.State)
+	assert.Equal(t, res, st.Result, "the summary stored with the files")
+
+	reads := svc.Reads()
+	require.Len(t, reads, 3)
+	assert.Equal(t, "stored-1", reads[0].ID, "reads not finished come first")
+
+	// The interrupted read was recorded as such: a second restart agrees.
+	ob.Close()
+	ob, err = outbox.Open(outbox.Config{Dir: dir, Key: key})
+	require.NoError(t, err)
+	t.Cleanup(func() { ob.Close() })
+	svc, err = kiosk.New(kiosk.Config{Readers: &kiosk.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, Outbox: ob})
+	require.NoError(t, err)
+	st, err = svc.Status("reading-1")
+	require.NoError(t, err)
+	assert.Equal(t, kiosk.CodeInterrupted, st.Error.Code)
+
+	// Events of a restored read: an id from before the restart gets the
+	// current state.
+	evs, err := svc.Next(context.Background(), "done-1", 18)
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	assert.Equal(t, kiosk.Done, evs[0].Status.State)
+	assert.Greater(t, evs[0].Seq, 18)
+	_, err = svc.Next(context.Background(), "done-1", evs[0].Seq)
+	assert.ErrorIs(t, err, kiosk.ErrNoMoreEvents)
 }

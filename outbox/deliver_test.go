@@ -204,9 +204,10 @@ func TestCrashAfterDoneMarker(t *testing.T) {
 	assert.Equal(t, []string{".lock"}, e.files())
 }
 
-// TestCrashBeforeDoneMarker shows the documented window: the vendor stored
-// the upload but the process died before the done marker was durable, so
-// the entry is sent again (at least once).
+// TestCrashBeforeDoneMarker covers the window between the vendor storing
+// the upload and the done marker being durable: the attempt had marked the
+// entry as sending, so after the crash the entry is reported failed with
+// ErrUnconfirmed and never sent a second time.
 func TestCrashBeforeDoneMarker(t *testing.T) {
 	e := newEnv(t)
 	srv := newServer(t, "")
@@ -219,11 +220,116 @@ func TestCrashBeforeDoneMarker(t *testing.T) {
 	require.NoError(t, o.Close())
 
 	o = e.open()
+	require.Zero(t, o.Len(), "not queued again")
+	r = run(t, o, outbox.Uploader(client(srv.URL())))
+	ev := r.expect(outbox.Failed)
+	assert.ErrorIs(t, ev.Err, outbox.ErrUnconfirmed)
+	assert.Equal(t, "read-1", ev.ReadID)
+	e.clock.Advance(time.Hour)
+	o.Kick()
+	r.stop()
+	assert.Len(t, srv.Uploads(), 1, "never sent twice")
+	assert.Equal(t, []string{".lock"}, e.files())
+}
+
+// TestCrashWhileVendorDown: an attempt that never had a connection (the
+// vendor refuses connections) marks nothing, so after a crash the entry
+// is still queued and delivered once the vendor is back.
+func TestCrashWhileVendorDown(t *testing.T) {
+	e := newEnv(t)
+	srv := newServer(t, "")
+	sid := srv.NewSession()
+	o := e.open()
+	require.NoError(t, o.Put(testItem("read-1", sid, 1)))
+	r := run(t, o, outbox.Uploader(client("http://127.0.0.1:1")))
+	r.expect(outbox.Retrying)
+	r.stop()
+	require.NoError(t, o.Close()) // as good as a crash: nothing else is written at stop
+
+	o = e.open()
 	require.Equal(t, 1, o.Len())
+	o.Kick()
+	r = run(t, o, outbox.Uploader(client(srv.URL())))
+	r.expect(outbox.Delivered)
+	r.stop()
+	assert.Len(t, srv.Uploads(), 1)
+}
+
+// TestStoreAndSend: a stored entry is left to its caller's first attempt,
+// then to Run.
+func TestStoreAndSend(t *testing.T) {
+	e := newEnv(t)
+	srv := newServer(t, "")
+	sid := srv.NewSession()
+	o := e.open()
+	it := testItem("read-1", sid, 1)
+	it.Summary = []byte(`{"apdus":7}`)
+	id, err := o.Store(it)
+	require.NoError(t, err)
+	r := run(t, o, outbox.Uploader(client(srv.URL())))
+	time.Sleep(50 * time.Millisecond)
+	assert.Empty(t, srv.Requests(), "Run leaves a held entry alone")
+	p := o.Pending()
+	require.Len(t, p, 1)
+	assert.Equal(t, it.Summary, p[0].Summary)
+
+	var got []outbox.Event
+	require.NoError(t, o.Send(context.Background(), id, outbox.Uploader(client(srv.URL())), func(ev outbox.Event) { got = append(got, ev) }))
+	require.Len(t, got, 1)
+	assert.Equal(t, outbox.Delivered, got[0].Kind)
+	r.stop()
+	assert.Len(t, srv.Uploads(), 1)
+	assert.Zero(t, o.Len())
+
+	// A stored entry whose first attempt fails goes to Run.
+	id, err = o.Store(testItem("read-2", sid, 2))
+	require.NoError(t, err)
+	require.NoError(t, o.Send(context.Background(), id, outbox.Uploader(client("http://127.0.0.1:1")), nil))
+	require.Equal(t, 1, o.Len())
+	o.Kick()
 	r = run(t, o, outbox.Uploader(client(srv.URL())))
 	r.expect(outbox.Delivered)
 	r.stop()
 	assert.Len(t, srv.Uploads(), 2)
+
+	// Drop removes a stored entry unsent.
+	id, err = o.Store(testItem("read-3", sid, 3))
+	require.NoError(t, err)
+	require.NoError(t, o.Drop(id))
+	assert.Zero(t, o.Len())
+	assert.Equal(t, []string{".lock"}, e.files())
+}
+
+// TestRecords: records survive a reopen, are replaced and deleted, and
+// one sealed under another key is skipped.
+func TestRecords(t *testing.T) {
+	e := newEnv(t)
+	o := e.open()
+	require.NoError(t, o.SaveRecord("read-1", []byte(`{"state":"waiting"}`)))
+	require.NoError(t, o.SaveRecord("read-1", []byte(`{"state":"done"}`)))
+	require.NoError(t, o.SaveRecord("read/../2", []byte(`{"state":"failed"}`)))
+	require.NoError(t, o.Close())
+
+	o = e.open()
+	recs := o.Records()
+	require.Len(t, recs, 2)
+	byID := map[string]string{}
+	for _, r := range recs {
+		byID[r.ReadID] = string(r.Data)
+	}
+	assert.Equal(t, map[string]string{"read-1": `{"state":"done"}`, "read/../2": `{"state":"failed"}`}, byID)
+	require.NoError(t, o.DeleteRecord("read-1"))
+	require.NoError(t, o.DeleteRecord("never"))
+	require.NoError(t, o.Close())
+
+	other := *e
+	other.key = make([]byte, outbox.KeySize)
+	o = other.open()
+	assert.Empty(t, o.Records(), "another key opens nothing")
+	require.NoError(t, o.Close())
+	o = e.open()
+	require.Len(t, o.Records(), 1)
+	assert.Equal(t, "read/../2", o.Records()[0].ReadID)
 }
 
 func TestKickDuringAttempt(t *testing.T) {

@@ -11,6 +11,13 @@
 // [Permanent]) or when it is older than the retention limit (24 h by
 // default). Every outcome is reported as an [Event].
 //
+// [Outbox.Store] stores an item whose first attempt the caller makes with
+// [Outbox.Send] (an upload right after a read): the read is durable before
+// any byte goes to the vendor, and Run takes over if the attempt fails.
+// [Outbox.SaveRecord] keeps a caller's small record per read (the kiosk
+// service's status and result summary, no personal data) sealed in the same
+// directory, so that a read can be found again after a restart.
+//
 // # At rest
 //
 // Each entry is one file named by a random, opaque ID; nothing about the
@@ -30,29 +37,36 @@
 //
 // # Guarantees
 //
-// Once [Outbox.Put] has returned, the item is lost by no crash, restart or
-// power failure (given a disk that honours fsync): it is delivered, dropped
-// as permanently failed or expired, or quarantined, and each of these is
-// reported.
+// Once [Outbox.Put] or [Outbox.Store] has returned, the item is lost by no
+// crash, restart or power failure (given a disk that honours fsync): it is
+// delivered, dropped as permanently failed, unconfirmed or expired, or
+// quarantined, and each of these is reported. Failed and Expired events are
+// reported before the entry's files go, so a crash in between reports them
+// again.
 //
 // After a delivery succeeds, a "done" marker holding the result is made
 // durable before anything else happens; only then is the entry deleted. An
 // entry with a done marker is never sent again, whatever happens next: on
 // the next [Open] it is deleted and its [Delivered] event is reported again.
 // Delivered events are therefore at least once (deduplicate by
-// [Event.ReadID]); Retrying, Failed, Expired and Quarantined events are
-// reported once and may be lost in a crash, which the next Open does not
-// replay (the entry itself is either still queued or gone).
+// [Event.ReadID]); Retrying and Quarantined events are reported once and
+// may be lost in a crash, which the next Open does not replay (the entry
+// itself is either still queued or set aside).
 //
 // # The window
 //
-// The vendor's endpoint has no idempotency key, so exactly-once delivery is
-// impossible. One window remains, and there delivery is at least once: the
-// vendor has stored the upload, but its 2xx answer has not reached us (the
-// connection broke, the process crashed, the machine lost power) or the done
-// marker is not yet on disk. The entry is then sent again, and the session
-// gets a duplicate media entry, which is preferred to a lost read. Package
-// upload has the same window for its own retries of network errors.
+// The vendor's endpoint has no idempotency key, so a second upload of the
+// same read would store it twice. One window remains: the vendor has stored
+// the upload but the outcome is not on disk yet. An attempt therefore marks
+// its entry as sending, durably, as soon as its HTTP request has a
+// connection (httptrace GotConn) and before any byte of it is written.
+// Within one process a failed attempt clears the mark and the entry is
+// retried (a network error after the request was written is ambiguous, and
+// package upload retries those itself too). After a crash, an entry still
+// marked is not sent again: the next Run reports it [Failed] with
+// [ErrUnconfirmed], so the read is never delivered twice and never silently
+// lost; the operator checks the session. An entry whose attempts never got
+// a connection (the vendor down) is sent again after a crash.
 //
 // If the done marker cannot be written (disk full, I/O error), the entry file
 // is deleted instead, which also prevents a resend; if that fails too, this

@@ -57,6 +57,23 @@ func Permanent(err error) bool {
 	return false
 }
 
+// Final wraps err so that the outbox drops the entry (a [Failed] event)
+// whatever [Config.Permanent] says: the caller of [Outbox.Send] knows that
+// this answer ends the read, such as a refusal of the credentials on the
+// first attempt, which Permanent retries for later attempts.
+func Final(err error) error { return finalError{err} }
+
+type finalError struct{ err error }
+
+func (e finalError) Error() string { return e.err.Error() }
+func (e finalError) Unwrap() error { return e.err }
+
+// ErrUnconfirmed is the error of a [Failed] event for an entry whose
+// delivery attempt was under way, connected to the vendor, when the process
+// ended. The vendor may have stored it; it is not sent again, as the
+// endpoint has no idempotency key to make a second upload harmless.
+var ErrUnconfirmed = errors.New("outbox: the process stopped while the upload was being sent; the vendor may or may not have stored it")
+
 // EventKind tells what happened to an entry.
 type EventKind int
 

@@ -17,9 +17,14 @@ import (
 // sealed with the additional data magic | version | kind | ID, where ID is
 // the entry's 32 lower-case hex digits. The plaintexts are
 //
-//	entry ('E'): created (int64 Unix ns) | read ID | session ID | COM | SOD | DG1 | DG2
-//	state ('S'): attempts (uint32) | next attempt (int64 Unix ns)
+//	entry ('E'): created (int64 Unix ns) | read ID | session ID | COM | SOD | DG1 | DG2 | summary
+//	state ('S'): attempts (uint32) | next attempt (int64 Unix ns) | flags (1 byte)
 //	done  ('D'): read ID | result
+//	record ('R'): read ID | data
+//
+// The summary of an entry and the flags of a state were added later: an
+// entry without a summary and a state without flags still open. Flag 1 of
+// a state means an attempt was sending (see [Outbox.Run]).
 //
 // where every variable field is a uint32 length then its bytes, and all
 // integers are big-endian.
@@ -32,16 +37,18 @@ const (
 	overhead   = headerLen + nonceLen + tagLen
 	maxIDField = 1 << 10  // read and session IDs
 	maxFile    = 16 << 20 // one NFC file
-	maxSealed  = 4*maxFile + 2*maxIDField + 64 + overhead
+	maxSummary = 1 << 20  // an entry's summary, a record's data
+	maxSealed  = 4*maxFile + 2*maxIDField + maxSummary + 64 + overhead
 )
 
 // kind tells which file of an entry a sealed file is.
 type kind byte
 
 const (
-	kindEntry kind = 'E'
-	kindState kind = 'S'
-	kindDone  kind = 'D'
+	kindEntry  kind = 'E'
+	kindState  kind = 'S'
+	kindDone   kind = 'D'
+	kindRecord kind = 'R'
 )
 
 // ErrCorrupt means a file of the outbox cannot be opened or decoded: a wrong
@@ -93,6 +100,9 @@ func encodeItem(it Item) ([]byte, error) {
 	if len(it.ReadID) > maxIDField || len(it.SessionID) > maxIDField {
 		return nil, fmt.Errorf("outbox: read or session ID longer than %d bytes", maxIDField)
 	}
+	if len(it.Summary) > maxSummary {
+		return nil, fmt.Errorf("outbox: summary of %d bytes, limit %d", len(it.Summary), maxSummary)
+	}
 	n := it.NFC
 	for _, f := range [][]byte{n.COM, n.SOD, n.DG1, n.DG2} {
 		if len(f) > maxFile {
@@ -106,7 +116,7 @@ func encodeItem(it Item) ([]byte, error) {
 	for _, f := range [][]byte{n.COM, n.SOD, n.DG1, n.DG2} {
 		b = appendField(b, f)
 	}
-	return b, nil
+	return appendField(b, it.Summary), nil
 }
 
 // decodeItem parses an entry plaintext. It is strict: every field within
@@ -124,6 +134,9 @@ func decodeItem(b []byte) (Item, error) {
 	it.NFC.SOD = d.field(maxFile)
 	it.NFC.DG1 = d.field(maxFile)
 	it.NFC.DG2 = d.field(maxFile)
+	if len(d.rest) > 0 {
+		it.Summary = d.field(maxSummary)
+	}
 	if d.bad || len(d.rest) != 0 {
 		return Item{}, ErrCorrupt
 	}
@@ -134,22 +147,57 @@ func decodeItem(b []byte) (Item, error) {
 type state struct {
 	attempts int
 	next     time.Time
+	// sending means an attempt had a connection to the vendor: after a
+	// crash, the vendor may have the item.
+	sending bool
 }
+
+const flagSending = 1
 
 func encodeState(s state) []byte {
 	b := binary.BigEndian.AppendUint32(nil, uint32(min(s.attempts, 1<<31-1)))
-	return binary.BigEndian.AppendUint64(b, uint64(s.next.UnixNano()))
+	b = binary.BigEndian.AppendUint64(b, uint64(s.next.UnixNano()))
+	var flags byte
+	if s.sending {
+		flags |= flagSending
+	}
+	return append(b, flags)
 }
 
 func decodeState(b []byte) (state, error) {
-	if len(b) != 12 {
+	if len(b) != 12 && len(b) != 13 {
 		return state{}, ErrCorrupt
 	}
 	n := binary.BigEndian.Uint32(b)
 	if n > 1<<31-1 {
 		return state{}, ErrCorrupt
 	}
-	return state{attempts: int(n), next: time.Unix(0, int64(binary.BigEndian.Uint64(b[4:])))}, nil
+	st := state{attempts: int(n), next: time.Unix(0, int64(binary.BigEndian.Uint64(b[4:])))}
+	if len(b) == 13 {
+		if b[12]&^flagSending != 0 {
+			return state{}, ErrCorrupt
+		}
+		st.sending = b[12]&flagSending != 0
+	}
+	return st, nil
+}
+
+// encodeRecord is the record plaintext of a read's data.
+func encodeRecord(readID string, data []byte) ([]byte, error) {
+	if len(readID) > maxIDField || len(data) > maxSummary {
+		return nil, fmt.Errorf("outbox: record of %d bytes, limit %d", len(data), maxSummary)
+	}
+	return appendField(appendField(nil, []byte(readID)), data), nil
+}
+
+func decodeRecord(b []byte) (Record, error) {
+	d := decoder{rest: b}
+	readID := d.field(maxIDField)
+	data := d.field(maxSummary)
+	if d.bad || len(d.rest) != 0 || len(readID) == 0 {
+		return Record{}, ErrCorrupt
+	}
+	return Record{ReadID: string(readID), Data: data}, nil
 }
 
 // done is the success record of an entry.

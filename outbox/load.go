@@ -24,7 +24,7 @@ const (
 
 // scan is the directory's content, by kind, as sorted IDs.
 type scan struct {
-	entries, states, dones, bads []string
+	entries, states, dones, bads, records []string
 }
 
 // load reads the directory left by a previous run into o.
@@ -53,6 +53,9 @@ func (o *Outbox) load() error {
 		if err := o.loadEntry(id); err != nil {
 			return err
 		}
+	}
+	for _, id := range s.records {
+		o.loadRecord(id)
 	}
 	var orphans []string
 	for _, id := range s.states {
@@ -91,6 +94,8 @@ func (o *Outbox) scan() (scan, error) {
 			s.dones = append(s.dones, id)
 		case extBad:
 			s.bads = append(s.bads, id)
+		case extRecord:
+			s.records = append(s.records, id)
 		}
 	}
 	return s, nil
@@ -102,7 +107,7 @@ func splitName(name string) (id, ext string, ok bool) {
 		return "", "", false
 	}
 	switch ext = name[32:]; ext {
-	case extEntry, extState, extDone, extBad:
+	case extEntry, extState, extDone, extBad, extRecord:
 		return name[:32], ext, true
 	}
 	return "", "", false
@@ -153,12 +158,20 @@ func (o *Outbox) loadEntry(id string) error {
 		return err
 	}
 	e := &entry{id: id, readID: it.ReadID, sessionID: it.SessionID, created: it.CreatedAt,
-		state: state{next: o.now()}}
+		summary: it.Summary, state: state{next: o.now()}}
 	clearNFC(&it.NFC)
 	if b, err := o.readSealed(id, kindState, extState); err == nil {
 		if st, err := decodeState(b); err == nil {
 			e.state = st
 		}
+	}
+	if e.sending {
+		// The process ended while an attempt had a connection to the
+		// vendor, which may have stored the item and lost the answer.
+		// The endpoint has no idempotency key: sending again could store
+		// it twice, so the entry is reported failed, never sent again.
+		e.finished = true
+		o.startup = append(o.startup, Event{Kind: Failed, ID: id, ReadID: it.ReadID, Err: ErrUnconfirmed})
 	}
 	// A clock set back since the state was saved must not delay the
 	// entry by more than one full wait.

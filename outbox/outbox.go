@@ -37,7 +37,8 @@ var (
 // Config configures an [Outbox]. Dir and Key are required.
 type Config struct {
 	// Dir holds the entries, such as $STATE_DIRECTORY/outbox. It is created
-	// with mode 0700 if missing. Use it for nothing else.
+	// with mode 0700 if missing; an existing one open to other users is
+	// refused ([PrivateDir]). Use it for nothing else.
 	Dir string
 	// Key is the 32-byte AES-256-GCM key ([LoadKey], [KeyFromCredentials]).
 	// Open does not keep the slice; the caller may clear it afterwards.
@@ -74,6 +75,10 @@ type Item struct {
 	// CreatedAt is when the read finished; retention counts from it. The
 	// zero value means the time of [Outbox.Put].
 	CreatedAt time.Time
+	// Summary is what the caller wants back with the entry after a restart
+	// ([Status.Summary]), such as the read's result without personal data;
+	// at most 1 MiB, sealed like the files.
+	Summary []byte
 }
 
 // LogValue implements [slog.LogValuer]: the IDs and the time, never the files.
@@ -97,6 +102,7 @@ type Status struct {
 	Attempts    int       // failed delivery attempts so far
 	NextAttempt time.Time // when the next attempt is due
 	CreatedAt   time.Time // [Item.CreatedAt]
+	Summary     []byte    // [Item.Summary]
 }
 
 // Outbox is a durable queue of uploads in a directory. Its methods are safe
@@ -114,7 +120,8 @@ type Outbox struct {
 
 	mu       sync.Mutex
 	entries  map[string]*entry
-	startup  []Event // found by Open, reported by the first Run
+	records  []Record // found by Open
+	startup  []Event  // found by Open, reported by the first Run
 	kicks    int
 	running  bool
 	closed   bool
@@ -125,10 +132,14 @@ type Outbox struct {
 type entry struct {
 	id, readID, sessionID string
 	created               time.Time
+	summary               []byte
 	state
 	// finished means an outcome was decided and reported: the entry is
 	// never delivered again, only its files remain to be removed.
 	finished bool
+	// held means the caller of Store makes the first attempt: Run leaves
+	// the entry alone until Send returns.
+	held bool
 }
 
 // seams stop Run at points a crash could, for tests.
@@ -151,7 +162,7 @@ func Open(cfg Config) (*Outbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+	if err := PrivateDir(cfg.Dir); err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	o := &Outbox{dir: cfg.Dir, aead: aead, retention: cfg.Retention, backoff: cfg.Backoff,
@@ -194,29 +205,57 @@ func (o *Outbox) setDefaults() {
 // item survives any crash. The files are sealed under the key; the file
 // name is a new random ID.
 func (o *Outbox) Put(it Item) error {
+	_, err := o.put(it, false)
+	return err
+}
+
+// Store stores it durably like [Outbox.Put], but the first delivery
+// attempt is the caller's, with [Outbox.Send]: Run leaves the entry alone
+// until then. It returns the entry's ID. A caller that stores a read
+// before uploading it loses nothing to a crash during the upload.
+func (o *Outbox) Store(it Item) (string, error) {
+	return o.put(it, true)
+}
+
+func (o *Outbox) put(it Item, held bool) (string, error) {
 	if it.CreatedAt.IsZero() {
 		it.CreatedAt = o.now()
 	}
 	plain, err := encodeItem(it)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer clear(plain)
 	o.mu.Lock()
 	closed := o.closed
 	o.mu.Unlock()
 	if closed {
-		return ErrClosed
+		return "", ErrClosed
 	}
 	id, err := o.create(plain)
 	if err != nil {
-		return err
+		return "", err
 	}
 	o.mu.Lock()
 	o.entries[id] = &entry{id: id, readID: it.ReadID, sessionID: it.SessionID, created: it.CreatedAt,
-		state: state{next: o.now()}}
+		summary: append([]byte(nil), it.Summary...), state: state{next: o.now()}, held: held}
 	o.mu.Unlock()
-	o.wakeup()
+	if !held {
+		o.wakeup()
+	}
+	return id, nil
+}
+
+// Drop deletes the entry id without delivering it, such as when the user
+// canceled the read during its first attempt. No event is reported.
+func (o *Outbox) Drop(id string) error {
+	o.mu.Lock()
+	_, ok := o.entries[id]
+	o.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("outbox: no entry %s", id)
+	}
+	o.finish(id)
 	return nil
 }
 
@@ -297,7 +336,7 @@ func (o *Outbox) Pending() []Status {
 	for _, e := range o.entries {
 		if !e.finished {
 			out = append(out, Status{ID: e.id, ReadID: e.readID, SessionID: e.sessionID,
-				Attempts: e.attempts, NextAttempt: e.next, CreatedAt: e.created})
+				Attempts: e.attempts, NextAttempt: e.next, CreatedAt: e.created, Summary: e.summary})
 		}
 	}
 	o.mu.Unlock()

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"net/http/httptrace"
+	"sync"
 	"time"
 )
 
@@ -38,8 +41,8 @@ func (o *Outbox) Run(ctx context.Context, deliver Deliver, notify func(Event)) e
 	defer o.stop()
 	for _, ev := range startup {
 		notify(ev)
-		if ev.Kind == Delivered {
-			o.purge(ev.ID)
+		if ev.Kind == Delivered || ev.Kind == Failed {
+			o.purge(ev.ID) // after notify: the caller's record comes first
 		}
 	}
 	for {
@@ -89,6 +92,9 @@ func (o *Outbox) due() (id string, wait time.Duration) {
 	var best *entry
 	var next time.Time
 	for _, e := range o.entries {
+		if e.held {
+			continue
+		}
 		at := e.next
 		if !e.finished {
 			at = minTime(at, e.created.Add(o.retention))
@@ -137,7 +143,6 @@ func (o *Outbox) step(ctx context.Context, id string, deliver Deliver, notify fu
 	if ok {
 		snap = *e
 	}
-	kicks := o.kicks
 	o.mu.Unlock()
 	switch {
 	case !ok:
@@ -146,29 +151,106 @@ func (o *Outbox) step(ctx context.Context, id string, deliver Deliver, notify fu
 		o.purge(id)
 		return nil
 	case !o.now().Before(snap.created.Add(o.retention)):
-		o.finish(id)
 		notify(Event{Kind: Expired, ID: id, ReadID: snap.readID})
+		o.finish(id)
 		return nil
 	}
+	return o.attempt(ctx, id, snap.readID, deliver, notify)
+}
+
+// Send makes the first delivery attempt of the entry id stored with
+// [Outbox.Store], with the outcomes and events of [Outbox.Run] (reported to
+// notify, which may be nil), then leaves the entry to Run, which retries
+// it unless it is finished. When ctx ends during the attempt, the attempt
+// is not counted, the entry stays queued and ctx's error is returned.
+func (o *Outbox) Send(ctx context.Context, id string, deliver Deliver, notify func(Event)) error {
+	if notify == nil {
+		notify = func(Event) {}
+	}
+	o.mu.Lock()
+	e, ok := o.entries[id]
+	var readID string
+	if ok {
+		readID = e.readID
+	}
+	o.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("outbox: no entry %s", id)
+	}
+	defer o.release(id)
+	return o.attempt(ctx, id, readID, deliver, notify)
+}
+
+// release hands a held entry to Run.
+func (o *Outbox) release(id string) {
+	o.mu.Lock()
+	if e, ok := o.entries[id]; ok {
+		e.held = false
+	}
+	o.mu.Unlock()
+	o.wakeup()
+}
+
+// attempt delivers the entry id once. Before the first byte can reach the
+// vendor (when an HTTP delivery has its connection, httptrace GotConn),
+// the entry is durably marked as sending: if the process dies before the
+// outcome is recorded, the next Open reports the entry failed with
+// [ErrUnconfirmed] instead of sending it a second time. A connection that
+// was refused marks nothing, so an entry for a vendor that is down is
+// sent again after a crash.
+func (o *Outbox) attempt(ctx context.Context, id, readID string, deliver Deliver, notify func(Event)) error {
+	o.mu.Lock()
+	kicks := o.kicks
+	o.mu.Unlock()
 	it, err := o.readItem(id)
 	if err != nil {
-		o.unreadable(id, snap.readID, err, kicks, notify)
+		o.unreadable(id, readID, err, kicks, notify)
 		return nil
 	}
-	result, err := deliver(ctx, it)
+	var once sync.Once
+	marked := false
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+		once.Do(func() { marked = o.setSending(id, true) == nil })
+	}}
+	result, err := deliver(httptrace.WithClientTrace(ctx, trace), it)
 	clearNFC(&it.NFC)
+	once.Do(func() {}) // no marking after the attempt
 	switch {
 	case err == nil:
-		return o.succeed(id, snap.readID, result, notify)
+		return o.succeed(id, readID, result, notify)
 	case ctx.Err() != nil:
+		// Cut short by the caller, such as the daemon stopping: the
+		// answer was not awaited, as after a network error, and the
+		// entry is sent again.
+		if marked {
+			o.setSending(id, false)
+		}
 		return ctx.Err()
-	case o.permanent(err):
+	case errors.As(err, new(finalError)) || o.permanent(err):
+		notify(Event{Kind: Failed, ID: id, ReadID: readID, Err: err})
 		o.finish(id)
-		notify(Event{Kind: Failed, ID: id, ReadID: snap.readID, Err: err})
 	default:
-		o.retry(id, snap.readID, err, kicks, notify)
+		o.retry(id, readID, err, kicks, notify)
 	}
 	return nil
+}
+
+// setSending saves whether an attempt at entry id is sending, durably.
+func (o *Outbox) setSending(id string, sending bool) error {
+	o.mu.Lock()
+	e, ok := o.entries[id]
+	if !ok {
+		o.mu.Unlock()
+		return fmt.Errorf("outbox: no entry %s", id)
+	}
+	e.sending = sending
+	st := e.state
+	o.mu.Unlock()
+	sealed, err := seal(o.aead, o.rand, kindState, id, encodeState(st))
+	if err != nil {
+		return err
+	}
+	return writeFile(o.dir, id+extState, sealed)
 }
 
 // succeed records a delivery: the done marker first, durably; then the
@@ -255,8 +337,8 @@ func (o *Outbox) unreadable(id, readID string, err error, kicks int, notify func
 		o.mu.Unlock()
 		notify(Event{Kind: Quarantined, ID: id, ReadID: readID, Err: err})
 	case errors.Is(err, fs.ErrNotExist):
-		o.finish(id)
 		notify(Event{Kind: Failed, ID: id, ReadID: readID, Err: err})
+		o.finish(id)
 	default:
 		o.retry(id, readID, err, kicks, notify)
 	}
@@ -273,6 +355,7 @@ func (o *Outbox) retry(id, readID string, cause error, kicks int, notify func(Ev
 		return
 	}
 	now := o.now()
+	e.sending = false
 	e.attempts++
 	e.next = now.Add(o.delay(e.attempts))
 	if o.kicks != kicks {
@@ -280,6 +363,7 @@ func (o *Outbox) retry(id, readID string, cause error, kicks int, notify func(Ev
 	}
 	st := e.state
 	o.mu.Unlock()
+	// Durable: the state also clears the sending mark of the attempt.
 	if sealed, err := seal(o.aead, o.rand, kindState, id, encodeState(st)); err == nil {
 		_ = writeFile(o.dir, id+extState, sealed)
 	}

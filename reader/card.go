@@ -118,6 +118,9 @@ func (c *Card) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 // that the card is gone.
 func (c *Card) exchangeFailed(op string, err error) error {
 	var code scard.Error
+	if errors.As(err, &code) && code == scard.ErrSecurityViolation {
+		return failKind(op, c.refusal(settle), err)
+	}
 	if errors.As(err, &code) && classify(phaseCard, code) != ErrCommunication {
 		return fail(op, phaseCard, err)
 	}
@@ -126,6 +129,36 @@ func (c *Card) exchangeFailed(op string, err error) error {
 		k = ErrCommunication
 	}
 	return failKind(op, k, err)
+}
+
+// refusal tells what a SCARD_W_SECURITY_VIOLATION on a connected card
+// means. pcscd answers it to the calls of clients it is dropping while it
+// shuts down (SIGTERM: systemctl restart, package upgrades); polkit decides
+// when a context is established and a card connected, so a real refusal
+// of an exchange on a connected card is not expected. pcscd is asked for up
+// to d: once the card's own context or a new one finds the service gone,
+// it is [ErrNoService], and the read resumes when pcscd is back. A pcscd
+// that keeps serving through d refused for real: [ErrAccessDenied], whose
+// message says what polkit must allow.
+func (c *Card) refusal(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		if _, err := listReaders(c.sc); stale(err) {
+			return ErrNoService
+		}
+		sc, err := scard.EstablishContext()
+		if err == nil {
+			_, err = listReaders(sc)
+			sc.Release()
+		}
+		if stale(err) {
+			return ErrNoService
+		}
+		if time.Now().After(deadline) {
+			return ErrAccessDenied
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // awaitRemoval watches the reader for up to d and returns ErrCardRemoved
@@ -210,6 +243,9 @@ func (c *Card) Reconnect(ctx context.Context) error {
 		return failKind(op, ErrClosed, nil)
 	}
 	if err := c.h.Reconnect(scard.ShareExclusive, scard.ProtocolAny, scard.ResetCard); err != nil {
+		if errors.Is(err, scard.ErrSecurityViolation) {
+			return failKind(op, c.refusal(settle), err)
+		}
 		return fail(op, phaseConnect, err)
 	}
 	return c.status(op)

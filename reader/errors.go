@@ -24,7 +24,8 @@ var (
 	// ErrAccessDenied means pcscd refused this process
 	// (SCARD_W_SECURITY_VIOLATION, 0x8010006A): polkit must allow the
 	// daemon's user the actions org.debian.pcsc-lite.access_pcsc and
-	// org.debian.pcsc-lite.access_card.
+	// org.debian.pcsc-lite.access_card. On a connected card, the same code
+	// while pcscd shuts down is reported as [ErrNoService].
 	ErrAccessDenied error = &kind{"access to PC/SC denied: a polkit rule must allow org.debian.pcsc-lite.access_pcsc and access_card for this user"}
 	// ErrNoReaders means no reader is plugged in (SCARD_E_NO_READERS_AVAILABLE
 	// while listing or waiting).

@@ -162,10 +162,14 @@ func TestE2EReadFailures(t *testing.T) {
 		insert(t, ds, vchip.Config{})
 		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(),
 			"--document-number", "L898902C3", "--date-of-birth", "740812", "--date-of-expiry", "120416")
-		if r.code != 1 || !strings.HasPrefix(r.stderr, "nfcbridge read: access denied: check the MRZ") {
+		msg := r.stderr
+		if strings.HasPrefix(msg, "warning: ") { // the MRZ flags are in the process list
+			_, msg, _ = strings.Cut(msg, "\n")
+		}
+		if r.code != 1 || !strings.HasPrefix(msg, "nfcbridge read: access denied: check the MRZ") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 		}
-		if strings.Count(r.stderr, "\n") != 1 {
+		if strings.Count(msg, "\n") != 1 {
 			t.Errorf("stderr is not one line: %q", r.stderr)
 		}
 		assertPrivate(t, r.stderr)
@@ -262,7 +266,7 @@ func TestReadBadInput(t *testing.T) {
 		{name: "two keys", args: []string{"read", "--out", "x", "--mrz", specimenMRZ, "--document-number", "X"}, code: 2, want: "exactly one of --mrz-file"},
 		{name: "bad check digit", args: []string{"read", "--out", "x", "--mrz", strings.Replace(specimenMRZ, "L898902C36", "L898902C37", 1)}, code: 1, want: "document number"},
 		{name: "impossible date", args: []string{"read", "--out", "x", "--document-number", "L898902C3", "--date-of-birth", "740230", "--date-of-expiry", "120415"}, code: 1, want: "date of birth"},
-		{name: "bad CAN", args: []string{"read", "--out", "x", "--can", "12345"}, code: 2, want: "--can must be"},
+		{name: "bad CAN", args: []string{"read", "--out", "x", "--can", "12345"}, code: 2, want: "must be the 6 digits"},
 		{name: "no out", args: []string{"read", "--mrz", specimenMRZ}, code: 2, want: "--out"},
 		{name: "unknown flag", args: []string{"read", "--bogus"}, code: 2, want: "bogus"},
 	}

@@ -27,20 +27,59 @@ type keyFlags struct {
 	can                      string
 }
 
+// The environment variables that carry the access key without putting it
+// in the process list: a process's environment is readable only by its
+// user (proc(5), /proc/PID/environ), its arguments by everyone.
+const (
+	envMRZ = "NFCBRIDGE_MRZ"
+	envCAN = "NFCBRIDGE_CAN"
+)
+
+// exposing names the key flags whose values are personal data and end up in
+// the process list.
+var exposing = []string{"mrz", "document-number", "date-of-birth", "date-of-expiry", "can"}
+
+const exposed = " (visible to other users in the process list: prefer --mrz-file - or $" + envMRZ + "/$" + envCAN + ")"
+
 func addKeyFlags(fs *flag.FlagSet) *keyFlags {
 	k := &keyFlags{}
-	fs.StringVar(&k.mrzFile, "mrz-file", "", "file holding the printed MRZ lines, - for standard input (keeps the MRZ out of the process list)")
-	fs.StringVar(&k.mrz, "mrz", "", "the printed MRZ lines (separated by newlines or spaces); visible to other users in the process list: prefer --mrz-file")
-	fs.StringVar(&k.docNumber, "document-number", "", "document number (with --date-of-birth and --date-of-expiry)")
-	fs.StringVar(&k.birth, "date-of-birth", "", "date of birth, YYMMDD")
-	fs.StringVar(&k.expiry, "date-of-expiry", "", "date of expiry, YYMMDD")
-	fs.StringVar(&k.can, "can", "", "card access number (6 digits printed on ID cards): PACE with the CAN")
+	fs.StringVar(&k.mrzFile, "mrz-file", "", "file holding the printed MRZ lines, - for standard input (keeps the MRZ out of the process list); $"+envMRZ+" works too")
+	fs.StringVar(&k.mrz, "mrz", "", "the printed MRZ lines (separated by newlines or spaces)"+exposed)
+	fs.StringVar(&k.docNumber, "document-number", "", "document number (with --date-of-birth and --date-of-expiry)"+exposed)
+	fs.StringVar(&k.birth, "date-of-birth", "", "date of birth, YYMMDD"+exposed)
+	fs.StringVar(&k.expiry, "date-of-expiry", "", "date of expiry, YYMMDD"+exposed)
+	fs.StringVar(&k.can, "can", "", "card access number (6 digits printed on ID cards): PACE with the CAN"+exposed)
 	return k
 }
 
+// warnExposed tells, on stderr, which personal-data flags were given: their
+// values are in the process list for as long as the read runs. The
+// warning names flags, never values.
+func warnExposed(e *env, fs *flag.FlagSet) {
+	var given []string
+	fs.Visit(func(f *flag.Flag) {
+		if slices.Contains(exposing, f.Name) {
+			given = append(given, "--"+f.Name)
+		}
+	})
+	if len(given) == 0 {
+		return
+	}
+	fmt.Fprintf(e.stderr, "warning: %s put personal data in the process list, where other users of this machine can read it; "+
+		"give the MRZ with --mrz-file - (standard input) or a file, or in $%s, and the CAN in $%s\n",
+		strings.Join(given, ", "), envMRZ, envCAN)
+}
+
 // key builds the access key; errors name the bad field, never its value.
+// The environment is used for what the flags do not give.
 func (k *keyFlags) key(e *env) (mrtd.Key, error) {
 	byFields := k.docNumber != "" || k.birth != "" || k.expiry != ""
+	if k.can == "" {
+		k.can = strings.TrimSpace(e.getenv(envCAN))
+	}
+	if k.mrzFile == "" && k.mrz == "" && !byFields {
+		k.mrz = e.getenv(envMRZ)
+	}
 	given := 0
 	for _, set := range []bool{k.mrzFile != "", k.mrz != "", byFields} {
 		if set {
@@ -48,11 +87,11 @@ func (k *keyFlags) key(e *env) (mrtd.Key, error) {
 		}
 	}
 	if given > 1 || (given == 0 && k.can == "") {
-		return mrtd.Key{}, usagef("give --can, or exactly one of --mrz-file, --mrz, or --document-number with --date-of-birth and --date-of-expiry")
+		return mrtd.Key{}, usagef("give --can, or exactly one of --mrz-file, --mrz, or --document-number with --date-of-birth and --date-of-expiry (or $%s, $%s)", envMRZ, envCAN)
 	}
 	if k.can != "" {
 		if _, err := pace.CAN(k.can); err != nil {
-			return mrtd.Key{}, usagef("--can must be the 6 digits of the card access number")
+			return mrtd.Key{}, usagef("--can (or $%s) must be the 6 digits of the card access number", envCAN)
 		}
 	}
 	if given == 0 {
@@ -115,6 +154,7 @@ func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
+	warnExposed(e, fs)
 	if o.out == "" && up.sessionID == "" {
 		return nil, usagef("--out DIR is required (or --session-id to upload)")
 	}

@@ -40,6 +40,7 @@ type serveFlags struct {
 	maxLe                                       int
 	cardTimeout, reinsertTimeout, uploadTimeout time.Duration
 	retention, shutdownGrace                    time.Duration
+	retryInitial, retryMax                      time.Duration
 }
 
 func parseServeFlags(e *env, args []string) (*serveFlags, error) {
@@ -57,7 +58,7 @@ func parseDaemonFlags(e *env, name string, args []string) (*serveFlags, error) {
 	if err := applyConfig(e, fs, *config); err != nil {
 		return nil, err
 	}
-	for _, d := range []time.Duration{f.cardTimeout, f.reinsertTimeout, f.uploadTimeout, f.retention, f.shutdownGrace} {
+	for _, d := range []time.Duration{f.cardTimeout, f.reinsertTimeout, f.uploadTimeout, f.retention, f.shutdownGrace, f.retryInitial, f.retryMax} {
 		if d <= 0 {
 			return nil, usagef("durations must be positive")
 		}
@@ -78,6 +79,8 @@ func daemonFlagSet(e *env, name string) (fs *flag.FlagSet, f *serveFlags, config
 	fs.BoolVar(&f.noUpload, "no-upload", false, "run without API credentials: only reads with \"upload\": false are accepted")
 	fs.StringVar(&f.outboxKeyFile, "outbox-key-file", "", "outbox encryption key `FILE`, created if missing (default: $CREDENTIALS_DIRECTORY/outbox-key if present, else STATE-DIR/outbox.key)")
 	fs.DurationVar(&f.retention, "retention", outbox.DefaultRetention, "how long an undelivered upload is kept in the outbox")
+	fs.DurationVar(&f.retryInitial, "retry-initial", 5*time.Second, "wait before the first retry of a queued upload; each later wait doubles, with jitter")
+	fs.DurationVar(&f.retryMax, "retry-max", 5*time.Minute, "longest wait between retries of a queued upload")
 	fs.DurationVar(&f.cardTimeout, "card-timeout", 60*time.Second, "how long a read waits for a passport")
 	fs.DurationVar(&f.reinsertTimeout, "reinsert-timeout", 30*time.Second, "how long a read waits for a passport taken off mid-read to come back")
 	fs.DurationVar(&f.uploadTimeout, "upload-timeout", 30*time.Second, "how long an upload is tried, retries included, before it goes to the outbox")
@@ -246,7 +249,8 @@ func credentialExists(e *env, name string) bool {
 	return err == nil
 }
 
-// resolveStateDir picks and creates (0700) the state directory.
+// resolveStateDir picks and creates (0700) the state directory; an
+// existing one open to other users is refused.
 func resolveStateDir(e *env, dir string) (string, error) {
 	if dir == "" {
 		var err error
@@ -254,7 +258,7 @@ func resolveStateDir(e *env, dir string) (string, error) {
 			return "", err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := outbox.PrivateDir(dir); err != nil {
 		return "", fmt.Errorf("state directory: %w", err)
 	}
 	return dir, nil
@@ -310,7 +314,8 @@ func openOutbox(e *env, f *serveFlags, stateDir string) (*outbox.Outbox, error) 
 		return nil, err
 	}
 	defer clear(key)
-	return outbox.Open(outbox.Config{Dir: filepath.Join(stateDir, "outbox"), Key: key, Retention: f.retention})
+	return outbox.Open(outbox.Config{Dir: filepath.Join(stateDir, "outbox"), Key: key, Retention: f.retention,
+		Backoff: outbox.Backoff{Initial: f.retryInitial, Max: f.retryMax}})
 }
 
 // pcscWait is how long the daemon waits at start for pcscd to appear

@@ -119,7 +119,7 @@ func TestServeSystemd(t *testing.T) {
 	msgs := notifySocket(t)
 	t.Setenv("WATCHDOG_USEC", "200000")
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	state := t.TempDir()
+	state := privateDir(t)
 	logs := &lockedBuffer{}
 	e, sb := serveEnv(t, logs, map[string]string{"STATE_DIRECTORY": state})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -171,7 +171,7 @@ func httpGet(t *testing.T, url, token string) string {
 
 // TestServeUnixSocket serves on a Unix socket, where any Host is fine.
 func TestServeUnixSocket(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	sock := filepath.Join(dir, "api.sock")
 	e, _ := serveEnv(t, io.Discard, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -209,7 +209,7 @@ func TestServeUnixSocket(t *testing.T) {
 }
 
 func TestServeBadConfig(t *testing.T) {
-	dir := t.TempDir()
+	dir := privateDir(t)
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -262,7 +262,7 @@ func TestServeSocketActivation(t *testing.T) {
 	f, err := l.(*net.TCPListener).File()
 	require.NoError(t, err)
 	l.Close() // the child holds the socket now
-	state := t.TempDir()
+	state := privateDir(t)
 	key, secret := randomHex(16), randomHex(32)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServeActivatedChild$", "-test.v")
 	cmd.Env = append(os.Environ(), childEnv+"=1", "LISTEN_FDS=1", "STATE_DIRECTORY="+state,
@@ -308,4 +308,30 @@ func TestServeActivatedChild(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "serve:", err)
 		t.Fatal(err)
 	}
+}
+
+// TestStateDirMode checks that the state directory is created 0700 and that
+// an existing one open to other users is refused with the fix.
+func TestStateDirMode(t *testing.T) {
+	e := &env{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	dir := filepath.Join(t.TempDir(), "state")
+	got, err := resolveStateDir(e, dir)
+	require.NoError(t, err)
+	fi, err := os.Stat(got)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+
+	require.NoError(t, os.Chmod(dir, 0o755))
+	_, err = resolveStateDir(e, dir)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "chmod 700 "+dir)
+}
+
+// privateDir is a temporary directory of mode 0700, as the daemon wants its
+// state directory (t.TempDir follows the umask).
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o700))
+	return dir
 }

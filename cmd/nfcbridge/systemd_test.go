@@ -67,6 +67,7 @@ func TestServeNotConfigured(t *testing.T) {
 // whose one-time code the page trades for the token, once.
 func TestUIURL(t *testing.T) {
 	state := t.TempDir()
+	require.NoError(t, os.Chmod(state, 0o700), "the daemon refuses a state directory others can enter")
 	logs := &lockedBuffer{}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -78,15 +79,32 @@ func TestUIURL(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- runServe(ctx, e, nil) }()
-	defer func() { cancel(); <-done }()
-	require.Eventually(t, func() bool {
+	stopped := false
+	defer func() {
+		cancel()
+		if !stopped {
+			<-done
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		select {
+		case err := <-done:
+			stopped = true
+			t.Fatalf("serve ended: %v; log: %s", err, logs)
+		case <-time.After(20 * time.Millisecond):
+		}
 		_, err := os.Stat(filepath.Join(state, "token"))
 		c, derr := net.Dial("tcp", addr)
 		if derr == nil {
 			c.Close()
 		}
-		return err == nil && derr == nil
-	}, 10*time.Second, 20*time.Millisecond)
+		if err == nil && derr == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon does not serve; log: %s", logs)
+		}
+	}
 
 	var out bytes.Buffer
 	ue := &env{stdout: &out, stderr: &out, getenv: e.getenv}

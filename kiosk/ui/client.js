@@ -216,6 +216,7 @@ export const messages = {
   upload_failed: "The verification service could not be reached. Try again later.",
   upload_expired: "The read could not be sent in time and was dropped. Read the document again.",
   canceled: "The read was canceled.",
+  interrupted: "The reader service restarted during the read. Read the document again.",
   internal_error: "Something went wrong in the reader service. Try again; if it repeats, ask support.",
 };
 
