@@ -37,9 +37,9 @@ func (r *run) caKey() (chipauth.Key, ChipCheck, bool) {
 		unusable = unusable || len(infos.ChipKeys) > 0
 	}
 	if unusable {
-		return chipauth.Key{}, ChipCheck{Outcome: Unsupported, Reason: "no chip authentication key on standardized domain parameters"}, false
+		return chipauth.Key{}, ChipCheck{Outcome: Unsupported, KeyID: chipauth.NoKeyID, Reason: "no chip authentication key on standardized domain parameters"}, false
 	}
-	return chipauth.Key{}, ChipCheck{Outcome: NotOffered}, false
+	return chipauth.Key{}, ChipCheck{Outcome: NotOffered, KeyID: chipauth.NoKeyID}, false
 }
 
 // chipAuthDone reports whether the chip authentication step of the plan

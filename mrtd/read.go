@@ -390,6 +390,7 @@ func (r *run) readAll(ctx context.Context) error {
 	for {
 		it, ok := r.next()
 		if !ok {
+			r.notOffered()
 			return nil
 		}
 		err := r.do(ctx, it)
@@ -403,6 +404,21 @@ func (r *run) readAll(ctx context.Context) error {
 		if err := r.reauthenticate(ctx); err != nil {
 			return err
 		}
+	}
+}
+
+// notOffered settles the checks the plan left out at the end of a read:
+// EF.COM lists no DG14 (nor is there EF.CardSecurity) or no DG15.
+func (r *run) notOffered() {
+	if _, ok := r.doc.Files[icao.EFCOM]; !ok {
+		return // not known: NotRun
+	}
+	a := &r.doc.Authenticity
+	if a.Chip.Outcome == "" && r.cam == nil {
+		a.Chip = ChipCheck{Outcome: NotOffered, KeyID: chipauth.NoKeyID}
+	}
+	if a.Active.Outcome == "" {
+		a.Active = ActiveCheck{Outcome: NotOffered}
 	}
 }
 

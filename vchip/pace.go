@@ -38,6 +38,11 @@ func (p *Passport) setupPACE(ds *Dataset) error {
 		if key, err = ds.ChipKey.paceKey(); err != nil {
 			return err
 		}
+		if p.cfg.Cloned { // a clone has its own key, not the one DG14 holds
+			if key, err = pace.GenerateChipKey(ds.ChipKey.ParameterID, p.rand); err != nil {
+				return fmt.Errorf("%w: %w", ErrChipKey, err)
+			}
+		}
 	}
 	infos, err := pace.ParseCardAccess(ca)
 	if err != nil || len(pws) == 0 {
