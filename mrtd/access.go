@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -37,9 +38,19 @@ type PACEDetails struct {
 	ChipAuthentication string `json:"chipAuthentication,omitempty"`
 }
 
-// authenticate performs access control and leaves r.session open on the
-// selected eMRTD application.
+// authenticate performs access control, and Chip Authentication again
+// when it passed before, and leaves r.session open on the selected eMRTD
+// application.
 func (r *run) authenticate(ctx context.Context) error {
+	if err := r.accessControl(ctx); err != nil {
+		return err
+	}
+	return r.caAgain(ctx)
+}
+
+// accessControl performs BAC or PACE and leaves r.session open on the
+// selected eMRTD application.
+func (r *run) accessControl(ctx context.Context) error {
 	r.step(Authenticating)
 	r.discoverATRInfo(ctx)
 	if r.cfg.Access != AccessBAC {
@@ -113,8 +124,37 @@ func (r *run) openPACE(ctx context.Context) error {
 		Protocol: info.String(), Mapping: info.Mapping().String(), Cipher: cipherName(info.Cipher()),
 		KeyLength: info.KeyLength(), Domain: res.Domain, Password: name,
 	}
+	if err := r.readCardSecurity(ctx); err != nil {
+		return r.fail("read EF.CardSecurity", icao.EFCardSecurity, err)
+	}
 	if err := icao.SelectApplication(ctx, r.session); err != nil {
 		return r.fail("select application", 0, err)
+	}
+	return nil
+}
+
+// readCardSecurity reads EF.CardSecurity from the master file after PACE
+// and before the application is selected (9303-11 §9.2.11: the PACE
+// session grants access to it), once per read. Absent or refused is
+// normal: only chips with PACE-CAM (or terminal authentication) must have
+// it. Only a broken session is an error.
+func (r *run) readCardSecurity(ctx context.Context) error {
+	f := icao.EFCardSecurity
+	if r.doc.Files[f] != nil || r.doc.absent[f] {
+		return nil
+	}
+	fr := icao.NewFileReader(r.session, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, Learned: r.mf})
+	data, err := r.readFile(ctx, fr, f, r.doc.partial[f])
+	switch {
+	case err == nil:
+		r.doc.Files[f] = data
+		delete(r.doc.partial, f)
+	case retryable(err) || !isChipStatus(err):
+		r.doc.partial[f] = data
+		return err
+	default:
+		r.doc.absent[f] = true
+		delete(r.doc.partial, f)
 	}
 	return nil
 }
@@ -222,24 +262,49 @@ func (r *run) checkCAM() {
 	if r.cam == nil || d.PACE == nil {
 		return
 	}
+	c := r.camCheck()
+	d.Authenticity.Chip = c
 	d.PACE.ChipAuthentication = CAMUnchecked
-	dg14, ok := d.Files[icao.EFDG14]
-	if !ok {
-		return
-	}
-	infos, err := pace.ParseDG14(dg14)
-	if err != nil {
-		return
-	}
-	switch err := r.cam.Verify(infos); {
-	case errors.Is(err, pace.ErrCAM):
+	switch {
+	case c.Outcome == Failed:
 		d.PACE.ChipAuthentication = CAMFailed
-	case err != nil:
+	case c.Outcome != Passed || c.Source != icao.EFDG14:
 	case d.SOD == nil || d.HashCheck[icao.EFDG14] != nil || d.SODSignature != SignatureValid:
 		// The key matches a DG14 that EF.SOD does not vouch for.
 	default:
 		d.PACE.ChipAuthentication = CAMVerified
 	}
+}
+
+// camCheck checks the PACE-CAM data against the chip's key in DG14, else
+// in EF.CardSecurity (9303-11 §4.4.3.5.2).
+func (r *run) camCheck() ChipCheck {
+	c := ChipCheck{Method: MethodPACECAM, Outcome: NotRun, KeyID: chipauth.NoKeyID, Reason: "no PACE-CAM key in DG14 or EF.CardSecurity"}
+	for _, f := range []icao.EF{icao.EFDG14, icao.EFCardSecurity} {
+		b, ok := r.doc.Files[f]
+		if !ok {
+			continue
+		}
+		var infos *pace.SecurityInfos
+		var err error
+		if f == icao.EFDG14 {
+			infos, err = pace.ParseDG14(b)
+		} else {
+			infos, err = cardSecurityInfos(b)
+		}
+		if err != nil {
+			continue
+		}
+		switch err := r.cam.Verify(infos); {
+		case errors.Is(err, pace.ErrCAM):
+			c.Outcome, c.Source, c.Reason = Failed, f, "the PACE-CAM data does not match the chip's key"
+			return c
+		case err == nil:
+			c.Outcome, c.Source, c.Reason = Passed, f, ""
+			return c
+		}
+	}
+	return c
 }
 
 // Outcomes of the PACE-CAM chip authentication, in

@@ -5,10 +5,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/activeauth"
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/sm"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -178,4 +181,91 @@ func BenchmarkReadPCSC(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkAuthenticity reads a specimen with Chip Authentication (DG14,
+// ECDH brainpoolP256r1, AES-128) and Active Authentication (DG15, RSA-2048)
+// in process and reports what the checks add: the APDUs outside the files
+// (CA's MSE:Set AT, GENERAL AUTHENTICATE and the SELECT under the new keys;
+// AA's INTERNAL AUTHENTICATE), the APDUs of DG14 and DG15, and the modeled
+// time of the read with and without them. The sub-benchmarks time the
+// terminal's CPU per check: CA against a chip that answers at once (two
+// scalar multiplications and the KDF), AA's signature verification.
+func BenchmarkAuthenticity(b *testing.B) {
+	ca := &vchip.ChipAuthSpec{ParameterID: 13, Ciphers: []chipauth.Cipher{chipauth.AES128}}
+	ds := authSpecimen(b, ca, &vchip.ActiveAuthSpec{RSABits: 2048}, "")
+	base := authSpecimen(b, nil, nil, "")
+	read := func(ds *vchip.Dataset) *mrtd.Document {
+		doc, err := mrtd.Read(context.Background(), newChip(b, ds, vchip.Config{}), specimenKey(b), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return doc
+	}
+	outside := func(s mrtd.Stats) (n int, files map[icao.EF]int) {
+		n, files = s.APDUs, map[icao.EF]int{}
+		for _, f := range s.Files {
+			n -= f.APDUs
+			files[f.File] = f.APDUs
+		}
+		return n, files
+	}
+	b.Run("read", func(b *testing.B) {
+		var with, without mrtd.Stats
+		for b.Loop() {
+			doc := read(ds)
+			if doc.Authenticity.Chip.Outcome != mrtd.Passed || doc.Authenticity.Active.Outcome != mrtd.Passed {
+				b.Fatalf("verdict %+v", doc.Authenticity)
+			}
+			with = doc.Stats
+		}
+		without = read(base).Stats
+		n, files := outside(with)
+		n0, _ := outside(without)
+		b.ReportMetric(float64(with.APDUs), "APDUs")
+		b.ReportMetric(float64(without.APDUs), "base-APDUs")
+		b.ReportMetric(float64(n-n0), "check-APDUs")
+		b.ReportMetric(float64(files[icao.EFDG14]), "DG14-APDUs")
+		b.ReportMetric(float64(files[icao.EFDG15]), "DG15-APDUs")
+		b.ReportMetric(float64(with.ModeledTime(6*time.Millisecond, mrtd.Rate106).Milliseconds()), "modeled-ms@106k")
+		b.ReportMetric(float64(without.ModeledTime(6*time.Millisecond, mrtd.Rate106).Milliseconds()), "base-modeled-ms@106k")
+	})
+	b.Run("ca-terminal", func(b *testing.B) {
+		infos, err := pace.ParseDG14(ds.Files["DG14"])
+		if err != nil {
+			b.Fatal(err)
+		}
+		key, err := chipauth.Choose(infos)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := chipauth.Authenticate(context.Background(), agreeing{}, key, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("aa-verify", func(b *testing.B) {
+		a := read(ds).Authenticity.Active
+		pub, err := activeauth.ParseDG15(ds.Files["DG15"])
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := activeauth.Verify(pub, a.Challenge, a.Response, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// agreeing is a chip that accepts every CA command at once: MSE answers
+// 9000, GENERAL AUTHENTICATE the empty 7C 00.
+type agreeing struct{}
+
+func (agreeing) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	if len(capdu) > 1 && capdu[1] == icao.InsGeneralAuthenticate {
+		return []byte{0x7C, 0x00, 0x90, 0x00}, nil
+	}
+	return []byte{0x90, 0x00}, nil
 }

@@ -9,7 +9,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -34,6 +36,11 @@ type Config struct {
 	BAC bac.Config
 	// PACE configures PACE (randomness).
 	PACE pace.Config
+	// ChipAuth configures Chip Authentication (randomness, command
+	// sequence).
+	ChipAuth chipauth.Config
+	// ActiveAuth configures Active Authentication (randomness).
+	ActiveAuth activeauth.Config
 	// MaxReauth bounds how often a broken secure messaging session is
 	// re-established to resume a read. Zero means 2; negative means never.
 	MaxReauth int
@@ -75,9 +82,14 @@ type Document struct {
 	// Learned is what this read learned about the reader and the chip,
 	// for the next read on the same reader ([Config.Learned]).
 	Learned Learned
+	// Authenticity is the verdict of chip and active authentication. A
+	// failed check is no read error: the files read are returned with it.
+	Authenticity Authenticity
 
 	// partial holds the bytes of files whose read was interrupted.
 	partial map[icao.EF][]byte
+	// absent holds the optional files the chip does not have.
+	absent map[icao.EF]bool
 }
 
 // HashesValid reports whether every data group read matched EF.SOD.
@@ -135,6 +147,9 @@ func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, c
 	}
 	if doc.partial == nil {
 		doc.partial = map[icao.EF][]byte{}
+	}
+	if doc.absent == nil {
+		doc.absent = map[icao.EF]bool{}
 	}
 	r := &run{cfg: cfg, key: key, doc: doc, raw: card}
 	r.card = meter{t: card, stats: &doc.Stats}
@@ -252,20 +267,108 @@ func (r *run) step(s Step) {
 }
 
 // DefaultFiles returns the files a read takes when [Config.Files] is nil:
-// EF.COM, EF.SOD, DG1 and DG2, what the vendor's endpoint needs.
+// EF.COM, EF.SOD, DG1 and DG2, what the vendor's endpoint needs. DG14 and
+// DG15 are added when EF.COM lists them ([Read]).
 func DefaultFiles() []icao.EF {
 	return []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2}
 }
 
-func (r *run) files() []icao.EF {
-	files := DefaultFiles()
+func (r *run) requested() []icao.EF {
 	if r.cfg.Files != nil {
-		files = r.cfg.Files
+		return r.cfg.Files
 	}
-	if r.cam != nil && !slices.Contains(files, icao.EFDG14) {
-		files = append(slices.Clip(files), icao.EFDG14) // to verify PACE-CAM
+	return DefaultFiles()
+}
+
+// item is one step of the reading plan: a file, or a check.
+type item struct {
+	file  icao.EF
+	check check
+}
+
+type check int
+
+const (
+	noCheck     check = iota
+	checkChip         // Chip Authentication
+	checkActive       // Active Authentication
+)
+
+// plan orders the read (9303-11 §7.2): EF.COM; DG14 when EF.COM lists it
+// or PACE-CAM ran; Chip Authentication; the files asked for; DG15 when
+// EF.COM lists it; Active Authentication. CA comes before the other
+// files so that they travel under its keys and a clone shows before the
+// long DG2; AA comes last, since it leaves the session as it is. The plan
+// grows as EF.COM becomes known.
+func (r *run) plan() []item {
+	files := r.requested()
+	var out []item
+	if slices.Contains(files, icao.EFCOM) {
+		out = append(out, item{file: icao.EFCOM})
 	}
-	return files
+	dg14 := r.listed(14) || r.cam != nil
+	if dg14 || slices.Contains(files, icao.EFDG14) {
+		out = append(out, item{file: icao.EFDG14})
+	}
+	if dg14 || r.doc.Files[icao.EFCardSecurity] != nil {
+		out = append(out, item{check: checkChip})
+	}
+	for _, f := range files {
+		if f != icao.EFCOM && f != icao.EFDG14 && f != icao.EFDG15 {
+			out = append(out, item{file: f})
+		}
+	}
+	if r.listed(15) || slices.Contains(files, icao.EFDG15) {
+		out = append(out, item{file: icao.EFDG15}, item{check: checkActive})
+	}
+	return out
+}
+
+// listed reports whether EF.COM, once read, lists data group n.
+func (r *run) listed(n int) bool {
+	com, err := icao.ParseCOM(r.doc.Files[icao.EFCOM])
+	return err == nil && slices.Contains(com.DataGroups(), n)
+}
+
+// next returns the first step of the plan still to do.
+func (r *run) next() (item, bool) {
+	for _, it := range r.plan() {
+		switch {
+		case it.check == checkChip && !r.chipAuthDone():
+		case it.check == checkActive && r.doc.Authenticity.Active.Outcome == "":
+		case it.check == noCheck && r.doc.Files[it.file] == nil && !r.doc.absent[it.file]:
+		default:
+			continue
+		}
+		return it, true
+	}
+	return item{}, false
+}
+
+// do runs one step of the plan.
+func (r *run) do(ctx context.Context, it item) error {
+	switch it.check {
+	case checkChip:
+		return r.chipAuth(ctx)
+	case checkActive:
+		return r.activeAuth(ctx)
+	}
+	f := it.file
+	data, err := r.readFile(ctx, r.fr, f, r.doc.partial[f])
+	switch {
+	case err == nil:
+		r.doc.Files[f] = data
+		delete(r.doc.partial, f)
+	case errors.Is(err, icao.ErrNotFound) && !slices.Contains(r.requested(), f):
+		// Added by the plan and absent after all: a PACE-CAM key may
+		// live in EF.CardSecurity only, EF.COM may list what is not there.
+		r.doc.absent[f] = true
+		delete(r.doc.partial, f)
+	default:
+		r.doc.partial[f] = data
+		return err
+	}
+	return nil
 }
 
 func (r *run) readAll(ctx context.Context) error {
@@ -284,31 +387,50 @@ func (r *run) readAll(ctx context.Context) error {
 	defer r.remember()
 	reauths := r.maxReauth()
 	r.step(Reading)
-	for _, f := range r.files() {
-		if _, done := r.doc.Files[f]; done {
+	for {
+		it, ok := r.next()
+		if !ok {
+			r.notOffered()
+			return nil
+		}
+		err := r.do(ctx, it)
+		if err == nil {
 			continue
 		}
-		for {
-			data, err := r.readFile(ctx, f, r.doc.partial[f])
-			if err == nil {
-				r.doc.Files[f] = data
-				delete(r.doc.partial, f)
-				break
-			}
-			r.doc.partial[f] = data
-			if f == icao.EFDG14 && r.cam != nil && errors.Is(err, icao.ErrNotFound) {
-				break // the CAM key may live in EF.CardSecurity only: "not checked"
-			}
-			if !retryable(err) || reauths == 0 {
-				return r.fail("read "+f.String(), f, err)
-			}
-			reauths--
-			if err := r.reauthenticate(ctx); err != nil {
-				return err
-			}
+		if !retryable(err) || reauths == 0 {
+			return r.fail(it.String(), it.file, err)
+		}
+		reauths--
+		if err := r.reauthenticate(ctx); err != nil {
+			return err
 		}
 	}
-	return nil
+}
+
+// notOffered settles the checks the plan left out at the end of a read:
+// EF.COM lists no DG14 (nor is there EF.CardSecurity) or no DG15.
+func (r *run) notOffered() {
+	if _, ok := r.doc.Files[icao.EFCOM]; !ok {
+		return // not known: NotRun
+	}
+	a := &r.doc.Authenticity
+	if a.Chip.Outcome == "" && r.cam == nil {
+		a.Chip = ChipCheck{Outcome: NotOffered, KeyID: chipauth.NoKeyID}
+	}
+	if a.Active.Outcome == "" {
+		a.Active = ActiveCheck{Outcome: NotOffered}
+	}
+}
+
+// String names the step for errors: "read DG2", "chip authentication".
+func (it item) String() string {
+	switch it.check {
+	case checkChip:
+		return "chip authentication"
+	case checkActive:
+		return "active authentication"
+	}
+	return "read " + it.file.String()
 }
 
 // retryable reports a failure after which a new session can resume the
@@ -328,10 +450,10 @@ func (r *run) maxReauth() int {
 	return r.cfg.MaxReauth
 }
 
-func (r *run) readFile(ctx context.Context, f icao.EF, partial []byte) ([]byte, error) {
+func (r *run) readFile(ctx context.Context, fr *icao.FileReader, f icao.EF, partial []byte) ([]byte, error) {
 	start := r.now()
 	apdus := r.doc.Stats.APDUs
-	data, err := r.fr.Read(ctx, f, partial)
+	data, err := fr.Read(ctx, f, partial)
 	fs := FileStats{File: f, Size: len(data), APDUs: r.doc.Stats.APDUs - apdus, Elapsed: r.now().Sub(start)}
 	if n := len(r.doc.Stats.Files); n > 0 && r.doc.Stats.Files[n-1].File == f {
 		prev := r.doc.Stats.Files[n-1] // resumed: add up both parts

@@ -2,6 +2,8 @@ package vchip
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,8 +11,10 @@ import (
 	"io"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 )
@@ -24,6 +28,8 @@ import (
 //	  "mrz_information": "L898902C<369080619406236", // or the key seed input itself
 //	  "can": "123456",                                // PACE with the Card Access Number
 //	  "chip_key": {"parameter_id": 13, "private_key": "…hex…"}, // for PACE-CAM
+//	  "ca_key": {"parameter_id": 13, "key_id": 1, "private_key": "…hex…"}, // Chip Authentication
+//	  "aa_key": {"rsa_private_key": "…hex PKCS #1…", "hash": "SHA-256"}, // or parameter_id and private_key
 //	  "quirks": {"no_extended_length": true, "max_le": 192, "over_le": "6700", "latency": "9ms"}
 //	}
 type chipFile struct {
@@ -32,7 +38,93 @@ type chipFile struct {
 	MRZInformation string       `json:"mrz_information,omitzero"`
 	CAN            string       `json:"can,omitzero"`
 	ChipKey        *chipKeyFile `json:"chip_key,omitzero"`
+	CAKey          *caKeyFile   `json:"ca_key,omitzero"`
+	AAKey          *aaKeyFile   `json:"aa_key,omitzero"`
 	Quirks         *quirksFile  `json:"quirks,omitzero"`
+}
+
+// caKeyFile is a [CAKey] in chip.json; key_id absent means none.
+type caKeyFile struct {
+	ParameterID int    `json:"parameter_id"`
+	KeyID       *int   `json:"key_id,omitzero"`
+	PrivateKey  string `json:"private_key"`
+}
+
+// aaKeyFile is an [AAKey] in chip.json: an RSA key as hex PKCS #1 DER, or
+// an EC key as parameter_id and private_key; hash as crypto.Hash names it
+// ("SHA-1", "SHA-256").
+type aaKeyFile struct {
+	RSAPrivateKey string `json:"rsa_private_key,omitzero"`
+	ParameterID   int    `json:"parameter_id,omitzero"`
+	PrivateKey    string `json:"private_key,omitzero"`
+	Hash          string `json:"hash,omitzero"`
+}
+
+func (k *caKeyFile) key() (*CAKey, error) {
+	d, err := hex.DecodeString(k.PrivateKey)
+	ck := &CAKey{ParameterID: k.ParameterID, KeyID: chipauth.NoKeyID, Private: d}
+	if k.KeyID != nil {
+		ck.KeyID = *k.KeyID
+	}
+	if err != nil || len(d) == 0 {
+		return nil, fmt.Errorf("%w: ca_key: private_key must be hex", ErrChipJSON)
+	}
+	if _, _, err := ck.parse(); err != nil {
+		return nil, fmt.Errorf("%w: ca_key: parameter_id must be standardized (0–2, 8–18), key_id not negative and private_key in range", ErrChipJSON)
+	}
+	return ck, nil
+}
+
+func (k *aaKeyFile) key() (*AAKey, error) {
+	ak := &AAKey{}
+	if k.Hash != "" {
+		h, ok := hashByName(k.Hash)
+		if !ok {
+			return nil, fmt.Errorf("%w: aa_key: hash must be SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512", ErrChipJSON)
+		}
+		ak.Hash = h
+	}
+	if k.RSAPrivateKey != "" {
+		der, err := hex.DecodeString(k.RSAPrivateKey)
+		if err == nil {
+			ak.RSA, err = x509.ParsePKCS1PrivateKey(der)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: aa_key: rsa_private_key must be hex PKCS #1", ErrChipJSON)
+		}
+	} else {
+		d, err := hex.DecodeString(k.PrivateKey)
+		if err != nil || len(d) == 0 {
+			return nil, fmt.Errorf("%w: aa_key: private_key must be hex", ErrChipJSON)
+		}
+		ak.ParameterID, ak.Private = k.ParameterID, d
+	}
+	if err := ak.check(); err != nil {
+		return nil, fmt.Errorf("%w: aa_key: not a usable key", ErrChipJSON)
+	}
+	return ak, nil
+}
+
+func hashByName(s string) (crypto.Hash, bool) {
+	for _, h := range []crypto.Hash{crypto.SHA1, crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512} {
+		if strings.EqualFold(h.String(), s) {
+			return h, true
+		}
+	}
+	return 0, false
+}
+
+func aaKeyFileOf(k *AAKey) *aaKeyFile {
+	f := &aaKeyFile{}
+	if k.Hash != 0 {
+		f.Hash = k.Hash.String()
+	}
+	if k.RSA != nil {
+		f.RSAPrivateKey = hex.EncodeToString(x509.MarshalPKCS1PrivateKey(k.RSA))
+		return f
+	}
+	f.ParameterID, f.PrivateKey = k.ParameterID, hex.EncodeToString(k.Private)
+	return f
 }
 
 // chipKeyFile is a [ChipKey] in chip.json: the private scalar in hex.
@@ -66,6 +158,7 @@ type quirksFile struct {
 	Latency               string     `json:"latency,omitzero"`
 	RemoveAfter           int        `json:"remove_after,omitzero"`
 	ATR                   string     `json:"atr,omitzero"`
+	Cloned                bool       `json:"cloned,omitzero"`
 }
 
 // statusText is a status word written as four hex digits.
@@ -123,6 +216,18 @@ func (ds *Dataset) parseChipJSON(b []byte) error {
 			return err
 		}
 	}
+	var caKey *CAKey
+	if cf.CAKey != nil {
+		if caKey, err = cf.CAKey.key(); err != nil {
+			return err
+		}
+	}
+	var aaKey *AAKey
+	if cf.AAKey != nil {
+		if aaKey, err = cf.AAKey.key(); err != nil {
+			return err
+		}
+	}
 	var cfg Config
 	if cf.Quirks != nil {
 		if cfg, err = cf.Quirks.config(); err != nil {
@@ -132,7 +237,7 @@ func (ds *Dataset) parseChipJSON(b []byte) error {
 	if keySet {
 		ds.MRZInformation = key
 	}
-	ds.CAN, ds.ChipKey = cf.CAN, chipKey
+	ds.CAN, ds.ChipKey, ds.CAKey, ds.AAKey = cf.CAN, chipKey, caKey, aaKey
 	if cf.Quirks != nil {
 		ds.Config = cfg
 	}
@@ -209,6 +314,7 @@ func (q *quirksFile) config() (Config, error) {
 		PACEFailStep: q.PACEFailStep, PACEFailStatus: icao.StatusWord(q.PACEFailStatus),
 		RemoveAfter: q.RemoveAfter, NoExtendedReadBinary: q.NoExtendedReadBinary,
 		ATRInfo: icao.BufferSizes{Command: q.ATRInfoCommand, Response: q.ATRInfoResponse},
+		Cloned:  q.Cloned,
 	}
 	if q.OverLe != "" {
 		a, ok := ParseLeAnswer(q.OverLe)
@@ -279,6 +385,16 @@ func (ds *Dataset) chipFile() (chipFile, bool) {
 	if k := ds.ChipKey; k != nil {
 		cf.ChipKey = &chipKeyFile{ParameterID: k.ParameterID, PrivateKey: hex.EncodeToString(k.Private)}
 	}
+	if k := ds.CAKey; k != nil {
+		cf.CAKey = &caKeyFile{ParameterID: k.ParameterID, PrivateKey: hex.EncodeToString(k.Private)}
+		if k.KeyID != chipauth.NoKeyID {
+			id := k.KeyID
+			cf.CAKey.KeyID = &id
+		}
+	}
+	if k := ds.AAKey; k != nil {
+		cf.AAKey = aaKeyFileOf(k)
+	}
 	c := ds.Config
 	q := quirksFile{
 		NoExtendedLength: c.NoExtendedLength, MaxLe: c.MaxLe, StrictOuterLe: c.StrictOuterLe,
@@ -290,6 +406,7 @@ func (ds *Dataset) chipFile() (chipFile, bool) {
 		PACEFailStep: c.PACEFailStep, PACEFailStatus: statusText(c.PACEFailStatus),
 		RemoveAfter: c.RemoveAfter, ATR: hex.EncodeToString(c.ATR),
 		NoExtendedReadBinary: c.NoExtendedReadBinary, ATRInfoCommand: c.ATRInfo.Command, ATRInfoResponse: c.ATRInfo.Response,
+		Cloned: c.Cloned,
 	}
 	if c.OverLe != LeWrongLength {
 		q.OverLe = c.OverLe.String()
@@ -300,5 +417,5 @@ func (ds *Dataset) chipFile() (chipFile, bool) {
 	if !reflect.ValueOf(q).IsZero() {
 		cf.Quirks = &q
 	}
-	return cf, cf.MRZInformation != "" || cf.CAN != "" || cf.ChipKey != nil || cf.Quirks != nil
+	return cf, cf.MRZInformation != "" || cf.CAN != "" || cf.ChipKey != nil || cf.CAKey != nil || cf.AAKey != nil || cf.Quirks != nil
 }

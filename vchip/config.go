@@ -139,6 +139,13 @@ type Config struct {
 	// [ErrRemoved], and [Serve] removes the card from the vpcd reader.
 	RemoveAfter int
 
+	// Cloned makes the chip a clone that copied the files but not the
+	// private keys, which never leave a genuine chip: its Chip
+	// Authentication, Active Authentication and PACE-CAM keys are fresh
+	// random keys of the same kind, which do not match DG14, DG15 and
+	// EF.CardSecurity (9303-11 §6.1, §6.2 are there to catch it).
+	Cloned bool
+
 	// ATR is the answer to reset presented through vpcd; nil means the
 	// vpcd package's default, a contactless Type B ePassport ATR.
 	ATR []byte

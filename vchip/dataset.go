@@ -57,6 +57,13 @@ type Dataset struct {
 	// chip.json ("chip_key"); nil means none, and then the chip does not
 	// run the CAM protocols its EF.CardAccess may offer.
 	ChipKey *ChipKey
+	// CAKey is the chip's Chip Authentication key, from chip.json
+	// ("ca_key"); nil means the chip does not run Chip Authentication. The
+	// protocols are those DG14 offers for its keyId.
+	CAKey *CAKey
+	// AAKey is the chip's Active Authentication key, from chip.json
+	// ("aa_key"); nil means INTERNAL AUTHENTICATE is not supported.
+	AAKey *AAKey
 	// Config is the chip behaviour from chip.json; [New] uses it when it
 	// is given no Config of its own.
 	Config Config

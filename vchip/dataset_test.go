@@ -188,7 +188,7 @@ func TestNewErrors(t *testing.T) {
 
 func TestFileNames(t *testing.T) {
 	names := vchip.FileNames()
-	if len(names) != 19 || names[0] != "EF.CardAccess" || names[1] != "EF.COM" || names[18] != "DG16" {
+	if len(names) != 20 || names[0] != "EF.CardAccess" || names[1] != "EF.CardSecurity" || names[2] != "EF.COM" || names[19] != "DG16" {
 		t.Errorf("FileNames() = %v", names)
 	}
 }

@@ -36,7 +36,11 @@
 // length, a Le cap with its various refusals, no short EF identifiers,
 // 6282 at the end of a file, SELECT MF refusals, Le refused on SELECT and
 // MSE, PACE-only chips, PACE refused mid-way, 6985 instead of 6300 for a
-// wrong key, latency and removal mid-read. Each
+// wrong key, latency and removal mid-read, and a clone whose keys do not
+// match its files. Chip Authentication (MSE:Set KAT, MSE:Set AT and
+// GENERAL AUTHENTICATE under secure messaging, then SSC 0 with the new
+// keys; 9303-11 §6.2) runs the protocols DG14 offers with [Dataset.CAKey];
+// INTERNAL AUTHENTICATE (§6.1) signs with [Dataset.AAKey]. Each
 // switch documents the public field report it reproduces.
 //
 // The package never logs, and its errors carry no MRZ, key or file bytes.

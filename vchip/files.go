@@ -13,6 +13,9 @@ const (
 	NameCOM        = "EF.COM"
 	NameSOD        = "EF.SOD"
 	NameCardAccess = "EF.CardAccess"
+	// NameCardSecurity is EF.CardSecurity (9303-11 §9.2.11), in the
+	// master file, readable after PACE.
+	NameCardSecurity = "EF.CardSecurity"
 )
 
 // nameATRInfo names EF.ATR/INFO inside the chip. It is no dataset file:
@@ -21,7 +24,7 @@ const nameATRInfo = "EF.ATR/INFO"
 
 // FileNames lists every file name a [Dataset] may hold, in reading order.
 func FileNames() []string {
-	names := []string{NameCardAccess, NameCOM, NameSOD}
+	names := []string{NameCardAccess, NameCardSecurity, NameCOM, NameSOD}
 	for n := 1; n <= 16; n++ {
 		names = append(names, fmt.Sprintf("DG%d", n))
 	}
@@ -33,7 +36,7 @@ type access int
 
 const (
 	accessAlways access = iota // EF.CardAccess: readable before BAC (9303-11 §4.4)
-	accessBAC                  // LDS1 files: BAC (or PACE) and secure messaging
+	accessBAC                  // LDS1 files, EF.CardSecurity: BAC (or PACE) and secure messaging
 	accessEAC                  // DG3, DG4: terminal authentication, which this chip does not do
 )
 
@@ -66,6 +69,8 @@ func newFile(name string, data []byte) (*file, bool) {
 		ef = icao.EFSOD
 	case NameCardAccess:
 		ef = icao.EFCardAccess
+	case NameCardSecurity:
+		ef = icao.EFCardSecurity
 	default:
 		var n int
 		if _, err := fmt.Sscanf(name, "DG%d", &n); err != nil || fmt.Sprintf("DG%d", n) != name {
@@ -78,6 +83,8 @@ func newFile(name string, data []byte) (*file, bool) {
 	}
 	f := &file{name: name, fid: ef.FID(), sfi: ef.SFI(), df: dfLDS1, access: accessBAC, data: data}
 	switch {
+	case ef == icao.EFCardSecurity:
+		f.df = dfMF // under secure messaging only, like the LDS1 files
 	case ef.InMF():
 		f.df, f.access = dfMF, accessAlways
 	case ef == icao.EFDG3 || ef == icao.EFDG4:

@@ -38,6 +38,11 @@ func (p *Passport) setupPACE(ds *Dataset) error {
 		if key, err = ds.ChipKey.paceKey(); err != nil {
 			return err
 		}
+		if p.cfg.Cloned { // a clone has its own key, not the one DG14 holds
+			if key, err = pace.GenerateChipKey(ds.ChipKey.ParameterID, p.rand); err != nil {
+				return fmt.Errorf("%w: %w", ErrChipKey, err)
+			}
+		}
 	}
 	infos, err := pace.ParseCardAccess(ca)
 	if err != nil || len(pws) == 0 {
@@ -78,15 +83,16 @@ func (p *Passport) PACEInfos() []pace.Info {
 	return slices.Clone(p.offers)
 }
 
-// mse answers MSE:Set AT, which starts a PACE run (9303-11 §4.4.4.1).
-// Other MSE variants (Chip and Terminal Authentication, which this chip
-// does not do) get the answer pace.Card gives them.
+// mse answers MSE:Set AT, which starts a PACE run (9303-11 §4.4.4.1),
+// and under secure messaging the MSE commands of Chip Authentication
+// ([Passport.mseCA]). Other plain MSE variants get the answer pace.Card
+// gives them.
 func (p *Passport) mse(cmd icao.Command, prot protection) icao.Response {
 	switch {
 	case p.cfg.RejectSelectLe && cmd.Ne > 0:
 		return fail(icao.StatusWrongLength)
 	case prot == protected:
-		return fail(icao.StatusConditionsNotMet) // PACE starts with plain commands
+		return p.mseCA(cmd) // PACE starts with plain commands, CA under SM
 	case !p.paceOffered:
 		return fail(icao.StatusInsNotSupported) // a BAC-only chip
 	case p.pace == nil:
@@ -101,14 +107,15 @@ func (p *Passport) mse(cmd icao.Command, prot protection) icao.Response {
 }
 
 // generalAuthenticate answers the GENERAL AUTHENTICATE steps of PACE
-// (9303-11 §4.4.4.3). When the fourth verifies the terminal's token,
+// (9303-11 §4.4.4.3), and under secure messaging that of Chip
+// Authentication ([Passport.gaCA]). When the fourth verifies the terminal's token,
 // secure messaging starts with the new session keys and the access rights
 // of BAC. A failed step ends the run; the terminal starts again with
 // MSE:Set AT.
 func (p *Passport) generalAuthenticate(cmd icao.Command, prot protection) icao.Response {
 	switch {
 	case prot == protected:
-		return fail(icao.StatusConditionsNotMet)
+		return p.gaCA(cmd)
 	case !p.paceOffered:
 		return fail(icao.StatusInsNotSupported)
 	case p.pace == nil || p.paceStep == 0:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/bac"
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -39,13 +40,21 @@ type Passport struct {
 	offers      []pace.Info
 	paceOffered bool
 
+	// Chip and Active Authentication: the keys (nil when the chip does
+	// not do them), the CA protocols DG14 offers.
+	caKey    *CAKey
+	caOffers []chipauth.Protocol
+	aaKey    *AAKey
+
 	mu          sync.Mutex
 	df          dfID
-	ef          *file     // current EF, nil when none
-	bac         *bac.Card // BAC in progress: GET CHALLENGE answered
-	paceStep    int       // PACE in progress: the GENERAL AUTHENTICATE step expected (1–4), or 0
-	sess        *sm.Card  // secure messaging on
-	suite       sm.Suite  // the cipher of sess
+	ef          *file              // current EF, nil when none
+	bac         *bac.Card          // BAC in progress: GET CHALLENGE answered
+	paceStep    int                // PACE in progress: the GENERAL AUTHENTICATE step expected (1–4), or 0
+	caSelected  *chipauth.Protocol // CA: the protocol MSE:Set AT selected
+	nextKeys    *sm.Keys           // CA done: the keys to switch to after this answer
+	sess        *sm.Card           // secure messaging on
+	suite       sm.Suite           // the cipher of sess
 	stats       Stats
 	served      int           // APDUs since the card was (re)inserted
 	removeAfter int           // RemoveAfter, or 0 once disarmed by Reinsert
@@ -115,6 +124,9 @@ func New(ds *Dataset, cfg *Config) (*Passport, error) {
 	}
 	p.mrzInfo = key
 	if err := p.setupPACE(ds); err != nil {
+		return nil, fmt.Errorf("vchip: new: %w", err)
+	}
+	if err := p.setupAuth(ds); err != nil {
 		return nil, fmt.Errorf("vchip: new: %w", err)
 	}
 	return p, nil
@@ -231,5 +243,11 @@ func (p *Passport) dropSession() {
 	if p.sess != nil {
 		p.sess.Close()
 		p.sess, p.suite = nil, 0
+	}
+	p.caSelected = nil
+	if p.nextKeys != nil {
+		clear(p.nextKeys.Enc)
+		clear(p.nextKeys.MAC)
+		p.nextKeys = nil
 	}
 }

@@ -125,6 +125,7 @@ func (p *Passport) secured(raw []byte, outer icao.Command) []byte {
 		p.dropSession()
 		return statusOnly(icao.StatusUnknown)
 	}
+	p.switchKeys() // after Chip Authentication: new keys, SSC 0
 	return out
 }
 
@@ -157,6 +158,8 @@ func (p *Passport) dispatch(cmd icao.Command, prot protection) icao.Response {
 		return p.mse(cmd, prot)
 	case icao.InsGeneralAuthenticate:
 		return p.generalAuthenticate(cmd, prot)
+	case icao.InsInternalAuthenticate:
+		return p.internalAuthenticate(cmd, prot)
 	}
 	return fail(icao.StatusInsNotSupported)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
@@ -37,6 +38,7 @@ const (
 	tagDG1  tlv.Tag = 0x61
 	tagDG2  tlv.Tag = 0x75
 	tagDG14 tlv.Tag = 0x6E
+	tagDG15 tlv.Tag = 0x6F
 	tagSOD  tlv.Tag = 0x77
 )
 
@@ -75,6 +77,15 @@ type SpecimenConfig struct {
 	// ChipKey is the Chip Authentication key of a specimen with a CAM
 	// protocol, on the same curve; nil means a new random key from Rand.
 	ChipKey *ChipKey
+	// ChipAuth, when set, gives the specimen Chip Authentication (9303-11
+	// §6.2): a key whose ChipAuthenticationPublicKeyInfo, with its
+	// ChipAuthenticationInfos, goes into DG14 (and EF.CardSecurity with
+	// PACE). DG14 is then listed in EF.COM and hashed in EF.SOD.
+	ChipAuth *ChipAuthSpec
+	// ActiveAuth, when set, gives the specimen Active Authentication
+	// (9303-11 §6.1): DG15 with the public key, listed in EF.COM and hashed
+	// in EF.SOD, and for an EC key an ActiveAuthenticationInfo in DG14.
+	ActiveAuth *ActiveAuthSpec
 	// Now is the time the document signer certificate starts being valid
 	// (it is valid for ten years); nil means time.Now.
 	Now func() time.Time
@@ -111,28 +122,52 @@ func Specimen(cfg SpecimenConfig) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
+	auth, err := specimenAuth(cfg)
+	if err != nil {
+		return nil, err
+	}
 	dg1 := icao.EncodeDG1(mrz)
 	dg2, err := specimenDG2(cfg.DG2Size, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
 	dgs, tags := map[int][]byte{1: dg1, 2: dg2}, []tlv.Tag{tagDG1, tagDG2}
-	if sec.dg14 != nil {
-		dgs[14], tags = sec.dg14, append(tags, tagDG14)
+	infos := append(sec.infos, auth.infos...)
+	dg14Infos := infos
+	if auth.aaInfo != nil {
+		dg14Infos = append(slices.Clip(infos), auth.aaInfo)
 	}
-	sod, err := specimenSOD(cfg, dgs)
+	if len(cfg.PACE) > 0 || len(dg14Infos) > 0 {
+		dg14 := pace.EncodeSecurityInfos(cfg.PACE, dg14Infos...)
+		dgs[14], tags = tlv.Encode(tagDG14, dg14), append(tags, tagDG14)
+	}
+	if auth.dg15 != nil {
+		dgs[15], tags = auth.dg15, append(tags, tagDG15)
+	}
+	signer, err := newSigner(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sod, err := specimenSOD(cfg, signer, dgs)
 	if err != nil {
 		return nil, err
 	}
 	ds := &Dataset{Files: map[string][]byte{
 		NameCOM: icao.EncodeCOM(ldsVersion, unicodeVersion, tags),
 		NameSOD: sod,
-	}, CAN: cfg.CAN, ChipKey: sec.key}
+	}, CAN: cfg.CAN, ChipKey: sec.key, CAKey: auth.ca, AAKey: auth.aa}
 	for n, data := range dgs {
 		ds.Files[fmt.Sprintf("DG%d", n)] = data
 	}
 	if sec.cardAccess != nil {
 		ds.Files[NameCardAccess] = sec.cardAccess
+		// EF.CardSecurity: the SecurityInfos of EF.CardAccess and the
+		// chip's public keys, signed (9303-11 §9.2.11).
+		cs, err := buildCardSecurity(pace.EncodeSecurityInfos(cfg.PACE, infos...), signer.cert, signer.key, cfg.Rand)
+		if err != nil {
+			return nil, err
+		}
+		ds.Files[NameCardSecurity] = cs
 	}
 	return ds, nil
 }
@@ -162,27 +197,40 @@ func specimenDG2(size int, seed uint64) ([]byte, error) {
 	return dg2, nil
 }
 
-// specimenSOD signs the data group hashes with a fresh document signer.
-func specimenSOD(cfg SpecimenConfig, files map[int][]byte) ([]byte, error) {
-	rnd, now, hash := cfg.Rand, time.Now, cfg.Hash
+// signer is a specimen's document signer, which signs EF.SOD and
+// EF.CardSecurity.
+type signer struct {
+	key  *ecdsa.PrivateKey
+	cert *x509.Certificate
+}
+
+// newSigner makes a fresh document signer key and certificate.
+func newSigner(cfg SpecimenConfig) (signer, error) {
+	rnd, now := cfg.Rand, time.Now
 	if rnd == nil {
 		rnd = rand.Reader
 	}
 	if cfg.Now != nil {
 		now = cfg.Now
 	}
-	if hash == 0 {
-		hash = crypto.SHA256
-	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
 	if err != nil {
-		return nil, fmt.Errorf("%w: document signer key: %w", ErrSpecimen, err)
+		return signer{}, fmt.Errorf("%w: document signer key: %w", ErrSpecimen, err)
 	}
 	cert, err := documentSigner(key, now(), rnd)
 	if err != nil {
-		return nil, err
+		return signer{}, err
 	}
-	sod, err := icao.BuildSOD(hash, files, cert, key)
+	return signer{key: key, cert: cert}, nil
+}
+
+// specimenSOD signs the data group hashes with the document signer.
+func specimenSOD(cfg SpecimenConfig, s signer, files map[int][]byte) ([]byte, error) {
+	hash := cfg.Hash
+	if hash == 0 {
+		hash = crypto.SHA256
+	}
+	sod, err := icao.BuildSOD(hash, files, s.cert, s.key)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
 	}

@@ -4,15 +4,14 @@ import (
 	"bytes"
 	"fmt"
 
-	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/pace"
 )
 
-// paceFiles are the PACE parts of a specimen: nil files for a BAC-only
-// one.
+// paceFiles are the PACE parts of a specimen: nil for a BAC-only one.
 type paceFiles struct {
-	cardAccess, dg14 []byte
-	key              *ChipKey
+	cardAccess []byte
+	infos      [][]byte // SecurityInfos for DG14 and EF.CardSecurity besides the PACEInfos
+	key        *ChipKey
 }
 
 // specimenPACE checks the PACE offers of cfg and builds EF.CardAccess,
@@ -55,11 +54,7 @@ func specimenPACE(cfg SpecimenConfig) (paceFiles, error) {
 		}
 		extra = append(extra, pki)
 	}
-	return paceFiles{
-		cardAccess: pace.EncodeCardAccess(cfg.PACE),
-		dg14:       tlv.Encode(tagDG14, pace.EncodeSecurityInfos(cfg.PACE, extra...)),
-		key:        key,
-	}, nil
+	return paceFiles{cardAccess: pace.EncodeCardAccess(cfg.PACE), infos: extra, key: key}, nil
 }
 
 // camCurve checks that every offer is supported and returns the curve of

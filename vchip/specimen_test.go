@@ -93,6 +93,9 @@ func checkSpecimen(t *testing.T, ds *vchip.Dataset, dg2Size int) {
 	if _, ok := ds.Files[vchip.NameCardAccess]; ok {
 		wantFiles, wantDGs = []string{"DG1", "DG14", "DG2", "EF.COM", "EF.CardAccess", "EF.SOD"}, []int{1, 2, 14}
 	}
+	if _, ok := ds.Files[vchip.NameCardSecurity]; ok { // specimens made since EF.CardSecurity
+		wantFiles = append(wantFiles[:5:5], vchip.NameCardSecurity, vchip.NameSOD)
+	}
 	if got := slices.Sorted(maps.Keys(ds.Files)); !slices.Equal(got, wantFiles) {
 		t.Fatalf("files %v, want %v", got, wantFiles)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"flag"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/chipauth"
+	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -18,10 +21,10 @@ import (
 // quirkFlags are the command-line switches for vchip.Config; only the
 // flags given override the dataset's chip.json.
 type quirkFlags struct {
-	noExtended, noShortEF, noBAC, eof6282, rejectLe bool
-	maxLe, removeAfter, paceFailStep                int
-	overLe                                          string
-	latency                                         time.Duration
+	noExtended, noShortEF, noBAC, eof6282, rejectLe, cloned bool
+	maxLe, removeAfter, paceFailStep                        int
+	overLe                                                  string
+	latency                                                 time.Duration
 }
 
 func addQuirkFlags(fs *flag.FlagSet) *quirkFlags {
@@ -36,6 +39,7 @@ func addQuirkFlags(fs *flag.FlagSet) *quirkFlags {
 	fs.BoolVar(&q.noBAC, "no-bac", false, "behave as a PACE-only document (GET CHALLENGE answers 6A88)")
 	fs.BoolVar(&q.rejectLe, "reject-le", false, "refuse SELECT and MSE:Set AT carrying Le with 6700, as German documents do")
 	fs.IntVar(&q.paceFailStep, "pace-fail-step", 0, "refuse GENERAL AUTHENTICATE step `N` (1-4) of every PACE run with 6A80 (0: never)")
+	fs.BoolVar(&q.cloned, "cloned", false, "behave as a clone: chip, active and PACE-CAM keys that do not match DG14, DG15 and EF.CardSecurity")
 	return q
 }
 
@@ -71,6 +75,8 @@ func (q *quirkFlags) apply(fs *flag.FlagSet, cfg *vchip.Config) error {
 			cfg.RejectSelectLe = q.rejectLe
 		case "pace-fail-step":
 			cfg.PACEFailStep = q.paceFailStep
+		case "cloned":
+			cfg.Cloned = q.cloned
 		}
 	})
 	if err != nil {
@@ -89,6 +95,10 @@ type specimenFlags struct {
 	pace    string // PACE offers, comma-separated PROTOCOL/DOMAIN
 	can     string
 	cam     bool
+	ca      string // Chip Authentication domain, "" for none
+	caCiph  string
+	aa      string // Active Authentication key, "" for none
+	aaHash  string
 }
 
 func addSpecimenFlags(fs *flag.FlagSet) *specimenFlags {
@@ -97,6 +107,10 @@ func addSpecimenFlags(fs *flag.FlagSet) *specimenFlags {
 	fs.Uint64Var(&s.seed, "seed", 0, "seed of the specimen's synthetic face")
 	fs.StringVar(&s.pace, "pace", "", "offer PACE with these protocols in EF.CardAccess (and DG14), a comma-separated `LIST` of PROTOCOL/DOMAIN such as ECDH-GM-AES-128/brainpoolP256r1, ECDH-IM-AES-256/P-521 or DH-GM-AES-128/2")
 	fs.StringVar(&s.can, "can", "", "accept this Card Access Number (6 digits) as a PACE password besides the MRZ")
+	fs.StringVar(&s.ca, "ca", "", "offer Chip Authentication in DG14 with a key on these `DOMAIN` parameters: a standardized ID (0-2 DH, 8-18 ECDH) or a name such as brainpoolP256r1, P-256 or MODP-2048-224")
+	fs.StringVar(&s.caCiph, "ca-cipher", "AES-128", "cipher of --ca: 3DES, AES-128, AES-192, AES-256, or none to omit ChipAuthenticationInfo")
+	fs.StringVar(&s.aa, "aa", "", "offer Active Authentication with a DG15 `KEY`: rsa-1024, rsa-2048 or a curve such as P-256 or brainpoolP256r1")
+	fs.StringVar(&s.aaHash, "aa-hash", "", "hash of --aa signatures: SHA-1 (RSA default, trailer BC), SHA-256 (ECDSA default) …")
 	fs.BoolVar(&s.cam, "cam", false, "offer PACE-CAM too (ECDH-CAM-AES-128 on the curve of the first ECDH --pace offer, else brainpoolP256r1), with a chip key whose public key DG14 holds")
 	return s
 }
@@ -124,7 +138,91 @@ func (s *specimenFlags) config() (vchip.SpecimenConfig, error) {
 	if s.can != "" && len(cfg.PACE) == 0 {
 		return cfg, usagef("--can needs PACE: give --pace or --cam")
 	}
-	return cfg, nil
+	var err error
+	if cfg.ChipAuth, err = s.chipAuth(); err != nil {
+		return cfg, err
+	}
+	cfg.ActiveAuth, err = s.activeAuth()
+	return cfg, err
+}
+
+// chipAuth returns the --ca specimen option.
+func (s *specimenFlags) chipAuth() (*vchip.ChipAuthSpec, error) {
+	if s.ca == "" {
+		return nil, nil
+	}
+	id, ok := domainID(s.ca)
+	if !ok {
+		return nil, usagef("--ca: unknown domain parameters %q", s.ca)
+	}
+	spec := &vchip.ChipAuthSpec{ParameterID: id}
+	if strings.EqualFold(s.caCiph, "none") {
+		return spec, nil
+	}
+	for c := chipauth.TDES; c <= chipauth.AES256; c++ {
+		if strings.EqualFold(c.String(), s.caCiph) {
+			spec.Ciphers = []chipauth.Cipher{c}
+			return spec, nil
+		}
+	}
+	return nil, usagef("--ca-cipher must be 3DES, AES-128, AES-192, AES-256 or none")
+}
+
+// activeAuth returns the --aa specimen option.
+func (s *specimenFlags) activeAuth() (*vchip.ActiveAuthSpec, error) {
+	if s.aa == "" {
+		return nil, nil
+	}
+	spec := &vchip.ActiveAuthSpec{}
+	if s.aaHash != "" {
+		h, ok := hashNamed(s.aaHash)
+		if !ok {
+			return nil, usagef("--aa-hash must be SHA-1, SHA-224, SHA-256, SHA-384 or SHA-512")
+		}
+		spec.Hash = h
+	}
+	if bits, ok := strings.CutPrefix(strings.ToLower(s.aa), "rsa-"); ok {
+		n, err := strconv.Atoi(bits)
+		if err != nil || n < 1024 || n > 4096 {
+			return nil, usagef("--aa rsa-BITS needs 1024 to 4096 bits")
+		}
+		spec.RSABits = n
+		return spec, nil
+	}
+	id, ok := domainID(s.aa)
+	if _, curve := group.CurveByID(id); !ok || !curve {
+		return nil, usagef("--aa: unknown key %q", s.aa)
+	}
+	spec.ParameterID = id
+	return spec, nil
+}
+
+// domainID resolves a standardized domain parameter ID or name (9303-11
+// §9.5.1).
+func domainID(s string) (int, bool) {
+	if id, err := strconv.Atoi(s); err == nil {
+		_, c := group.CurveByID(id)
+		_, d := group.DHByID(id)
+		return id, c || d
+	}
+	for id := range 19 {
+		if c, ok := group.CurveByID(id); ok && strings.EqualFold(c.Name(), s) {
+			return id, true
+		}
+		if d, ok := group.DHByID(id); ok && strings.EqualFold(d.Name(), s) {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+func hashNamed(s string) (crypto.Hash, bool) {
+	for _, h := range []crypto.Hash{crypto.SHA1, crypto.SHA224, crypto.SHA256, crypto.SHA384, crypto.SHA512} {
+		if strings.EqualFold(h.String(), s) {
+			return h, true
+		}
+	}
+	return 0, false
 }
 
 // camDomain is the curve --cam offers CAM on: that of the first ECDH
@@ -159,8 +257,8 @@ func runChip(ctx context.Context, e *env, args []string) error {
 		return usagef("give --slot or --vpcd, not both")
 	case *slot < 0:
 		return usagef("--slot must not be negative")
-	case *dataset != "" && (*generate != "" || set["dg2-size"] || set["seed"] || set["pace"] || set["cam"]):
-		return usagef("--dataset serves a dataset as it is: --generate, --dg2-size, --seed, --pace and --cam make a specimen")
+	case *dataset != "" && (*generate != "" || set["dg2-size"] || set["seed"] || set["pace"] || set["cam"] || set["ca"] || set["aa"]):
+		return usagef("--dataset serves a dataset as it is: --generate, --dg2-size, --seed, --pace, --cam, --ca and --aa make a specimen")
 	}
 	ds, what, err := chipDataset(*dataset, sf)
 	if err != nil {
@@ -200,6 +298,14 @@ func chipDataset(dir string, sf *specimenFlags) (*vchip.Dataset, string, error) 
 	what := "the ICAO specimen passport"
 	if len(cfg.PACE) > 0 {
 		what += " with PACE " + offerList(cfg.PACE)
+	}
+	switch {
+	case cfg.ChipAuth != nil && cfg.ActiveAuth != nil:
+		what += " with chip and active authentication"
+	case cfg.ChipAuth != nil:
+		what += " with chip authentication"
+	case cfg.ActiveAuth != nil:
+		what += " with active authentication"
 	}
 	return ds, what, nil
 }

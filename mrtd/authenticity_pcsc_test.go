@@ -1,0 +1,63 @@
+package mrtd_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/nfcbridge/nfcbridge/chipauth"
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
+	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/reader"
+	"github.com/nfcbridge/nfcbridge/vchip"
+	"github.com/nfcbridge/nfcbridge/vpcd"
+)
+
+// TestAuthenticityPCSC reads a genuine and a cloned chip through
+// libpcsclite, pcscd and vpcd: the genuine one passes both checks, the
+// clone fails both and its files still come back.
+func TestAuthenticityPCSC(t *testing.T) {
+	pcsctest.Require(t)
+	pcsctest.Lock(t)
+	ds := authSpecimen(t, &vchip.ChipAuthSpec{ParameterID: 13, Ciphers: []chipauth.Cipher{chipauth.AES128}}, &vchip.ActiveAuthSpec{RSABits: 2048}, "")
+	for _, tc := range []struct {
+		name string
+		chip vchip.Config
+		want mrtd.Outcome
+	}{
+		{name: "genuine", want: mrtd.Passed},
+		{name: "cloned", chip: vchip.Config{Cloned: true}, want: mrtd.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chip := newChip(t, ds, tc.chip)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+				pcsctest.WaitEmpty(t, 0)
+			}()
+			pcsctest.WaitPresent(t, 0)
+			p, err := reader.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			card, err := p.Connect(ctx, pcsctest.ReaderName(0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer card.Close()
+			doc, err := mrtd.Read(ctx, card, specimenKey(t), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkFiles(t, doc, ds)
+			if a := doc.Authenticity; a.Chip.Outcome != tc.want || a.Active.Outcome != tc.want {
+				t.Errorf("chip %v (%s), active %v (%s), want %v", a.Chip.Outcome, a.Chip.Reason, a.Active.Outcome, a.Active.Reason, tc.want)
+			}
+		})
+	}
+}
