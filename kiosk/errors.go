@@ -43,6 +43,7 @@ const (
 	CodeCommunication      Code = "communication_error"  // the reader or the chip's radio link failed
 	CodeChipError          Code = "chip_error"           // unexpected answer from the chip
 	CodeIntegrity          Code = "integrity_error"      // data groups do not match EF.SOD
+	CodeNotAuthentic       Code = "not_authentic"        // forged or cloned: bad signature, revoked, other State, failed chip or active authentication
 	CodeUploadRejected     Code = "upload_rejected"      // the vendor refused the data (400, 413, local checks)
 	CodeUploadUnauthorized Code = "upload_unauthorized"  // the vendor refused the API key or signature
 	CodeSessionNotFound    Code = "session_not_found"    // the vendor does not know the session
@@ -142,7 +143,16 @@ func readFailure(err error) *Error {
 // integrityFailure is the failure of a read whose data groups do not match
 // EF.SOD.
 func integrityFailure() *Error {
-	return &Error{Code: CodeIntegrity, Message: "the data read does not match the document's security object (EF.SOD), its signature, or the chip's key; read it again, and if it fails again treat the document as suspect", Retryable: true}
+	return &Error{Code: CodeIntegrity, Message: "the data read does not match the document's security object (EF.SOD); read it again, and if it fails again treat the document as suspect", Retryable: true}
+}
+
+// notAuthentic is the error of a read whose checks prove the document
+// forged or cloned (strict policy): nothing was uploaded.
+func notAuthentic(p *mrtd.AuthenticityError) *Error {
+	if p.Check == "passive" && p.Reason == mrtd.ReasonHashes {
+		return integrityFailure()
+	}
+	return &Error{Code: CodeNotAuthentic, Message: "the document failed " + p.Check + " authentication (" + p.Reason + "); nothing was uploaded: check the document by hand and treat it as suspect", Retryable: false}
 }
 
 // interrupted is the error of a read that was under way when the daemon

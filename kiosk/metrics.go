@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nfcbridge/nfcbridge/mrtd"
 )
 
 // metrics are the service's Prometheus metrics. They are registered with
@@ -18,6 +20,7 @@ type metrics struct {
 	active        prometheus.Gauge
 	resumes       prometheus.Counter
 	outboxEvents  *prometheus.CounterVec
+	checks        *prometheus.CounterVec
 }
 
 // gauges are what newMetrics reads at scrape time.
@@ -55,6 +58,10 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 			Name: "nfcbridge_read_resumes_total",
 			Help: "Reads resumed after the card was taken off the reader and put back.",
 		}),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nfcbridge_authenticity_checks_total",
+			Help: "Outcomes of the authenticity checks of completed chip reads, by check (passive, hashes, chip, active) and outcome.",
+		}, []string{"check", "outcome"}),
 		outboxEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nfcbridge_outbox_events_total",
 			Help: "Outcomes of queued uploads: delivered, failed, expired, retrying, quarantined.",
@@ -63,7 +70,7 @@ func newMetrics(reg prometheus.Registerer, g gauges) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	cs := []prometheus.Collector{m.reads, m.readSeconds, m.uploadSeconds, m.apdus, m.active, m.resumes, m.outboxEvents}
+	cs := []prometheus.Collector{m.reads, m.readSeconds, m.uploadSeconds, m.apdus, m.active, m.resumes, m.outboxEvents, m.checks}
 	cs = append(cs, prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "nfcbridge_outbox_depth",
 		Help: "Uploads stored in the outbox, waiting for delivery.",
@@ -91,4 +98,16 @@ func (s *Service) pcscUp() float64 {
 		return 0
 	}
 	return 1
+}
+
+// authenticity counts the outcome of each check of a read.
+func (m *metrics) authenticity(a mrtd.Authenticity) {
+	passive := string(a.Passive.Status)
+	if passive == "" {
+		passive = "not_run"
+	}
+	m.checks.WithLabelValues("passive", passive).Inc()
+	m.checks.WithLabelValues("hashes", a.Passive.Hashes.String()).Inc()
+	m.checks.WithLabelValues("chip", a.Chip.Outcome.String()).Inc()
+	m.checks.WithLabelValues("active", a.Active.Outcome.String()).Inc()
 }

@@ -31,11 +31,12 @@ func (s *Service) run(ctx context.Context, j *job, key mrtd.Key) {
 	res := newResult(doc)
 	s.log.Info("chip read", "read", j.id, "apdus", doc.Stats.APDUs, "bytes", doc.BytesRead(),
 		"readMs", doc.Stats.Elapsed.Milliseconds(), "totalMs", s.cfg.Now().Sub(start).Milliseconds(),
-		"sodHashesValid", res.SODHashesValid)
+		"authenticity", doc.Authenticity)
+	s.m.authenticity(doc.Authenticity)
+	problem := doc.Authenticity.Problem()
 	switch {
-	case !res.SODHashesValid || res.SODSignature == mrtd.SignatureInvalid ||
-		(res.PACE != nil && res.PACE.ChipAuthentication == mrtd.CAMFailed):
-		s.finish(j, Failed, res, integrityFailure())
+	case problem != nil && s.cfg.Authenticity == mrtd.Strict:
+		s.finish(j, Failed, res, notAuthentic(problem))
 	case !st.Upload:
 		s.finish(j, Done, res, nil)
 	default:
@@ -105,6 +106,9 @@ func (s *Service) attempt(ctx context.Context, card Card, key mrtd.Key, prev *mr
 // mrtdConfig hooks the read's steps and progress into j.
 func (s *Service) mrtdConfig(j *job, m *meter) *mrtd.Config {
 	cfg := &mrtd.Config{Read: s.cfg.Read, Files: mrtd.DefaultFiles(), Now: s.cfg.Now}
+	if s.cfg.Trust != nil {
+		cfg.Trust = s.cfg.Trust()
+	}
 	cfg.OnStep = func(step mrtd.Step) {
 		state := Reading
 		if step == mrtd.Authenticating {

@@ -13,7 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/outbox"
+	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
@@ -38,6 +40,13 @@ type Config struct {
 	// Read tunes the file reader (Le, extended length); its Progress is
 	// set by the service.
 	Read icao.ReadConfig
+	// Trust returns the trust anchors of passive authentication (CSCAs,
+	// CRLs) for each new read, so that a reload (SIGHUP) applies to the
+	// next read; nil means none: every document is no_trust_anchor.
+	Trust func() *pki.Store
+	// Authenticity says what a document that is not authentic does to a
+	// read; the zero value is [mrtd.Strict].
+	Authenticity mrtd.Policy
 	// CardTimeout bounds the wait for a card at the start of a read; zero
 	// means 60 s.
 	CardTimeout time.Duration

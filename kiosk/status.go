@@ -7,6 +7,7 @@ import (
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/pki"
 )
 
 // State is where a read stands. The final states are Done, Failed and
@@ -66,10 +67,13 @@ type Result struct {
 	AccessControl  string              `json:"accessControl"` // as mrtd.Document reports it: "BAC", "PACE" …
 	Files          map[string]FileInfo `json:"files"`         // "com", "sod", "dg1", "dg2"
 	SODHashesValid bool                `json:"sodHashesValid"`
-	// SODSignature is "valid", "invalid" or "not checked": EF.SOD's
-	// signature checked with its document signer certificate (the chain to
-	// a CSCA is not checked).
-	SODSignature string `json:"sodSignature,omitempty"`
+	// SODSignature is passive authentication's status: EF.SOD's signature
+	// and its chain to a CSCA of the trust store (valid, invalid,
+	// no_trust_anchor, expired, revoked, …).
+	SODSignature pki.Status `json:"sodSignature,omitempty"`
+	// Authenticity is every verdict: passive, chip and active
+	// authentication, as package mrtd decides them.
+	Authenticity *mrtd.Authenticity `json:"authenticity,omitempty"`
 	// PACE says how PACE ran (protocol, mapping, cipher, domain parameters,
 	// password, chip authentication); absent after BAC.
 	PACE         *mrtd.PACEDetails `json:"pace,omitempty"`
@@ -92,7 +96,8 @@ func newResult(doc *mrtd.Document) *Result {
 		AccessControl:  doc.AccessControl,
 		Files:          map[string]FileInfo{},
 		SODHashesValid: doc.HashesValid(),
-		SODSignature:   doc.SODSignature,
+		SODSignature:   doc.Authenticity.Passive.Status,
+		Authenticity:   &doc.Authenticity,
 		PACE:           doc.PACE,
 		APDUs:          doc.Stats.APDUs,
 		ReadMillis:     doc.Stats.Elapsed.Milliseconds(),

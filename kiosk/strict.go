@@ -57,6 +57,22 @@ func walkValue(d *json.Decoder, t reflect.Type, path string) error {
 	return nil
 }
 
+// echoable returns key if it may appear in an error, which the client and
+// logs see: a name spelled like a field (lower-case ASCII letter first,
+// then letters, at most 32). Anything else could be data sent as a key (a
+// document number, a name) and is replaced by "(a field)".
+func echoable(key string) string {
+	if len(key) == 0 || len(key) > 32 || key[0] < 'a' || key[0] > 'z' {
+		return "(a field)"
+	}
+	for _, c := range key {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return "(a field)"
+		}
+	}
+	return key
+}
+
 // walkObject reads the members of an object up to its closing brace; the
 // opening brace is read.
 func walkObject(d *json.Decoder, t reflect.Type, path string) error {
@@ -68,12 +84,15 @@ func walkObject(d *json.Decoder, t reflect.Type, path string) error {
 			return invalid("", "the body is not valid JSON")
 		}
 		key, _ := tok.(string)
-		name := join(path, key)
+		name := join(path, echoable(key))
+		if _, ok := fields[strings.ToLower(key)]; ok {
+			name = join(path, key) // a documented name, perhaps in another case
+		}
 		if prev, ok := seen[strings.ToLower(key)]; ok {
 			if prev == key {
 				return invalid(name, "%s is given twice; give each field once", name)
 			}
-			return invalid(name, "%s and %s differ only in case; give each field once, spelled as documented", join(path, prev), name)
+			return invalid(name, "%s and %s differ only in case; give each field once, spelled as documented", join(path, echoable(prev)), name)
 		}
 		seen[strings.ToLower(key)] = key
 		var ft reflect.Type

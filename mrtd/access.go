@@ -269,7 +269,7 @@ func (r *run) checkCAM() {
 	case c.Outcome == Failed:
 		d.PACE.ChipAuthentication = CAMFailed
 	case c.Outcome != Passed || c.Source != icao.EFDG14:
-	case d.SOD == nil || d.HashCheck[icao.EFDG14] != nil || d.SODSignature != SignatureValid:
+	case !d.Authenticity.Passive.covers(icao.EFDG14):
 		// The key matches a DG14 that EF.SOD does not vouch for.
 	default:
 		d.PACE.ChipAuthentication = CAMVerified

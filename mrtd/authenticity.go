@@ -62,17 +62,18 @@ func (m ChipMethod) MarshalText() ([]byte, error) { return []byte(m), nil }
 // Authenticity is the verdict on whether the document is genuine, decided
 // here and nowhere else.
 type Authenticity struct {
-	// Passive authentication (EF.SOD's signature and its chain to a
-	// CSCA, 9303-11 §5.1) belongs here; package pki provides it.
-
+	// Passive is passive authentication: EF.SOD's signature and chain,
+	// and the data groups' hashes.
+	Passive PassiveCheck `json:"passive"`
 	// Chip is Chip Authentication or PACE-CAM.
 	Chip ChipCheck `json:"chip"`
 	// Active is Active Authentication.
 	Active ActiveCheck `json:"active"`
 }
 
-// Clone reports whether a check failed: the chip did not prove it holds
-// a key its files carry.
+// Clone reports whether chip or active authentication failed: the chip
+// did not prove it holds a key its files carry. [Authenticity.Problem]
+// decides what that means for the read.
 func (a Authenticity) Clone() bool {
 	return a.Chip.Outcome == Failed || a.Active.Outcome == Failed
 }

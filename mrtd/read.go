@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/activeauth"
@@ -14,6 +15,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
+	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
@@ -46,6 +48,9 @@ type Config struct {
 	MaxReauth int
 	// OnStep, if set, is called when the read enters a step.
 	OnStep func(Step)
+	// Trust holds the CSCAs and CRLs of passive authentication; nil is
+	// an empty store (every document is no_trust_anchor).
+	Trust *pki.Store
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -65,14 +70,7 @@ type Document struct {
 	SOD            *icao.SOD
 	DG1            *icao.DG1
 	DG2            *icao.DG2
-	// HashCheck is the result of comparing each data group read with its
-	// hash in EF.SOD: nil per file when it matches.
-	HashCheck map[icao.EF]error
-	// SODSignature is the outcome of checking EF.SOD's signature with its
-	// document signer certificate: SignatureValid, SignatureInvalid or
-	// SignatureUnchecked; empty when EF.SOD was not read.
-	SODSignature string
-	Stats        Stats
+	Stats          Stats
 	// Length is the decision on extended-length READ BINARY and where it
 	// came from.
 	Length icao.LengthPlan
@@ -93,16 +91,15 @@ type Document struct {
 }
 
 // HashesValid reports whether every data group read matched EF.SOD.
-func (d *Document) HashesValid() bool {
-	if d.SOD == nil || len(d.HashCheck) == 0 {
-		return false
+func (d *Document) HashesValid() bool { return d.Authenticity.Passive.Hashes == Passed }
+
+// issuingState is the MRZ's issuing State, fillers dropped; "" without
+// DG1.
+func (d *Document) issuingState() string {
+	if d.DG1 == nil || d.DG1.MRZ == nil {
+		return ""
 	}
-	for _, err := range d.HashCheck {
-		if err != nil {
-			return false
-		}
-	}
-	return true
+	return strings.TrimRight(d.DG1.MRZ.IssuingState, "<")
 }
 
 // Key opens the chip: the MRZ key (for BAC, and PACE with the MRZ), or the
@@ -163,6 +160,7 @@ func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, c
 	if err := doc.parse(); err != nil {
 		return doc, err
 	}
+	doc.Authenticity.Passive = CheckPassive(doc.Files, doc.issuingState(), PassiveOptions{Trust: cfg.Trust, Now: cfg.Now})
 	r.checkCAM()
 	return doc, nil
 }

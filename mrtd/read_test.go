@@ -46,7 +46,7 @@ func checkFiles(t *testing.T, doc *mrtd.Document, ds *vchip.Dataset) {
 		}
 	}
 	if !doc.HashesValid() {
-		t.Errorf("hash check: %v", doc.HashCheck)
+		t.Errorf("hash check: %+v", doc.Authenticity.Passive)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/pace"
+	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
@@ -135,6 +136,8 @@ type readOptions struct {
 	cfg         *mrtd.Config
 	sessionID   string
 	client      *upload.Client // nil: no upload
+	policy      mrtd.Policy
+	trust       []pki.LoadReport
 }
 
 // parseReadFlags checks the whole command line, credentials included,
@@ -142,6 +145,7 @@ type readOptions struct {
 func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	fs := newFlagSet(e, "read")
 	o := &readOptions{}
+	var err error
 	fs.StringVar(&o.reader, "reader", "", "PC/SC reader name (default: the first reader with a card)")
 	fs.StringVar(&o.out, "out", "", "directory to write EF.COM, EF.SOD, DG1, DG2 into")
 	fs.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout")
@@ -151,14 +155,17 @@ func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	accessFlag := fs.String("access", "auto", "access control: auto (PACE when offered, else BAC), pace or bac")
 	k := addKeyFlags(fs)
 	up := addUploadFlags(fs)
+	tf := addTrustFlags(fs, true)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, err
 	}
 	warnExposed(e, fs)
+	if o.policy, err = tf.parsePolicy(); err != nil {
+		return nil, err
+	}
 	if o.out == "" && up.sessionID == "" {
 		return nil, usagef("--out DIR is required (or --session-id to upload)")
 	}
-	var err error
 	if o.key, err = k.key(e); err != nil {
 		return nil, err
 	}
@@ -170,7 +177,12 @@ func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.cfg = &mrtd.Config{Access: access, Read: icao.ReadConfig{MaxLe: *maxLe, Extended: mode}}
+	store, reports, err := tf.load()
+	if err != nil {
+		return nil, err
+	}
+	o.trust = reports
+	o.cfg = &mrtd.Config{Access: access, Read: icao.ReadConfig{MaxLe: *maxLe, Extended: mode}, Trust: store}
 	if o.sessionID = up.sessionID; o.sessionID != "" {
 		if o.client, err = up.client(e); err != nil {
 			return nil, err
@@ -200,10 +212,10 @@ func runRead(parent context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := printSummary(e, name, o.out, doc, o.asJSON && o.client == nil); err != nil {
+	if err := printSummary(e, name, o.out, doc, o.trust, o.asJSON && o.client == nil); err != nil {
 		return err
 	}
-	if err := checkDocument(doc); err != nil || o.client == nil {
+	if err := checkDocument(doc, o.policy); err != nil || o.client == nil {
 		return err
 	}
 	// The upload has its own time limit; the read timeout is spent.
@@ -216,16 +228,12 @@ func runRead(parent context.Context, e *env, args []string) error {
 	return printMedia(e, m, o.asJSON)
 }
 
-// checkDocument fails a read whose data the chip's own evidence does not
-// vouch for; the files are written already, for inspection.
-func checkDocument(doc *mrtd.Document) error {
-	switch {
-	case !doc.HashesValid():
-		return fmt.Errorf("data integrity: the data groups do not match EF.SOD (%s)", hashSummary(doc))
-	case doc.SODSignature == mrtd.SignatureInvalid:
-		return errors.New("data integrity: the EF.SOD signature does not verify with its document signer certificate")
-	case doc.PACE != nil && doc.PACE.ChipAuthentication == mrtd.CAMFailed:
-		return errors.New("chip authentication failed: the chip does not hold the key in DG14 (possible clone)")
+// checkDocument fails, under the strict policy, a read whose checks prove
+// the document forged or cloned (as mrtd decides); the files are written
+// already, for inspection, and nothing is uploaded.
+func checkDocument(doc *mrtd.Document, policy mrtd.Policy) error {
+	if p := doc.Authenticity.Problem(); p != nil && policy == mrtd.Strict {
+		return p
 	}
 	return nil
 }
@@ -325,7 +333,8 @@ type summary struct {
 	Length        icao.LengthPlan   `json:"length"`
 	Files         []fileSummary     `json:"files"`
 	SOD           sodSummary        `json:"sodHashCheck"`
-	SODSignature  string            `json:"sodSignature,omitempty"`
+	Authenticity  mrtd.Authenticity `json:"authenticity"`
+	Trust         []pki.LoadReport  `json:"trust,omitempty"`
 	Out           string            `json:"out,omitempty"`
 }
 
@@ -337,33 +346,28 @@ type fileSummary struct {
 }
 
 type sodSummary struct {
-	Valid         bool              `json:"valid"`
-	HashAlgorithm string            `json:"hashAlgorithm,omitempty"`
-	DataGroups    map[string]string `json:"dataGroups"`
+	Valid         bool      `json:"valid"`
+	HashAlgorithm string    `json:"hashAlgorithm,omitempty"`
+	Mismatched    []icao.EF `json:"mismatched,omitempty"`
 }
 
 // modelPerAPDU is the fixed per-APDU cost used for the modeled read time
 // (4–9 ms measured on desktop PC/SC readers: the log in gmrtd/gmrtd#6).
 const modelPerAPDU = 6 * time.Millisecond
 
-func newSummary(readerName, out string, doc *mrtd.Document) summary {
+func newSummary(readerName, out string, doc *mrtd.Document, trust []pki.LoadReport) summary {
 	s := summary{
 		Reader: readerName, AccessControl: doc.AccessControl, PACE: doc.PACE, Fallback: doc.FallbackReason, Out: out,
 		APDUs: doc.Stats.APDUs, BytesSent: doc.Stats.BytesSent, BytesReceived: doc.Stats.BytesReceived,
 		ElapsedMs: ms(doc.Stats.Elapsed), ModeledMs: ms(doc.Stats.ModeledTime(modelPerAPDU, mrtd.Rate106)), Length: doc.Length,
-		SOD: sodSummary{Valid: doc.HashesValid(), DataGroups: map[string]string{}}, SODSignature: doc.SODSignature,
+		SOD:          sodSummary{Valid: doc.HashesValid(), Mismatched: doc.Authenticity.Passive.Mismatched},
+		Authenticity: doc.Authenticity, Trust: trust,
 	}
 	for _, f := range doc.Stats.Files {
 		s.Files = append(s.Files, fileSummary{Name: f.File.String(), Size: f.Size, APDUs: f.APDUs, ElapsedMs: ms(f.Elapsed)})
 	}
 	if doc.SOD != nil {
 		s.SOD.HashAlgorithm = doc.SOD.HashAlgorithm.String()
-	}
-	for f, err := range doc.HashCheck {
-		s.SOD.DataGroups[f.String()] = "ok"
-		if err != nil {
-			s.SOD.DataGroups[f.String()] = "mismatch"
-		}
 	}
 	return s
 }
@@ -372,20 +376,17 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func hashSummary(doc *mrtd.Document) string {
 	var parts []string
-	for f, err := range doc.HashCheck {
-		if err != nil {
-			parts = append(parts, f.String()+" mismatch")
-		}
+	for _, f := range doc.Authenticity.Passive.Mismatched {
+		parts = append(parts, f.String()+" mismatch")
 	}
 	if doc.SOD == nil {
 		parts = append(parts, "no EF.SOD")
 	}
-	slices.Sort(parts)
 	return strings.Join(parts, ", ")
 }
 
-func printSummary(e *env, readerName, out string, doc *mrtd.Document, asJSON bool) error {
-	s := newSummary(readerName, out, doc)
+func printSummary(e *env, readerName, out string, doc *mrtd.Document, trust []pki.LoadReport, asJSON bool) error {
+	s := newSummary(readerName, out, doc, trust)
 	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -397,11 +398,13 @@ func printSummary(e *env, readerName, out string, doc *mrtd.Document, asJSON boo
 	for _, f := range s.Files {
 		fmt.Fprintf(e.stdout, "  %-7s %7d bytes %4d APDUs %8.1f ms\n", f.Name, f.Size, f.APDUs, f.ElapsedMs)
 	}
-	check := "all data groups match EF.SOD, signature " + doc.SODSignature
+	check := "all data groups match EF.SOD"
 	if !s.SOD.Valid {
 		check = "MISMATCH: " + hashSummary(doc)
 	}
 	fmt.Fprintf(e.stdout, "  EF.SOD (%s): %s\n", s.SOD.HashAlgorithm, check)
+	printTrust(e.stdout, trust)
+	printAuthenticity(e.stdout, doc.Authenticity)
 	if out != "" {
 		fmt.Fprintf(e.stdout, "  files written to %s\n", out)
 	}

@@ -208,6 +208,7 @@ export const messages = {
   communication_error: "The connection to the chip was lost. Place the document again and keep it still.",
   chip_error: "The chip answered unexpectedly. Try again; if it happens again, check the document manually.",
   integrity_error: "The chip's data failed its integrity check. Check the document manually.",
+  not_authentic: "The document failed its authenticity checks and was not sent. Check it by hand.",
   upload_rejected: "The verification service refused the data. Ask support.",
   upload_unauthorized: "The kiosk's credentials were refused by the verification service. Ask support.",
   session_not_found: "The verification session is unknown. Start a new session.",
