@@ -35,6 +35,7 @@ installed() {
   [ "$(stat -c '%a %U %s' $creds/outbox-key)" = "600 root 65" ] || fail "no 32-byte hex outbox key 0600"
   for f in api-key api-secret; do [ -f "$creds/$f" ] || fail "no $creds/$f"; done
   [ -f /etc/nfcbridge/nfcbridge.conf ] || fail "no config file"
+  [ -d /etc/nfcbridge/trust ] || fail "no trust directory"
   [ -L /etc/systemd/system/sockets.target.wants/nfcbridge.socket ] || fail "nfcbridge.socket not enabled"
   NFCBRIDGE_CONFIG=/etc/nfcbridge/nfcbridge.conf /usr/bin/nfcbridge serve --help >/dev/null 2>&1 ||
     fail "serve rejects the packaged config"

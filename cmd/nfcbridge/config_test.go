@@ -134,11 +134,13 @@ func TestPackagedConfig(t *testing.T) {
 	_, err = parseServeFlags(e, nil)
 	require.NoError(t, err, "uncommented")
 
-	settings, err := parseConfig(strings.NewReader(text))
-	require.NoError(t, err)
 	documented := map[string]bool{}
-	for _, s := range settings {
-		documented[s.name] = true
+	for _, conf := range []string{text, string(b)} { // commented defaults and active settings
+		settings, err := parseConfig(strings.NewReader(conf))
+		require.NoError(t, err)
+		for _, s := range settings {
+			documented[s.name] = true
+		}
 	}
 	fs, _, _ := daemonFlagSet(e, "serve")
 	fs.VisitAll(func(f *flag.Flag) {

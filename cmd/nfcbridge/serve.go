@@ -10,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	sdnotify "github.com/coreos/go-systemd/v22/daemon"
@@ -22,6 +25,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/kiosk"
 	"github.com/nfcbridge/nfcbridge/outbox"
+	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
@@ -33,6 +37,7 @@ const defaultListen = "127.0.0.1:8765"
 // serveFlags is the command line of serve.
 type serveFlags struct {
 	*apiFlags
+	*trustFlags
 	listen, tokenFile, stateDir, logLevel       string
 	outboxKeyFile, extended                     string
 	origins                                     listFlag
@@ -76,6 +81,7 @@ func daemonFlagSet(e *env, name string) (fs *flag.FlagSet, f *serveFlags, config
 	fs.StringVar(&f.stateDir, "state-dir", "", "state `DIR` for the outbox and the token (default: $STATE_DIRECTORY, else $XDG_STATE_HOME/nfcbridge or ~/.local/state/nfcbridge)")
 	fs.Var(&f.origins, "allow-origin", "browser `ORIGIN` allowed to call the API, such as https://kiosk.example.com (repeatable)")
 	f.apiFlags = addAPIFlags(fs)
+	f.trustFlags = addTrustFlags(fs, true)
 	fs.BoolVar(&f.noUpload, "no-upload", false, "run without API credentials: only reads with \"upload\": false are accepted")
 	fs.StringVar(&f.outboxKeyFile, "outbox-key-file", "", "outbox encryption key `FILE`, created if missing (default: $CREDENTIALS_DIRECTORY/outbox-key if present, else STATE-DIR/outbox.key)")
 	fs.DurationVar(&f.retention, "retention", outbox.DefaultRetention, "how long an undelivered upload is kept in the outbox")
@@ -141,6 +147,8 @@ type daemon struct {
 	pcsc      *kiosk.PCSC // nil when the readers came from the config
 	token     string
 	grace     time.Duration
+	trust     *trustFlags
+	store     atomic.Pointer[pki.Store] // swapped on SIGHUP
 }
 
 // newDaemon wires the daemon. Nothing is served until run.
@@ -199,8 +207,17 @@ func (d *daemon) wire(f *serveFlags, readers kiosk.Readers, up kiosk.Uploader) (
 	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
 		return nil, err
 	}
+	policy, err := f.parsePolicy()
+	if err != nil {
+		return nil, err
+	}
+	d.trust = f.trustFlags
+	if err := d.reloadTrust(); err != nil {
+		return nil, err
+	}
 	d.svc, err = kiosk.New(kiosk.Config{
 		Readers: readers, Uploader: up, Outbox: d.outbox,
+		Trust: d.store.Load, Authenticity: policy,
 		Read:        icao.ReadConfig{MaxLe: f.maxLe, Extended: mode},
 		CardTimeout: f.cardTimeout, ReinsertTimeout: f.reinsertTimeout, UploadTimeout: f.uploadTimeout,
 		Version: version(), Logger: d.log, Registerer: reg,
@@ -345,6 +362,19 @@ func openPCSC(ctx context.Context, log *slog.Logger) (*kiosk.PCSC, error) {
 	}
 }
 
+// reloadTrust loads the --trust paths into a new store and swaps it in:
+// reads started afterwards use it. On error the current store stays.
+func (d *daemon) reloadTrust() error {
+	store, reports, err := d.trust.load()
+	logTrust(d.log, reports)
+	if err != nil {
+		return err
+	}
+	d.store.Store(store)
+	d.log.Info("trust anchors loaded", "cscas", store.Len(), "crls", store.CRLs(), "files", len(reports))
+	return nil
+}
+
 // run serves until ctx ends, then shuts down: STOPPING=1 to systemd, stop
 // accepting connections, cancel reads at the card, let uploads finish for
 // --shutdown-grace (then they go to the outbox), end event streams, stop
@@ -364,14 +394,28 @@ func (d *daemon) run(ctx context.Context) error {
 	d.log.Info("serving", "addresses", addrs(d.listeners), "version", version())
 	d.notify(sdnotify.SdNotifyReady + "\nSTATUS=serving the API on " + strings.Join(addrs(d.listeners), ", "))
 	stopWatchdog := d.watchdog()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var err error
 	outboxStopped := false
-	select {
-	case <-ctx.Done():
-	case err = <-serveErr:
-		err = fmt.Errorf("serve: %w", err)
-	case err = <-outboxDone:
-		outboxStopped = true
+wait:
+	for {
+		select {
+		case <-hup:
+			d.notify(sdnotify.SdNotifyReloading)
+			if rerr := d.reloadTrust(); rerr != nil {
+				d.log.Warn("trust anchors not reloaded; the previous ones stay", "error", rerr.Error())
+			}
+			d.notify(sdnotify.SdNotifyReady)
+			continue
+		case <-ctx.Done():
+		case err = <-serveErr:
+			err = fmt.Errorf("serve: %w", err)
+		case err = <-outboxDone:
+			outboxStopped = true
+		}
+		break wait
 	}
 	stopWatchdog()
 	d.notify(sdnotify.SdNotifyStopping)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -145,4 +146,32 @@ func TestUIURL(t *testing.T) {
 	defer srv.Close()
 	_, err = requestPairing(ctx, srv.URL, "x")
 	assert.ErrorContains(t, err, "ui = true")
+}
+
+// TestServeTrustReload: the trust anchors are loaded at start and again on
+// SIGHUP (systemctl reload); a reload that fails keeps the previous ones.
+func TestServeTrustReload(t *testing.T) {
+	state, trust := t.TempDir(), t.TempDir()
+	require.NoError(t, os.Chmod(state, 0o700))
+	logs := &lockedBuffer{}
+	e, sb := serveEnv(t, logs, map[string]string{"STATE_DIRECTORY": state})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, e, []string{"--listen", "127.0.0.1:0", "--api-url", sb.URL(), "--trust", trust})
+	}()
+	defer func() { cancel(); <-done }()
+	waitLog := func(want string) {
+		t.Helper()
+		require.Eventually(t, func() bool { return strings.Contains(logs.String(), want) }, 10*time.Second, 20*time.Millisecond, "log: %s", logs)
+	}
+	waitLog(`"msg":"trust anchors loaded","cscas":0`)
+	waitLog(`"msg":"serving"`)
+
+	csca, err := os.ReadFile("../../testdata/realdata/NZ/CSCA.der")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(trust, "nz.cer"), csca, 0o644))
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGHUP))
+	waitLog(`"msg":"trust anchors loaded","cscas":1`)
+	assert.Contains(t, logs.String(), `"path":"`+filepath.Join(trust, "nz.cer")+`"`)
 }
