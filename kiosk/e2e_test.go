@@ -24,6 +24,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/kiosk"
+	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/outbox"
 	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/reader"
@@ -75,7 +76,12 @@ func newRig(t *testing.T, rc rigConfig) *rig {
 	if up == nil {
 		up = r.sandbox.client()
 	}
-	cfg := kiosk.Config{Readers: readers, Uploader: up, Outbox: ob, Logger: r.logs.logger(),
+	// The specimens' CSCAs are the trust anchors, as States' CSCAs would be.
+	store := &pki.Store{}
+	_, err = store.LoadPath("../testdata/passports")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, store.Len(), 4)
+	cfg := kiosk.Config{Readers: readers, Uploader: up, Outbox: ob, Logger: r.logs.logger(), Trust: func() *pki.Store { return store },
 		CardTimeout: 10 * time.Second, ReinsertTimeout: 10 * time.Second, UploadTimeout: 5 * time.Second}
 	if rc.service != nil {
 		rc.service(&cfg)
@@ -497,7 +503,9 @@ func TestE2EPACEWithCAN(t *testing.T) {
 	assert.Equal(t, "PACE-ECDH-CAM-AES-128", res.PACE.Protocol)
 	assert.Equal(t, "CAN", res.PACE.Password)
 	assert.Equal(t, "verified", res.PACE.ChipAuthentication)
-	assert.Equal(t, pki.StatusNoTrustAnchor, res.SODSignature, "no --trust: the signature verifies, nothing chains")
+	assert.Equal(t, pki.StatusValid, res.SODSignature, "the DS chains to the specimen CSCA")
+	require.NotNil(t, res.Authenticity)
+	assert.Equal(t, mrtd.Passed, res.Authenticity.Passive.Hashes)
 	assert.True(t, res.SODHashesValid)
 	checkUploadOf(t, r.sandbox, session, ds)
 }

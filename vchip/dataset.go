@@ -22,6 +22,11 @@ const MaxFileSize = 1 << 24
 // dataset directory, that holds the BAC key override and the quirks.
 const ChipJSON = "chip.json"
 
+// CSCAFile is the name of the optional file, next to the LDS files of a
+// dataset directory, that holds the DER certificate of the CSCA that
+// issued the document signer: the trust anchor to give `--trust`.
+const CSCAFile = "CSCA.cer"
+
 // Errors of dataset loading and [New].
 var (
 	ErrUnknownFile  = errors.New("vchip: not a file name of an eMRTD")
@@ -67,6 +72,10 @@ type Dataset struct {
 	// Config is the chip behaviour from chip.json; [New] uses it when it
 	// is given no Config of its own.
 	Config Config
+	// CSCA is the DER certificate of the specimen CSCA that issued the
+	// document signer of EF.SOD (file CSCA.cer); nil when unknown. It is
+	// public: a test or a demo trusts it as a State's CSCA.
+	CSCA []byte
 }
 
 // LogValue keeps the files, the CAN and the keys out of structured logs.
@@ -101,6 +110,12 @@ func LoadDataset(fsys fs.FS) (*Dataset, error) {
 		if _, ok := ds.Files[name]; !ok {
 			return nil, fmt.Errorf("vchip: load dataset: %w: %s", ErrMissingFile, name)
 		}
+	}
+	switch csca, err := readFile(fsys, CSCAFile); {
+	case err == nil:
+		ds.CSCA = csca
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("vchip: load dataset: %s: %w", CSCAFile, err)
 	}
 	b, err := readFile(fsys, ChipJSON)
 	switch {
@@ -173,6 +188,11 @@ func (ds *Dataset) WriteDir(dir string) error {
 			continue
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			return fmt.Errorf("vchip: write dataset: %w", err)
+		}
+	}
+	if ds.CSCA != nil {
+		if err := os.WriteFile(filepath.Join(dir, CSCAFile), ds.CSCA, 0o644); err != nil {
 			return fmt.Errorf("vchip: write dataset: %w", err)
 		}
 	}

@@ -155,7 +155,7 @@ func Specimen(cfg SpecimenConfig) (*Dataset, error) {
 	ds := &Dataset{Files: map[string][]byte{
 		NameCOM: icao.EncodeCOM(ldsVersion, unicodeVersion, tags),
 		NameSOD: sod,
-	}, CAN: cfg.CAN, ChipKey: sec.key, CAKey: auth.ca, AAKey: auth.aa}
+	}, CAN: cfg.CAN, ChipKey: sec.key, CAKey: auth.ca, AAKey: auth.aa, CSCA: signer.csca.Raw}
 	for n, data := range dgs {
 		ds.Files[fmt.Sprintf("DG%d", n)] = data
 	}
@@ -202,6 +202,7 @@ func specimenDG2(size int, seed uint64) ([]byte, error) {
 type signer struct {
 	key  *ecdsa.PrivateKey
 	cert *x509.Certificate
+	csca *x509.Certificate // the specimen CSCA that issued cert
 }
 
 // newSigner makes a fresh document signer key and certificate.
@@ -213,15 +214,23 @@ func newSigner(cfg SpecimenConfig) (signer, error) {
 	if cfg.Now != nil {
 		now = cfg.Now
 	}
+	cscaKey, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
+	if err != nil {
+		return signer{}, fmt.Errorf("%w: CSCA key: %w", ErrSpecimen, err)
+	}
+	csca, err := specimenCert(nil, cscaKey, &cscaKey.PublicKey, now(), rnd)
+	if err != nil {
+		return signer{}, err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
 	if err != nil {
 		return signer{}, fmt.Errorf("%w: document signer key: %w", ErrSpecimen, err)
 	}
-	cert, err := documentSigner(key, now(), rnd)
+	cert, err := specimenCert(csca, cscaKey, &key.PublicKey, now(), rnd)
 	if err != nil {
 		return signer{}, err
 	}
-	return signer{key: key, cert: cert}, nil
+	return signer{key: key, cert: cert, csca: csca}, nil
 }
 
 // specimenSOD signs the data group hashes with the document signer.
@@ -240,28 +249,34 @@ func specimenSOD(cfg SpecimenConfig, s signer, files map[int][]byte) ([]byte, er
 	return sod, nil
 }
 
-// documentSigner returns a self-signed document signer certificate for key
-// (9303-12 §7.1.1 profile, without a CSCA: a specimen only).
-func documentSigner(key *ecdsa.PrivateKey, start time.Time, rnd io.Reader) (*x509.Certificate, error) {
+// specimenCert returns the specimen CSCA certificate (parent nil:
+// self-signed, a CA that signs certificates and CRLs) or a document signer
+// certificate issued by parent, in the profiles of 9303-12 §7.1.1 for the
+// State of Utopia, which is not a real State.
+func specimenCert(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, pub *ecdsa.PublicKey, start time.Time, rnd io.Reader) (*x509.Certificate, error) {
 	serial, err := rand.Int(rnd, new(big.Int).Lsh(big.NewInt(1), 63))
 	if err != nil {
 		return nil, fmt.Errorf("%w: certificate serial: %w", ErrSpecimen, err)
 	}
-	name := pkix.Name{
-		Country:      []string{"UT"},
-		Organization: []string{"Utopia specimen (not a real State)"},
-		CommonName:   "nfcbridge specimen document signer",
+	name := func(cn string) pkix.Name {
+		return pkix.Name{Country: []string{"UT"}, Organization: []string{"Utopia specimen (not a real State)"}, CommonName: cn}
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial.Add(serial, big.NewInt(1)),
-		Subject:               name,
-		Issuer:                name,
+		Subject:               name("nfcbridge specimen document signer"),
 		NotBefore:             start.Add(-time.Hour).UTC().Truncate(time.Second),
 		NotAfter:              start.Add(dsValidity).UTC().Truncate(time.Second),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rnd, tmpl, tmpl, &key.PublicKey, key)
+	if parent == nil {
+		tmpl.Subject = name("nfcbridge specimen CSCA")
+		tmpl.NotAfter = start.Add(2 * dsValidity).UTC().Truncate(time.Second)
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+		tmpl.IsCA, tmpl.MaxPathLenZero = true, true
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rnd, tmpl, parent, pub, parentKey)
 	if err != nil {
 		return nil, fmt.Errorf("%w: certificate: %w", ErrSpecimen, err)
 	}

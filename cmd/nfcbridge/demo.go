@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	defer sandbox.Close()
 	fmt.Fprintf(e.stderr, "demo: local sandbox of the vendor's media endpoint at %s (checks request signatures)\n", sandbox.URL())
-	return demoWithDaemon(ctx, e, f, readers, name, sandbox)
+	return demoWithDaemon(ctx, e, f, readers, name, sandbox, ds.CSCA)
 }
 
 // sandboxServer is the vendor sandbox and the credentials it accepts.
@@ -166,7 +166,8 @@ func vpcdMissing(ctx context.Context, name string) string {
 
 // demoWithDaemon starts the daemon, drives one read through its API and
 // stops it.
-func demoWithDaemon(ctx context.Context, e *env, f *demoFlags, readers kiosk.Readers, name string, sb *sandboxServer) error {
+// The daemon trusts csca, the specimen's CSCA, as it would a State's.
+func demoWithDaemon(ctx context.Context, e *env, f *demoFlags, readers kiosk.Readers, name string, sb *sandboxServer, csca []byte) error {
 	dir, err := os.MkdirTemp("", "nfcbridge-demo-")
 	if err != nil {
 		return err
@@ -192,7 +193,11 @@ func demoWithDaemon(ctx context.Context, e *env, f *demoFlags, readers kiosk.Rea
 		}
 		return e.getenv(k)
 	}}
-	flags, err := parseServeFlags(daemonEnv, []string{"--state-dir", dir, "--api-url", sb.URL(), "--card-timeout", "30s", "--ui"})
+	trust := filepath.Join(dir, "specimen-csca.cer")
+	if err := os.WriteFile(trust, csca, 0o600); err != nil {
+		return err
+	}
+	flags, err := parseServeFlags(daemonEnv, []string{"--state-dir", dir, "--api-url", sb.URL(), "--card-timeout", "30s", "--ui", "--trust", trust})
 	if err != nil {
 		return err
 	}
@@ -373,8 +378,8 @@ func (u *kioskUI) report(st kiosk.Status) error {
 		return fmt.Errorf("demo: the read ended %s", st.State)
 	}
 	r := st.Result
-	fmt.Fprintf(u.msg, "demo: done in %d ms: %d APDUs, chip read in %d ms, upload %d ms, EF.SOD hashes valid: %t\n",
-		st.UpdatedAt.Sub(st.CreatedAt).Milliseconds(), r.APDUs, r.ReadMillis, r.UploadMillis, r.SODHashesValid)
+	fmt.Fprintf(u.msg, "demo: done in %d ms: %d APDUs, chip read in %d ms, upload %d ms, EF.SOD hashes valid: %t, passive authentication: %s\n",
+		st.UpdatedAt.Sub(st.CreatedAt).Milliseconds(), r.APDUs, r.ReadMillis, r.UploadMillis, r.SODHashesValid, r.SODSignature)
 	if mem := peakMemory(); len(mem) == 4 {
 		fmt.Fprintf(u.msg, "demo: memory of this process (daemon, sandbox and chip together): resident %d KiB, peak %d KiB\n",
 			mem[1].(int64)>>10, mem[3].(int64)>>10)

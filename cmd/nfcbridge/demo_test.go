@@ -41,7 +41,7 @@ func checkDemo(t *testing.T, out *demoOutput, reader string) {
 	assert.True(t, st.Result.SODHashesValid)
 	assert.Contains(t, string(st.Result.Media), st.SessionID)
 	msg := out.stderr.String()
-	for _, s := range []string{"waiting_for_card", "authenticating", "reading  [", "100%", "uploading", "done", "demo: done in"} {
+	for _, s := range []string{"waiting_for_card", "authenticating", "reading  [", "100%", "uploading", "done", "demo: done in", "passive authentication: valid"} {
 		assert.Contains(t, msg, s)
 	}
 	for _, s := range []string{"L898902C3", "ERIKSSON", "740812"} {
