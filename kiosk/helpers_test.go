@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfcbridge/nfcbridge/internal/openapitest"
 	"github.com/nfcbridge/nfcbridge/kiosk"
 	"github.com/nfcbridge/nfcbridge/upload"
 	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
@@ -123,7 +125,11 @@ type api struct {
 	t     testing.TB
 	url   string
 	token string
+	spec  *openapitest.Spec // every answer is checked against openapi.yaml
 }
+
+// apiSpec is openapi.yaml, loaded and validated once.
+var apiSpec = sync.OnceValues(func() (*openapitest.Spec, error) { return openapitest.Load("openapi.yaml") })
 
 // newAPI serves svc over HTTP on loopback.
 func newAPI(t testing.TB, svc kiosk.API, cfg kiosk.HandlerConfig) *api {
@@ -135,7 +141,9 @@ func newAPI(t testing.TB, svc kiosk.API, cfg kiosk.HandlerConfig) *api {
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &api{t: t, url: srv.URL, token: cfg.Token}
+	spec, err := apiSpec()
+	require.NoError(t, err)
+	return &api{t: t, url: srv.URL, token: cfg.Token, spec: spec}
 }
 
 // do sends a request with the token and decodes a JSON answer into out
@@ -159,6 +167,7 @@ func (a *api) do(method, path string, body any, out any) int {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(a.t, err)
+	assert.NoError(a.t, a.spec.CheckResponse(req, resp.StatusCode, resp.Header, b), "the answer as openapi.yaml documents it")
 	if out != nil {
 		require.NoError(a.t, json.Unmarshal(b, out), "body %s", b)
 	}
@@ -208,11 +217,13 @@ func (a *api) stream(id, lastEventID string, timeout time.Duration, partial bool
 	defer resp.Body.Close()
 	require.Equal(a.t, http.StatusOK, resp.StatusCode)
 	require.Equal(a.t, "text/event-stream", resp.Header.Get("Content-Type"))
-	evs, err := parseSSE(resp.Body)
+	var raw bytes.Buffer
+	evs, err := parseSSE(io.TeeReader(resp.Body, &raw))
 	if partial && ctx.Err() != nil {
 		return evs
 	}
 	require.NoError(a.t, err, "event stream of read %s", id)
+	assert.NoError(a.t, a.spec.CheckResponse(req, resp.StatusCode, resp.Header, raw.Bytes()), "every event as openapi.yaml documents it")
 	return evs
 }
 

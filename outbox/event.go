@@ -14,19 +14,6 @@ import (
 // failure, [Config.Permanent] decides whether to retry. It must honour ctx.
 type Deliver func(ctx context.Context, it Item) (result []byte, err error)
 
-// Uploader returns a [Deliver] that uploads with c and reports the vendor's
-// media object ([upload.Media.Raw]) as the result. c's own RetryPolicy runs
-// inside each attempt: keep it short (a few attempts), the outbox retries
-// for longer.
-func Uploader(c *upload.Client) Deliver {
-	return func(ctx context.Context, it Item) ([]byte, error) {
-		m, err := c.UploadNFC(ctx, it.SessionID, it.NFC)
-		if err != nil {
-			return nil, err
-		}
-		return m.Raw, nil
-	}
-}
 
 // Permanent is the default of [Config.Permanent]. It reports whether
 // retrying err cannot help, so the entry is dropped:

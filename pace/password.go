@@ -66,14 +66,6 @@ func (Password) Format(f fmt.State, _ rune) { io.WriteString(f, "redacted") }
 // valid reports whether p came from [MRZ] or [CAN].
 func (p Password) valid() bool { return (p.ref == refMRZ || p.ref == refCAN) && len(p.k) > 0 }
 
-// kind names the password type for messages.
-func (p Password) kind() string {
-	if p.ref == refCAN {
-		return "CAN"
-	}
-	return "MRZ"
-}
-
 // key derives K_π = KDF(f(π), 3) for the protocol's cipher (9303-11
 // §9.7.3).
 func (p Password) key(suite sm.Suite, keyLen int) ([]byte, error) {

@@ -137,3 +137,11 @@ func TestWrongPassword(t *testing.T) {
 		})
 	}
 }
+
+// kind names the password type for messages.
+func (p Password) kind() string {
+	if p.ref == refCAN {
+		return "CAN"
+	}
+	return "MRZ"
+}

@@ -36,7 +36,6 @@ func (c *channel) bs() int            { return c.suite.BlockSize() }
 func (c *channel) encKey() []byte     { return c.enc[:c.keyLen] }
 func (c *channel) macKey() []byte     { return c.mac[:c.keyLen] }
 func (c *channel) counter() []byte    { return c.ssc[:c.bs()] }
-func (c *channel) wiped() bool        { return c.keyLen == 0 }
 func (c *channel) wipe()              { *c = channel{} }
 func (c *channel) save() [16]byte     { return c.ssc }
 func (c *channel) restore(s [16]byte) { c.ssc = s }

@@ -390,3 +390,6 @@ func TestCardOrder(t *testing.T) {
 		t.Errorf("Unwrap after Close: %v", err)
 	}
 }
+
+// wiped reports whether the channel's keys were cleared.
+func (c *channel) wiped() bool { return c.keyLen == 0 }
