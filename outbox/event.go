@@ -14,7 +14,6 @@ import (
 // failure, [Config.Permanent] decides whether to retry. It must honour ctx.
 type Deliver func(ctx context.Context, it Item) (result []byte, err error)
 
-
 // Permanent is the default of [Config.Permanent]. It reports whether
 // retrying err cannot help, so the entry is dropped:
 //   - an [*upload.APIError] that is not Retryable (a 4xx other than 429),
