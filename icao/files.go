@@ -119,6 +119,27 @@ func (f EF) String() string {
 	return fmt.Sprintf("EF(%d)", uint8(f))
 }
 
+// MarshalText returns [EF.String], so that JSON names files as 9303 does.
+func (f EF) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText reads a name [EF.String] writes.
+func (f *EF) UnmarshalText(b []byte) error {
+	for _, e := range []EF{EFCOM, EFSOD, EFCardAccess, EFCardSecurity, EFATRInfo} {
+		if string(b) == e.String() {
+			*f = e
+			return nil
+		}
+	}
+	var n int
+	if _, err := fmt.Sscanf(string(b), "DG%d", &n); err == nil {
+		if e, ok := DataGroup(n); ok && e.String() == string(b) {
+			*f = e
+			return nil
+		}
+	}
+	return fmt.Errorf("icao: %q is not the name of an eMRTD file", b)
+}
+
 // SelectApplication selects the LDS1 eMRTD application by its AID. It sends
 // no Le: some chips reject a SELECT that carries one
 // (AndyQ/NFCPassportReader#153).

@@ -24,6 +24,7 @@ const maxCertificates = 16
 var (
 	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
 	oidLDSSecurityObject = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 1}
+	oidData              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidContentTypeAttr   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigestAttr = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 )
@@ -207,7 +208,8 @@ func (s *SOD) parseSignedData(v []byte) error {
 }
 
 // parseEncapsulated returns the eContent of an EncapsulatedContentInfo,
-// which must hold an LDS security object.
+// which must hold an LDS security object: declared as such, or as id-data,
+// which some States' documents (CN) declare.
 func parseEncapsulated(v []byte) ([]byte, error) {
 	const file = "EF.SOD"
 	f := fieldsOf(v, file)
@@ -215,7 +217,7 @@ func parseEncapsulated(v []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if oid, err := berOID(o, file, "eContentType"); err != nil || !oid.Equal(oidLDSSecurityObject) {
+	if oid, err := berOID(o, file, "eContentType"); err != nil || !(oid.Equal(oidLDSSecurityObject) || oid.Equal(oidData)) {
 		return nil, malformed(file, "content is not an LDS security object")
 	}
 	wrap, err := f.expect(0xA0, "eContent")

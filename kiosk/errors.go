@@ -110,34 +110,50 @@ func readFailure(err error) *Error {
 		return &Error{Code: CodeCardRemoved, Message: "the passport was taken off the reader during the read and not put back in time", Retryable: true}
 	case errors.Is(err, errReadTimeout):
 		return &Error{Code: CodeReadTimeout, Message: "the chip did not finish in time; hold the passport still on the reader and try again", Retryable: true}
-	case errors.Is(err, mrtd.ErrAccessDenied):
-		return &Error{Code: CodeAccessDenied, Message: "the chip refused the key: check the document number, date of birth and date of expiry (or the CAN)", Retryable: false}
-	case errors.Is(err, mrtd.ErrNeedsPACE):
-		return &Error{Code: CodeNeedsPACE, Message: "this document does not accept BAC and offers no PACE protocol the daemon runs"}
-	case errors.Is(err, mrtd.ErrReaderUnable):
-		return &Error{Code: CodeReaderUnable, Message: "this reader cannot carry the extended-length APDUs this document needs: use a reader with extended APDU support"}
-	case errors.Is(err, mrtd.ErrNeedsMRZ):
-		return &Error{Code: CodeNeedsMRZ, Message: "this document has no PACE, so the CAN cannot open it: give the MRZ"}
-	case errors.Is(err, mrtd.ErrUnsupported):
-		return &Error{Code: CodeUnsupported, Message: "the document refused the PACE protocol and BAC needs the MRZ: give the MRZ"}
-	case errors.Is(err, mrtd.ErrNoApplication):
-		return &Error{Code: CodeNotAPassport, Message: "the card on the reader is not an electronic passport or ID document"}
-	case errors.Is(err, reader.ErrNoService):
-		return &Error{Code: CodePCSCUnavailable, Message: ErrPCSCUnavailable.Message, Retryable: true}
-	case errors.Is(err, reader.ErrAccessDenied):
-		return &Error{Code: CodePCSCDenied, Message: ErrPCSCDenied.Message}
-	case errors.Is(err, reader.ErrReaderBusy):
-		return &Error{Code: CodeReaderBusy, Message: "another application holds the card on this reader", Retryable: true}
-	case errors.Is(err, reader.ErrReaderGone), errors.Is(err, reader.ErrNoReaders):
-		return &Error{Code: CodeReaderNotFound, Message: "the card reader was unplugged", Retryable: true}
-	case errors.Is(err, reader.ErrCardRemoved), errors.Is(err, reader.ErrNoCard):
-		return &Error{Code: CodeCardRemoved, Message: "the passport was taken off the reader during the read", Retryable: true}
-	case errors.Is(err, reader.ErrCommunication), errors.Is(err, mrtd.ErrSecureMessaging):
-		return &Error{Code: CodeCommunication, Message: "communication with the chip failed; hold the passport still on the reader and try again", Retryable: true}
-	case errors.Is(err, mrtd.ErrChip):
-		return &Error{Code: CodeChipError, Message: "the chip gave an unexpected answer", Retryable: true}
 	}
-	return &Error{Code: CodeInternal, Message: "the read failed unexpectedly; see the daemon log", Retryable: true}
+	code, retryable, ok := failureCode(err)
+	if !ok {
+		return &Error{Code: CodeInternal, Message: "the read failed unexpectedly; see the daemon log", Retryable: true}
+	}
+	msg, _ := mrtd.Advice(err)
+	if m, ok := reader.Advice(err); ok && msg == "" {
+		msg = m
+	}
+	return &Error{Code: code, Message: msg, Retryable: retryable}
+}
+
+// failureCode maps a read failure of mrtd or reader to its API code; the
+// words are theirs ([mrtd.Advice], [reader.Advice]).
+func failureCode(err error) (Code, bool, bool) {
+	switch {
+	case errors.Is(err, mrtd.ErrAccessDenied):
+		return CodeAccessDenied, false, true
+	case errors.Is(err, mrtd.ErrNeedsPACE):
+		return CodeNeedsPACE, false, true
+	case errors.Is(err, mrtd.ErrReaderUnable):
+		return CodeReaderUnable, false, true
+	case errors.Is(err, mrtd.ErrNeedsMRZ):
+		return CodeNeedsMRZ, false, true
+	case errors.Is(err, mrtd.ErrUnsupported):
+		return CodeUnsupported, false, true
+	case errors.Is(err, mrtd.ErrNoApplication):
+		return CodeNotAPassport, false, true
+	case errors.Is(err, reader.ErrNoService):
+		return CodePCSCUnavailable, true, true
+	case errors.Is(err, reader.ErrAccessDenied):
+		return CodePCSCDenied, false, true
+	case errors.Is(err, reader.ErrReaderBusy):
+		return CodeReaderBusy, true, true
+	case errors.Is(err, reader.ErrReaderGone), errors.Is(err, reader.ErrNoReaders):
+		return CodeReaderNotFound, true, true
+	case errors.Is(err, reader.ErrCardRemoved), errors.Is(err, reader.ErrNoCard):
+		return CodeCardRemoved, true, true
+	case errors.Is(err, reader.ErrCommunication), errors.Is(err, mrtd.ErrSecureMessaging):
+		return CodeCommunication, true, true
+	case errors.Is(err, mrtd.ErrChip):
+		return CodeChipError, true, true
+	}
+	return "", false, false
 }
 
 // integrityFailure is the failure of a read whose data groups do not match
@@ -152,7 +168,8 @@ func notAuthentic(p *mrtd.AuthenticityError) *Error {
 	if p.Check == "passive" && p.Reason == mrtd.ReasonHashes {
 		return integrityFailure()
 	}
-	return &Error{Code: CodeNotAuthentic, Message: "the document failed " + p.Check + " authentication (" + p.Reason + "); nothing was uploaded: check the document by hand and treat it as suspect", Retryable: false}
+	msg, _ := mrtd.Advice(p)
+	return &Error{Code: CodeNotAuthentic, Message: msg + "; nothing was uploaded", Retryable: false}
 }
 
 // interrupted is the error of a read that was under way when the daemon

@@ -226,19 +226,27 @@ func printMedia(e *env, m *upload.Media, asJSON bool) error {
 	return err
 }
 
-// uploadHints is operator advice for upload errors, for explain. They must
-// come before the generic context.DeadlineExceeded hint, which speaks of
-// reading a document.
-func uploadHints() []hint {
-	return []hint{
-		{upload.ErrSessionSubmitted, "the session was already submitted: start a new session and upload before submitting it"},
-		{upload.ErrSessionNotFound, "the vendor does not know this session: check --session-id and --api-url"},
-		{upload.ErrUnauthorized, "the vendor refused the credentials: check the API key and the shared secret"},
-		{upload.ErrNoCredentials, "API credentials are missing or unusable"},
-		{upload.ErrResponseSignature, "the vendor's answer could not be verified: check the shared secret (or the next one during a rotation); the upload may be stored, so do not repeat it blindly"},
-		{upload.ErrMalformedResponse, "the vendor's answer could not be read; the upload may be stored, so do not repeat it blindly"},
-		{upload.ErrTimeLimit, "the upload did not finish in time: check the network and proxy settings, then try again"},
-		{upload.ErrServer, "the vendor's server failed: try again later"},
-		{upload.ErrRejected, "the vendor rejected the data"},
+// uploadAdvice says what an upload failure means for an operator.
+func uploadAdvice(err error) (string, bool) {
+	switch {
+	case errors.Is(err, upload.ErrSessionSubmitted):
+		return "the session was already submitted: start a new session and upload before submitting it", true
+	case errors.Is(err, upload.ErrSessionNotFound):
+		return "the vendor does not know this session: check --session-id and --api-url", true
+	case errors.Is(err, upload.ErrUnauthorized):
+		return "the vendor refused the credentials: check the API key and the shared secret", true
+	case errors.Is(err, upload.ErrNoCredentials):
+		return "API credentials are missing or unusable", true
+	case errors.Is(err, upload.ErrResponseSignature):
+		return "the vendor's answer could not be verified: check the shared secret (or the next one during a rotation); the upload may be stored, so do not repeat it blindly", true
+	case errors.Is(err, upload.ErrMalformedResponse):
+		return "the vendor's answer could not be read; the upload may be stored, so do not repeat it blindly", true
+	case errors.Is(err, upload.ErrTimeLimit):
+		return "the upload did not finish in time: check the network and proxy settings, then try again", true
+	case errors.Is(err, upload.ErrServer):
+		return "the vendor's server failed: try again later", true
+	case errors.Is(err, upload.ErrRejected):
+		return "the vendor rejected the data", true
 	}
+	return "", false
 }
