@@ -119,6 +119,9 @@ type verifyReport struct {
 type passiveReport struct {
 	Present bool `json:"present"`
 	mrtd.PassiveCheck
+	// Mismatched shadows PassiveCheck's: icao.EF has no text form, and
+	// a []icao.EF would come out as base64.
+	Mismatched    []string     `json:"mismatched,omitempty"`
 	HashAlgorithm string       `json:"hashAlgorithm,omitempty"`
 	Verdict       *pki.Verdict `json:"verdict,omitempty"`
 }
@@ -252,6 +255,9 @@ func checkPassive(ev *evidence, store *pki.Store, now func() time.Time) passiveR
 	r := passiveReport{PassiveCheck: p, Present: ev.files[icao.EFSOD] != nil, Verdict: p.Verdict}
 	if !r.Present {
 		r.Reason = "no EF.SOD in the directory"
+	}
+	for _, f := range p.Mismatched {
+		r.Mismatched = append(r.Mismatched, f.String())
 	}
 	if p.Verdict != nil && p.Verdict.HashAlgorithm != 0 {
 		r.HashAlgorithm = p.Verdict.HashAlgorithm.String()
@@ -474,7 +480,7 @@ func printVerify(w io.Writer, r *verifyReport) {
 		}
 		hashes := "data group hashes: " + p.Hashes.String()
 		for _, f := range p.Mismatched {
-			hashes += ", " + f.String() + " MISMATCH"
+			hashes += ", " + f + " MISMATCH"
 		}
 		fmt.Fprintln(w, "    "+hashes)
 	}
