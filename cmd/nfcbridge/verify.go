@@ -207,6 +207,11 @@ func verifyDir(dir string, store *pki.Store, now func() time.Time) (*verifyRepor
 	if err != nil {
 		return nil, err
 	}
+	return verifyEvidence(dir, ev, store, now), nil
+}
+
+// verifyEvidence runs every check the evidence allows.
+func verifyEvidence(dir string, ev *evidence, store *pki.Store, now func() time.Time) *verifyReport {
 	r := &verifyReport{Dir: dir, Files: ev.names, Ignored: ev.ignored}
 	if r.Files == nil {
 		r.Files = []string{}
@@ -227,7 +232,7 @@ func verifyDir(dir string, store *pki.Store, now func() time.Time) (*verifyRepor
 		r.Problem = r.problem.Reason
 	}
 	r.Warnings = warnings(r)
-	return r, nil
+	return r
 }
 
 // coverage says whether EF.SOD vouches for f: its signature verifies and

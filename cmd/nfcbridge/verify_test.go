@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
@@ -345,5 +347,40 @@ func TestReadOutVerify(t *testing.T) {
 		require.NoError(t, writeFiles(dir, doc))
 		_, err := os.Stat(filepath.Join(dir, fileAAChallenge))
 		assert.ErrorIs(t, err, os.ErrNotExist)
+	})
+}
+
+// FuzzVerifyEvidence runs every offline check over arbitrary files: no
+// input may panic, and the verdict must stay consistent and printable.
+func FuzzVerifyEvidence(f *testing.F) {
+	read := func(path string) []byte {
+		b, err := os.ReadFile(filepath.Join(realdata, path))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b
+	}
+	f.Add(read("NZ/EF.SOD.bin"), []byte(nil), read("NZ/DG15.bin"), []byte(nil), read("NZ/AA-challenge"), read("NZ/AA-response"))
+	f.Add(read("DE/EF.SOD.bin"), read("DE/DG14.bin"), []byte(nil), read("DE/EF.CardSecurity.bin"), []byte(nil), []byte(nil))
+	f.Add(read("AT/EF.SOD.bin"), read("AT/DG14.bin"), []byte{}, []byte{}, []byte{}, []byte{})
+	store := &pki.Store{}
+	if _, err := store.LoadPath(filepath.Join(realdata, "DE")); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sod, dg14, dg15, cs, challenge, response []byte) {
+		ev := &evidence{files: map[icao.EF][]byte{}, challenge: challenge, response: response}
+		for ef, b := range map[icao.EF][]byte{icao.EFSOD: sod, icao.EFDG14: dg14, icao.EFDG15: dg15, icao.EFCardSecurity: cs} {
+			if b != nil {
+				ev.files[ef] = b
+			}
+		}
+		r := verifyEvidence("dir", ev, store, func() time.Time { return time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC) })
+		if r.Authentic != (r.problem == nil && r.ran) {
+			t.Fatalf("authentic %v with problem %v, ran %v", r.Authentic, r.problem, r.ran)
+		}
+		if _, err := json.Marshal(r); err != nil {
+			t.Fatal(err)
+		}
+		printVerify(io.Discard, r)
 	})
 }
