@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto"
 	"encoding/json"
 	"io"
 	"os"
@@ -9,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/pki"
+	"github.com/nfcbridge/nfcbridge/vchip"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -383,4 +387,46 @@ func FuzzVerifyEvidence(f *testing.F) {
 		}
 		printVerify(io.Discard, r)
 	})
+}
+
+// TestVerifyE2E reads a virtual chip with chip and active authentication
+// through pcscd and vpcd, then checks the directory read --out wrote: a
+// genuine chip verifies, a clone's AA evidence fails again offline.
+func TestVerifyE2E(t *testing.T) {
+	ds, err := vchip.Specimen(vchip.SpecimenConfig{
+		DG2Size:    5000,
+		ChipAuth:   &vchip.ChipAuthSpec{ParameterID: 13, Ciphers: []chipauth.Cipher{chipauth.AES128}},
+		ActiveAuth: &vchip.ActiveAuthSpec{ParameterID: 12, Hash: crypto.SHA384},
+	})
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		chip     vchip.Config
+		readCode int
+		want     mrtd.Outcome
+	}{
+		{name: "genuine", want: mrtd.Passed},
+		{name: "cloned", chip: vchip.Config{Cloned: true}, readCode: 1, want: mrtd.Failed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			insert(t, ds, tc.chip)
+			out := filepath.Join(t.TempDir(), "passport")
+			r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", out, "--timeout", "30s", "--mrz", specimenMRZ)
+			require.Equal(t, tc.readCode, r.code, r.stderr)
+			for _, name := range []string{"DG14", "DG15", fileAAChallenge, fileAAResponse} {
+				_, err := os.Stat(filepath.Join(out, name))
+				assert.NoError(t, err, "read --out wrote no %s", name)
+			}
+			r, v := runVerifyJSON(t, out)
+			assert.Equal(t, tc.readCode, r.code, r.stderr)
+			assert.Equal(t, pki.StatusNoTrustAnchor, v.Passive.Status, "the specimen's signer chains to no CSCA")
+			assert.Equal(t, mrtd.Passed, v.Passive.Hashes)
+			assert.Equal(t, mrtd.Passed, v.DG14.CoveredBySOD)
+			assert.Equal(t, mrtd.Passed, v.DG14.ChipAuth)
+			assert.Equal(t, tc.want, v.Active.Outcome)
+			assert.Equal(t, mrtd.Passed, v.Active.DG15CoveredBySOD)
+			assert.Equal(t, mrtd.NotRun, v.Chip.Outcome)
+			assertPrivate(t, r.stdout+r.stderr)
+		})
+	}
 }
