@@ -11,6 +11,7 @@
 //
 //	nfcbridge readers [--json]
 //	nfcbridge read [--reader NAME] (--mrz-file F | --mrz LINES | --document-number N --date-of-birth YYMMDD --date-of-expiry YYMMDD | --can NNNNNN) --out DIR [--json] [--timeout D] [--session-id ID]
+//	nfcbridge verify --dir DIR [--trust PATH]... [--json]
 //	nfcbridge upload --session-id ID --dir DIR
 //	nfcbridge upload-image --session-id ID --context C FILE
 //	nfcbridge serve [--listen ADDR] [--token-file F] [--state-dir DIR] [--api-url URL] [--allow-origin ORIGIN ...]
@@ -59,6 +60,7 @@ func commands() map[string]command {
 		"serve":        {"run the local API daemon a kiosk UI drives", runServe},
 		"ui-url":       {"print the URL a kiosk browser opens for the daemon's reference page", runUIURL},
 		"demo":         {"read the virtual specimen passport through the daemon's API, end to end", runDemo},
+		"verify":       {"check a directory written by read --out without the chip: EF.SOD, DG14, EF.CardSecurity, active authentication", runVerify},
 		"version":      {"print the version and commit the binary was built from", runVersion},
 	}
 }

@@ -147,7 +147,7 @@ func parseReadFlags(e *env, args []string) (*readOptions, error) {
 	o := &readOptions{}
 	var err error
 	fs.StringVar(&o.reader, "reader", "", "PC/SC reader name (default: the first reader with a card)")
-	fs.StringVar(&o.out, "out", "", "directory to write EF.COM, EF.SOD, DG1, DG2 into")
+	fs.StringVar(&o.out, "out", "", "directory to write the files read into (EF.COM, EF.SOD, DG1, DG2, DG14, DG15, EF.CardSecurity, ...) and the active authentication evidence (AA-challenge, AA-response), for \"nfcbridge verify\"")
 	fs.BoolVar(&o.asJSON, "json", false, "print a JSON summary on stdout")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long to wait for a card and read it")
 	maxLe := fs.Int("max-le", 0, "largest short Le to use (0: the most a short APDU carries)")
@@ -283,7 +283,8 @@ func readCard(ctx context.Context, name string, key mrtd.Key, cfg *mrtd.Config) 
 	return doc, name, err
 }
 
-// writeFiles writes each file read into dir, readable by the owner only:
+// writeFiles writes each file read into dir, and the Active Authentication
+// evidence as AA-challenge and AA-response, readable by the owner only:
 // they hold personal data. Each file goes to a fresh temporary file (never
 // one that exists, so no symlink or foreign file is written through), is
 // synced, then renamed into place.
@@ -294,6 +295,18 @@ func writeFiles(dir string, doc *mrtd.Document) error {
 	for f, b := range doc.Files {
 		if err := writeDocFile(dir, f.String(), b); err != nil {
 			return fmt.Errorf("write %v: %w", f, err)
+		}
+	}
+	// The Active Authentication challenge and response, so that verify
+	// can check the chip's signature again without the chip.
+	if a := doc.Authenticity.Active; a.Challenge != nil && a.Response != nil {
+		for _, ef := range []struct {
+			name string
+			b    []byte
+		}{{fileAAChallenge, a.Challenge}, {fileAAResponse, a.Response}} {
+			if err := writeDocFile(dir, ef.name, ef.b); err != nil {
+				return fmt.Errorf("write %s: %w", ef.name, err)
+			}
 		}
 	}
 	return nil
