@@ -10,6 +10,7 @@ import (
 	_ "crypto/sha512"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -48,10 +49,37 @@ type Algorithm struct {
 }
 
 // String returns for example "ISO/IEC 9796-2 SHA-256 RSA-1792".
-func (a Algorithm) String() string { return fmt.Sprintf("%v %v %s", a.Scheme, a.Hash, a.Key) }
+func (a Algorithm) String() string {
+	if a.Hash == 0 { // not known: the signature did not verify
+		return fmt.Sprintf("%v %s", a.Scheme, a.Key)
+	}
+	return fmt.Sprintf("%v %v %s", a.Scheme, a.Hash, a.Key)
+}
 
 // MarshalText returns [Algorithm.String].
 func (a Algorithm) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads what [Algorithm.String] writes, so that a result
+// stored as JSON reads back.
+func (a *Algorithm) UnmarshalText(b []byte) error {
+	for _, scheme := range []Scheme{ISO9796, ECDSA} {
+		rest, ok := strings.CutPrefix(string(b), scheme.String()+" ")
+		if !ok {
+			continue
+		}
+		for h := crypto.MD4; h <= crypto.BLAKE2b_512; h++ {
+			if key, ok := strings.CutPrefix(rest, h.String()+" "); ok && h.Available() && key != "" {
+				*a = Algorithm{Scheme: scheme, Hash: h, Key: key}
+				return nil
+			}
+		}
+		if rest != "" {
+			*a = Algorithm{Scheme: scheme, Key: rest}
+			return nil
+		}
+	}
+	return fmt.Errorf("activeauth: %q is not an Active Authentication algorithm", b)
+}
 
 // ecdsaHashes are tried in turn when the hash of an ECDSA key is not known
 // (see the package documentation).

@@ -131,6 +131,20 @@ func (p Protocol) String() string {
 // MarshalText returns the name.
 func (p Protocol) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
+// UnmarshalText reads a name [Protocol.String] writes, so that a result
+// stored as JSON reads back.
+func (p *Protocol) UnmarshalText(b []byte) error {
+	for _, ka := range []KeyAgreement{DH, ECDH} {
+		for _, c := range []Cipher{TDES, AES128, AES192, AES256} {
+			if q := (Protocol{KeyAgreement: ka, Cipher: c}); q.String() == string(b) {
+				*p = q
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("chipauth: %q is not a Chip Authentication protocol", b)
+}
+
 // Method is the command sequence that runs Chip Authentication.
 type Method int
 

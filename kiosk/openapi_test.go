@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"sort"
 	"strings"
@@ -121,6 +122,7 @@ func scenarios() []scenario {
 		scenario{op: "POST /v1/pair", status: 401, req: plain("POST", "/v1/pair", `{"code":"0123"}`)},
 		scenario{op: "POST /v1/pair", status: 403, req: foreign("POST", "/v1/pair")},
 		scenario{op: "GET /", status: 200, req: noToken("GET", "/")},
+		scenario{op: "GET /", status: 403, req: func() *http.Request { r := httptest.NewRequest("GET", "/", nil); r.Host = "evil.example"; return r }},
 		scenario{op: "GET /ui/{name}", status: 200, req: noToken("GET", "/ui/client.js")},
 		scenario{op: "GET /ui/{name}", status: 404, req: noToken("GET", "/ui/nope.js")},
 		scenario{op: "GET /metrics", status: 200, req: plain("GET", "/metrics", "")},

@@ -10,6 +10,7 @@ if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1
 go vet ./...
 scripts/fuzz.sh "${FUZZ_BUDGET:-10000x}"
 scripts/systemd-check.sh
+scripts/openapi-lint.sh
 if [ "$(id -u)" -eq 0 ]; then scripts/deb-check.sh; else echo "deb-check skipped: it installs the package, run as root"; fi
 # Last, so that its per-package results close the output.
 go test -race -count=1 ./...

@@ -166,7 +166,7 @@ func TestE2EReadFailures(t *testing.T) {
 		if strings.HasPrefix(msg, "warning: ") { // the MRZ flags are in the process list
 			_, msg, _ = strings.Cut(msg, "\n")
 		}
-		if r.code != 1 || !strings.HasPrefix(msg, "nfcbridge read: access denied: check the MRZ") {
+		if r.code != 1 || !strings.HasPrefix(msg, "nfcbridge read: the chip refused the key: check the document number") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 		}
 		if strings.Count(msg, "\n") != 1 {
@@ -180,7 +180,7 @@ func TestE2EReadFailures(t *testing.T) {
 		go func() { <-chip.Removed(); removed <- time.Now() }()
 		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ)
 		end := time.Now()
-		if r.code != 1 || !strings.Contains(r.stderr, "card lost") {
+		if r.code != 1 || !strings.Contains(r.stderr, "the document left the reader during the read") {
 			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
 		}
 		took := end.Sub(<-removed)

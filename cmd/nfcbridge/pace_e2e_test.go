@@ -115,9 +115,9 @@ func TestE2EPACEFailures(t *testing.T) {
 		args []string
 		want string
 	}{
-		{name: "wrong CAN", ds: "specimen-pace-only-cam", args: []string{"--can", "654321"}, want: "access denied: check the MRZ"},
-		{name: "wrong MRZ on a PACE+BAC chip", ds: "specimen-pace-gm-bp256", args: wrongMRZ, want: "access denied: check the MRZ"},
-		{name: "wrong MRZ on a PACE-only chip", ds: "specimen-pace-only-cam", args: wrongMRZ, want: "access denied: check the MRZ"},
+		{name: "wrong CAN", ds: "specimen-pace-only-cam", args: []string{"--can", "654321"}, want: "the chip refused the key: check the document number"},
+		{name: "wrong MRZ on a PACE+BAC chip", ds: "specimen-pace-gm-bp256", args: wrongMRZ, want: "the chip refused the key: check the document number"},
+		{name: "wrong MRZ on a PACE-only chip", ds: "specimen-pace-only-cam", args: wrongMRZ, want: "the chip refused the key: check the document number"},
 		{name: "CAN on a BAC-only chip", ds: "specimen-20k", args: []string{"--can", "123456"}, want: "give the MRZ"},
 		{name: "BAC forced on a PACE-only chip", ds: "specimen-pace-only-cam", args: append([]string{"--access", "bac"}, mrzArgs...), want: "needs"},
 	}
