@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
 
@@ -57,10 +58,11 @@ func (k Key) sharedSecret(sk *big.Int) ([]byte, error) {
 	return new(big.Int).Exp(y, sk, k.dh.P()).FillBytes(make([]byte, k.dh.Size())), nil
 }
 
-// sessionKeys derives KSenc = KDF(K, 1) and KSmac = KDF(K, 2) for the
-// protocol's cipher (9303-11 §9.7.1); the send sequence counter restarts at
+// SessionKeys derives KSenc = KDF(K, 1) and KSmac = KDF(K, 2) from the
+// shared secret K for the protocol's cipher (9303-11 §9.7.1), for the
+// terminal and the card side alike; the send sequence counter restarts at
 // zero (§6.2.1 step 4, §9.8.6.3).
-func sessionKeys(c Cipher, secret []byte) (sm.Keys, error) {
+func SessionKeys(c Cipher, secret []byte) (sm.Keys, error) {
 	enc, err := sm.DeriveKey(c.Suite(), c.KeyLength(), secret, sm.KeyEnc)
 	if err != nil {
 		return sm.Keys{}, err
@@ -72,24 +74,11 @@ func sessionKeys(c Cipher, secret []byte) (sm.Keys, error) {
 	return sm.Keys{Suite: c.Suite(), Enc: enc, MAC: mac}, nil
 }
 
-// randScalar returns a uniformly random integer in [1, n−1] by rejection
-// sampling (FIPS 186-5 §A.2.2): it reads ⌈bitlen(n)/8⌉ bytes at a time and
-// masks the excess high bits, so a scripted source that supplies a key
-// below n as its next bytes yields exactly that key.
+// randScalar is group.RandomScalar with this package's error.
 func randScalar(r io.Reader, n *big.Int) (*big.Int, error) {
-	size := (n.BitLen() + 7) / 8
-	buf := make([]byte, size)
-	defer clear(buf)
-	excess := uint(size*8 - n.BitLen())
-	for range 64 {
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("%w: %w", errRandom, err)
-		}
-		buf[0] &= 0xFF >> excess
-		k := new(big.Int).SetBytes(buf)
-		if k.Sign() > 0 && k.Cmp(n) < 0 {
-			return k, nil
-		}
+	k, err := group.RandomScalar(r, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errRandom, err)
 	}
-	return nil, fmt.Errorf("%w: no scalar in range after 64 tries", errRandom)
+	return k, nil
 }

@@ -139,7 +139,7 @@ func Authenticate(ctx context.Context, t icao.Transport, key Key, cfg *Config) (
 	if err != nil {
 		return nil, err
 	}
-	keys, err := sessionKeys(key.Protocol.Cipher, secret)
+	keys, err := SessionKeys(key.Protocol.Cipher, secret)
 	if err != nil {
 		return nil, fmt.Errorf("chipauth: %w", err)
 	}

@@ -208,7 +208,7 @@ func (c *Card) agree(pub []byte, ci Cipher) (*sm.Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := sessionKeys(ci, secret)
+	keys, err := SessionKeys(ci, secret)
 	return &keys, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
@@ -102,29 +103,6 @@ func (e *ecGroup) withGenerator(g point) (paceGroup, error) {
 // errRandom wraps a failing or exhausted random source.
 var errRandom = errors.New("pace: random source")
 
-// randScalar returns a uniformly random integer in [1, n−1], reading
-// ⌈bitlen(n)/8⌉ bytes at a time, masking the excess high bits and trying
-// again when the value is out of range (the method of FIPS 186-5 A.2.2,
-// "rejection sampling"). A scripted source that supplies a key below n as
-// its next bytes therefore yields exactly that key.
-func randScalar(r io.Reader, n *big.Int) (*big.Int, error) {
-	size := (n.BitLen() + 7) / 8
-	buf := make([]byte, size)
-	defer clear(buf)
-	excess := uint(size*8 - n.BitLen())
-	for range 64 {
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("%w: %w", errRandom, err)
-		}
-		buf[0] &= 0xFF >> excess
-		k := new(big.Int).SetBytes(buf)
-		if k.Sign() > 0 && k.Cmp(n) < 0 {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: no scalar in range after 64 tries", errRandom)
-}
-
 // standardGroup returns the group of a standardized domain parameter ID
 // (9303-11 §9.5.1, table 12).
 func standardGroup(id int) (paceGroup, bool) {
@@ -135,4 +113,13 @@ func standardGroup(id int) (paceGroup, bool) {
 		return newECGroup(c), true
 	}
 	return nil, false
+}
+
+// randScalar is group.RandomScalar with this package's error.
+func randScalar(r io.Reader, n *big.Int) (*big.Int, error) {
+	k, err := group.RandomScalar(r, n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errRandom, err)
+	}
+	return k, nil
 }

@@ -74,7 +74,7 @@ func GenerateECAAKey(parameterID int, hash crypto.Hash, r io.Reader) (*AAKey, er
 	if !ok {
 		return nil, fmt.Errorf("%w: domain parameters %d are not a standardized curve", ErrAAKey, parameterID)
 	}
-	d, err := randScalar(r, c.Params().N)
+	d, err := group.RandomScalar(r, c.Params().N)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAAKey, err)
 	}
@@ -248,7 +248,7 @@ func (k *AAKey) signECDSA(challenge []byte, rnd io.Reader) ([]byte, error) {
 	}
 	l := (n.BitLen() + 7) / 8
 	for range 64 {
-		kk, err := randScalar(rnd, n)
+		kk, err := group.RandomScalar(rnd, n)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrAAKey, err)
 		}

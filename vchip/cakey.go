@@ -1,7 +1,6 @@
 package vchip
 
 import (
-	"crypto/rand"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -83,32 +82,11 @@ func GenerateCAKey(parameterID, keyID int, r io.Reader) (*CAKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	sk, err := randScalar(r, d.order())
+	sk, err := group.RandomScalar(r, d.order())
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCAKey, err)
 	}
 	return &CAKey{ParameterID: parameterID, KeyID: keyID, Private: sk.Bytes()}, nil
-}
-
-// randScalar draws a uniform integer in [1, n−1] by rejection sampling.
-func randScalar(r io.Reader, n *big.Int) (*big.Int, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	buf := make([]byte, (n.BitLen()+7)/8)
-	defer clear(buf)
-	excess := uint(len(buf)*8 - n.BitLen())
-	for range 64 {
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, fmt.Errorf("random source: %w", err)
-		}
-		buf[0] &= 0xFF >> excess
-		k := new(big.Int).SetBytes(buf)
-		if k.Sign() > 0 && k.Cmp(n) < 0 {
-			return k, nil
-		}
-	}
-	return nil, errors.New("random source: no scalar in range after 64 tries")
 }
 
 // parse checks the key and returns its domain and private value.
@@ -241,13 +219,5 @@ func (k *CAKey) agree(pub []byte, c chipauth.Cipher) (sm.Keys, error) {
 		secret = new(big.Int).Exp(y, sk, p).FillBytes(make([]byte, d.dh.Size()))
 	}
 	defer clear(secret)
-	enc, err := sm.DeriveKey(c.Suite(), c.KeyLength(), secret, sm.KeyEnc)
-	if err != nil {
-		return sm.Keys{}, err
-	}
-	mac, err := sm.DeriveKey(c.Suite(), c.KeyLength(), secret, sm.KeyMAC)
-	if err != nil {
-		return sm.Keys{}, err
-	}
-	return sm.Keys{Suite: c.Suite(), Enc: enc, MAC: mac}, nil
+	return chipauth.SessionKeys(c, secret)
 }
