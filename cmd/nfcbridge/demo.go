@@ -112,7 +112,7 @@ func demoReaders(ctx context.Context, e *env, f *demoFlags, chip *vchip.Passport
 			fmt.Fprintf(e.stderr, "demo: %s; using an in-process reader instead (for the real PC/SC stack run `make setup`)\n", why)
 		}
 		fmt.Fprintf(e.stderr, "demo: virtual passport (ICAO specimen, not a real person) in %q\n", inProcessReader)
-		return &kiosk.InProcess{Name: inProcessReader, Chip: chip}, inProcessReader, func() {}
+		return &vchip.InProcess{Name: inProcessReader, Chip: chip}, inProcessReader, func() {}
 	}
 	if f.inProcess {
 		return inProcess("")

@@ -1,4 +1,4 @@
-package kiosk
+package vchip
 
 import (
 	"context"
@@ -6,34 +6,25 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/kiosk"
 	"github.com/nfcbridge/nfcbridge/reader"
 )
 
-// Chip is a card living in this process, such as a virtual passport
-// (vchip.Passport): it answers APDUs, can be power-cycled, and tells when it
-// has been taken away.
-type Chip interface {
-	Transmit(ctx context.Context, capdu []byte) ([]byte, error)
-	// Reset powers the chip off and on: its sessions end.
-	Reset()
-	// Removed returns a channel that is closed once the chip is taken away;
-	// after the chip is put back it returns a new channel.
-	Removed() <-chan struct{}
-}
-
-// InProcess is [Readers] with one reader, called Name, that holds Chip: the
-// demo's stand-in for pcscd and a USB reader when they are not available,
-// and a fast seam for tests. It reports errors as reader does
-// (reader.ErrCardRemoved, ErrNoCard, ErrReaderGone, ErrReaderBusy).
+// InProcess is the daemon's [kiosk.Readers] with one reader, called Name,
+// that holds Chip: the demo's stand-in for pcscd and a USB reader when
+// they are not available, and a fast seam for tests. It reports errors as
+// package reader does (ErrCardRemoved, ErrNoCard, ErrReaderGone,
+// ErrReaderBusy). It lives with the virtual chip so that the service's
+// packages do not depend on a test chip.
 type InProcess struct {
 	Name string
-	Chip Chip
+	Chip *Passport
 
 	mu        sync.Mutex
 	connected bool
 }
 
-var _ Readers = (*InProcess)(nil)
+var _ kiosk.Readers = (*InProcess)(nil)
 
 // Readers lists the one reader.
 func (p *InProcess) Readers(context.Context) ([]reader.Info, error) {
@@ -52,14 +43,14 @@ func (p *InProcess) present() bool {
 // WaitForCard waits until the chip is in the reader.
 func (p *InProcess) WaitForCard(ctx context.Context, name string) (string, error) {
 	if name != "" && name != p.Name {
-		return "", fmt.Errorf("kiosk: wait for card in %q: %w", name, reader.ErrReaderGone)
+		return "", fmt.Errorf("vchip: wait for card in %q: %w", name, reader.ErrReaderGone)
 	}
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for !p.present() {
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("kiosk: wait for card: %w: %w", reader.ErrCanceled, ctx.Err())
+			return "", fmt.Errorf("vchip: wait for card: %w: %w", reader.ErrCanceled, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -67,17 +58,17 @@ func (p *InProcess) WaitForCard(ctx context.Context, name string) (string, error
 }
 
 // Connect powers the chip up afresh and connects exclusively.
-func (p *InProcess) Connect(ctx context.Context, name string) (Card, error) {
+func (p *InProcess) Connect(ctx context.Context, name string) (kiosk.Card, error) {
 	if name != p.Name {
-		return nil, fmt.Errorf("kiosk: connect to %q: %w", name, reader.ErrReaderGone)
+		return nil, fmt.Errorf("vchip: connect to %q: %w", name, reader.ErrReaderGone)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
 	case p.connected:
-		return nil, fmt.Errorf("kiosk: connect to %q: %w", name, reader.ErrReaderBusy)
+		return nil, fmt.Errorf("vchip: connect to %q: %w", name, reader.ErrReaderBusy)
 	case !p.present():
-		return nil, fmt.Errorf("kiosk: connect to %q: %w", name, reader.ErrNoCard)
+		return nil, fmt.Errorf("vchip: connect to %q: %w", name, reader.ErrNoCard)
 	}
 	p.Chip.Reset()
 	p.connected = true
@@ -95,14 +86,14 @@ type inProcessCard struct {
 // reader.ErrCardRemoved.
 func (c *inProcessCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("kiosk: transmit: %w: %w", reader.ErrCanceled, err)
+		return nil, fmt.Errorf("vchip: transmit: %w: %w", reader.ErrCanceled, err)
 	}
 	resp, err := c.p.Chip.Transmit(ctx, capdu)
 	if err != nil && !c.p.present() {
-		return nil, fmt.Errorf("kiosk: transmit: %w: %w", reader.ErrCardRemoved, err)
+		return nil, fmt.Errorf("vchip: transmit: %w: %w", reader.ErrCardRemoved, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kiosk: transmit: %w: %w", reader.ErrCommunication, err)
+		return nil, fmt.Errorf("vchip: transmit: %w: %w", reader.ErrCommunication, err)
 	}
 	return resp, nil
 }
@@ -110,7 +101,7 @@ func (c *inProcessCard) Transmit(ctx context.Context, capdu []byte) ([]byte, err
 // Reconnect resets the chip, as reader.Card.Reconnect does.
 func (c *inProcessCard) Reconnect(context.Context) error {
 	if !c.p.present() {
-		return fmt.Errorf("kiosk: reconnect: %w", reader.ErrNoCard)
+		return fmt.Errorf("vchip: reconnect: %w", reader.ErrNoCard)
 	}
 	c.p.Chip.Reset()
 	return nil
