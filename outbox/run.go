@@ -2,14 +2,14 @@ package outbox
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http/httptrace"
 	"sync"
 	"time"
+
+	"github.com/nfcbridge/nfcbridge/upload"
 )
 
 // Run delivers the entries until ctx ends, then returns ctx's error. It
@@ -372,17 +372,7 @@ func (o *Outbox) retry(id, readID string, cause error, kicks int, notify func(Ev
 
 // delay is the wait after the nth failed attempt, with equal jitter.
 func (o *Outbox) delay(n int) time.Duration {
-	d := o.backoff.Initial
-	for i := 1; i < n && d < o.backoff.Max; i++ {
-		d *= 2
-	}
-	d = min(d, o.backoff.Max)
-	var b [8]byte
-	if _, err := io.ReadFull(o.rand, b[:]); err != nil {
-		return d
-	}
-	f := float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53)
-	return d/2 + time.Duration(f*float64(d/2))
+	return upload.RetryDelay(n, o.backoff.Initial, o.backoff.Max, o.rand)
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -40,15 +40,21 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
-// delay is the wait after attempt n (1-based): BaseDelay·2^(n-1), at most
-// MaxDelay, with "equal jitter": uniformly random in [d/2, d], so that
-// clients that failed together do not retry together.
+// delay is the wait after attempt n (1-based); see [RetryDelay].
 func (p RetryPolicy) delay(n int, rnd io.Reader) time.Duration {
-	d := p.BaseDelay
-	for i := 1; i < n && d < p.MaxDelay; i++ {
+	return RetryDelay(n, p.BaseDelay, p.MaxDelay, rnd)
+}
+
+// RetryDelay is the wait after failed attempt n (1-based): base·2^(n-1),
+// at most max, with "equal jitter", uniformly random in [d/2, d] from rnd,
+// so that clients that failed together do not retry together. The
+// outbox's retries use it too. When rnd fails the wait is d.
+func RetryDelay(n int, base, max time.Duration, rnd io.Reader) time.Duration {
+	d := base
+	for i := 1; i < n && d < max; i++ {
 		d *= 2
 	}
-	d = min(d, p.MaxDelay)
+	d = min(d, max)
 	var b [8]byte
 	if _, err := io.ReadFull(rnd, b[:]); err != nil {
 		return d
