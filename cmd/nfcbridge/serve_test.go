@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/kiosk"
 	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
 )
@@ -116,6 +117,7 @@ func getJSON(t *testing.T, client *http.Client, url, token string, out any) int 
 // TestServeSystemd runs serve as systemd would (Type=notify, WatchdogSec):
 // READY=1 once it serves, WATCHDOG=1 keep-alives, STOPPING=1 on shutdown.
 func TestServeSystemd(t *testing.T) {
+	pcsctest.Require(t) // serve connects to pcscd
 	msgs := notifySocket(t)
 	t.Setenv("WATCHDOG_USEC", "200000")
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
@@ -171,6 +173,7 @@ func httpGet(t *testing.T, url, token string) string {
 
 // TestServeUnixSocket serves on a Unix socket, where any Host is fine.
 func TestServeUnixSocket(t *testing.T) {
+	pcsctest.Require(t) // serve connects to pcscd
 	dir := privateDir(t)
 	sock := filepath.Join(dir, "api.sock")
 	e, _ := serveEnv(t, io.Discard, nil)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 )
 
 // systemdEnv is the environment systemd gives the packaged service: a
@@ -67,6 +69,7 @@ func TestServeNotConfigured(t *testing.T) {
 // TestUIURL: ui-url, with the config file the daemon uses, prints a URL
 // whose one-time code the page trades for the token, once.
 func TestUIURL(t *testing.T) {
+	pcsctest.Require(t) // serve connects to pcscd
 	state := t.TempDir()
 	require.NoError(t, os.Chmod(state, 0o700), "the daemon refuses a state directory others can enter")
 	logs := &lockedBuffer{}
@@ -151,6 +154,7 @@ func TestUIURL(t *testing.T) {
 // TestServeTrustReload: the trust anchors are loaded at start and again on
 // SIGHUP (systemctl reload); a reload that fails keeps the previous ones.
 func TestServeTrustReload(t *testing.T) {
+	pcsctest.Require(t) // serve connects to pcscd
 	state, trust := t.TempDir(), t.TempDir()
 	require.NoError(t, os.Chmod(state, 0o700))
 	logs := &lockedBuffer{}
