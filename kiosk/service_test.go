@@ -22,6 +22,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/upload"
 	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
 	"github.com/nfcbridge/nfcbridge/vchip"
+	"github.com/nfcbridge/nfcbridge/vchip/inprocess"
 )
 
 const inProcessReader = "In-process reader"
@@ -29,7 +30,7 @@ const inProcessReader = "In-process reader"
 // inProcessRig is a rig around one virtual chip in process.
 func inProcessRig(t *testing.T, chip *vchip.Passport, rc rigConfig) *rig {
 	t.Helper()
-	rc.readers = &vchip.InProcess{Name: inProcessReader, Chip: chip}
+	rc.readers = &inprocess.Reader{Name: inProcessReader, Chip: chip}
 	return newRig(t, rc)
 }
 
@@ -165,7 +166,7 @@ func TestShutdownDuringUpload(t *testing.T) {
 	require.NoError(t, err)
 	ob, err := outbox.Open(outbox.Config{Dir: filepath.Join(dir, "outbox"), Key: key})
 	require.NoError(t, err)
-	svc, err := kiosk.New(kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, Uploader: up, Outbox: ob})
+	svc, err := kiosk.New(kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}, Uploader: up, Outbox: ob})
 	require.NoError(t, err)
 	st, err := svc.Start(context.Background(), kiosk.ReadRequest{SessionID: uuid.NewString(), MRZ: kiosk.MRZ{Lines: specimenMRZ}})
 	require.NoError(t, err)
@@ -180,7 +181,7 @@ func TestShutdownDuringUpload(t *testing.T) {
 	assert.ErrorIs(t, err, kiosk.ErrShuttingDown)
 	require.NoError(t, ob.Close())
 
-	r := newRig(t, rigConfig{readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, uploader: sb.client(), stateDir: dir})
+	r := newRig(t, rigConfig{readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}, uploader: sb.client(), stateDir: dir})
 	r.waitState(st.ID, kiosk.Done, 20*time.Second)
 	assert.Len(t, sb.Uploads(), 1)
 }
@@ -190,7 +191,7 @@ func TestShutdownDuringUpload(t *testing.T) {
 func TestShutdownCancelsReads(t *testing.T) {
 	chip := newChip(t, nil)
 	chip.Remove()
-	svc, err := kiosk.New(kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: chip}})
+	svc, err := kiosk.New(kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: chip}})
 	require.NoError(t, err)
 	st, err := svc.Start(context.Background(), kiosk.ReadRequest{SessionID: uuid.NewString(), MRZ: kiosk.MRZ{Lines: specimenMRZ}, Upload: new(bool)})
 	require.NoError(t, err)
@@ -203,7 +204,7 @@ func TestShutdownCancelsReads(t *testing.T) {
 }
 
 func TestNoUploader(t *testing.T) {
-	svc, err := kiosk.New(kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}})
+	svc, err := kiosk.New(kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}})
 	require.NoError(t, err)
 	defer svc.Shutdown(context.Background())
 	_, err = svc.Start(context.Background(), kiosk.ReadRequest{SessionID: uuid.NewString(), MRZ: kiosk.MRZ{Lines: specimenMRZ}})
@@ -212,7 +213,7 @@ func TestNoUploader(t *testing.T) {
 
 // TestKeepReads: finished reads beyond the bound are forgotten.
 func TestKeepReads(t *testing.T) {
-	svc := newService(t, kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, KeepReads: 2})
+	svc := newService(t, kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}, KeepReads: 2})
 	var ids []string
 	for range 4 {
 		st, err := svc.Start(context.Background(), kiosk.ReadRequest{SessionID: uuid.NewString(), MRZ: kiosk.MRZ{Lines: specimenMRZ}, Upload: new(bool)})
@@ -247,7 +248,7 @@ func waitFinal(t *testing.T, svc *kiosk.Service, id string) kiosk.Status {
 }
 
 func TestServiceErrors(t *testing.T) {
-	svc := newService(t, kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}})
+	svc := newService(t, kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}})
 	_, err := svc.Status("nope")
 	assert.ErrorIs(t, err, kiosk.ErrNotFound)
 	_, err = svc.Cancel(context.Background(), "nope")
@@ -295,7 +296,7 @@ func TestRestoreReads(t *testing.T) {
 	ob, err = outbox.Open(outbox.Config{Dir: dir, Key: key})
 	require.NoError(t, err)
 	t.Cleanup(func() { ob.Close() })
-	svc, err := kiosk.New(kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, Outbox: ob})
+	svc, err := kiosk.New(kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}, Outbox: ob})
 	require.NoError(t, err)
 
 	st, err := svc.Status("done-1")
@@ -323,7 +324,7 @@ func TestRestoreReads(t *testing.T) {
 	ob, err = outbox.Open(outbox.Config{Dir: dir, Key: key})
 	require.NoError(t, err)
 	t.Cleanup(func() { ob.Close() })
-	svc, err = kiosk.New(kiosk.Config{Readers: &vchip.InProcess{Name: inProcessReader, Chip: newChip(t, nil)}, Outbox: ob})
+	svc, err = kiosk.New(kiosk.Config{Readers: &inprocess.Reader{Name: inProcessReader, Chip: newChip(t, nil)}, Outbox: ob})
 	require.NoError(t, err)
 	st, err = svc.Status("reading-1")
 	require.NoError(t, err)

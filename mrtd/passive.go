@@ -95,6 +95,58 @@ func checkHashes(files map[icao.EF][]byte) (Outcome, []icao.EF) {
 	return Passed, nil
 }
 
+// Vouch settles whether the key the chip proved it holds is the
+// document's own (9303-11 §6.2: chip authentication counts only with
+// passive authentication of the key's file): a key from DG14 counts when
+// EF.SOD's signature verifies and DG14 matches its hash; a key from
+// EF.CardSecurity when that file's signature verifies and its signer does
+// not chain to an invalid or revoked certificate. Otherwise a clone could
+// bring a key file of its own: the check fails. When EF.SOD's signature
+// could not be checked at all (an unsupported algorithm), the check did
+// not run.
+func Vouch(c ChipCheck, files map[icao.EF][]byte, p PassiveCheck, opts PassiveOptions) ChipCheck {
+	if c.Outcome != Passed {
+		return c
+	}
+	fail := func(reason string) ChipCheck {
+		c.Outcome, c.Reason = Failed, reason
+		return c
+	}
+	switch c.Source {
+	case icao.EFDG14:
+		switch {
+		case slices.Contains(p.Mismatched, icao.EFDG14):
+			return fail("DG14, which holds the chip's key, does not match its hash in EF.SOD")
+		case p.Status == pki.StatusInvalid:
+			return fail("DG14, which holds the chip's key, is not vouched for: EF.SOD's signature does not verify")
+		case !p.covers(icao.EFDG14):
+			c.Outcome, c.Reason = NotRun, "DG14, which holds the chip's key, could not be checked against EF.SOD"
+		}
+	case icao.EFCardSecurity:
+		sd, err := pki.ParseSignedData(files[icao.EFCardSecurity])
+		if err != nil {
+			return fail("EF.CardSecurity, which holds the chip's key, does not parse")
+		}
+		signer, err := sd.Verify()
+		if err != nil {
+			return fail("EF.CardSecurity, which holds the chip's key, is not validly signed")
+		}
+		now := time.Now
+		if opts.Now != nil {
+			now = opts.Now
+		}
+		trust := opts.Trust
+		if trust == nil {
+			trust = &pki.Store{}
+		}
+		switch r := trust.VerifyDS(signer, now(), pki.CheckTime); r.Status {
+		case pki.StatusInvalid, pki.StatusRevoked:
+			return fail("EF.CardSecurity's signer: " + r.Reason)
+		}
+	}
+	return c
+}
+
 // ReasonHashes is the reason of an [AuthenticityError] for data groups that
 // do not match EF.SOD: damaged in transit or altered.
 const ReasonHashes = "data groups do not match the hashes signed in EF.SOD"

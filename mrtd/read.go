@@ -160,8 +160,10 @@ func Resume(ctx context.Context, card icao.Transport, key Key, prev *Document, c
 	if err := doc.parse(); err != nil {
 		return doc, err
 	}
-	doc.Authenticity.Passive = CheckPassive(doc.Files, doc.issuingState(), PassiveOptions{Trust: cfg.Trust, Now: cfg.Now})
+	opts := PassiveOptions{Trust: cfg.Trust, Now: cfg.Now}
+	doc.Authenticity.Passive = CheckPassive(doc.Files, doc.issuingState(), opts)
 	r.checkCAM()
+	doc.Authenticity.Chip = Vouch(doc.Authenticity.Chip, doc.Files, doc.Authenticity.Passive, opts)
 	return doc, nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/upload"
 	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
 	"github.com/nfcbridge/nfcbridge/vchip"
+	"github.com/nfcbridge/nfcbridge/vchip/inprocess"
 	"github.com/nfcbridge/nfcbridge/vpcd"
 )
 
@@ -112,7 +113,7 @@ func demoReaders(ctx context.Context, e *env, f *demoFlags, chip *vchip.Passport
 			fmt.Fprintf(e.stderr, "demo: %s; using an in-process reader instead (for the real PC/SC stack run `make setup`)\n", why)
 		}
 		fmt.Fprintf(e.stderr, "demo: virtual passport (ICAO specimen, not a real person) in %q\n", inProcessReader)
-		return &vchip.InProcess{Name: inProcessReader, Chip: chip}, inProcessReader, func() {}
+		return &inprocess.Reader{Name: inProcessReader, Chip: chip}, inProcessReader, func() {}
 	}
 	if f.inProcess {
 		return inProcess("")

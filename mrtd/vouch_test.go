@@ -1,0 +1,78 @@
+package mrtd_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/mrtd"
+	"github.com/nfcbridge/nfcbridge/pki"
+)
+
+// realFiles reads the published files of a German document (EF.SOD,
+// DG14, EF.CardSecurity; testdata/realdata/README.md gives the source).
+func realFiles(t *testing.T) map[icao.EF][]byte {
+	t.Helper()
+	files := map[icao.EF][]byte{}
+	for f, name := range map[icao.EF]string{icao.EFSOD: "EF.SOD.bin", icao.EFDG14: "DG14.bin", icao.EFCardSecurity: "EF.CardSecurity.bin"} {
+		b, err := os.ReadFile("../testdata/realdata/DE/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[f] = b
+	}
+	return files
+}
+
+// TestVouch: chip authentication counts only when passive authentication
+// covers the file that holds the chip's key.
+func TestVouch(t *testing.T) {
+	store := &pki.Store{}
+	if _, err := store.LoadPath("../testdata/realdata/DE"); err != nil {
+		t.Fatal(err)
+	}
+	opts := mrtd.PassiveOptions{Trust: store, Now: func() time.Time { return time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC) }}
+	passed := func(src icao.EF) mrtd.ChipCheck {
+		return mrtd.ChipCheck{Outcome: mrtd.Passed, Method: mrtd.MethodCA, Source: src}
+	}
+	files := realFiles(t)
+	p := mrtd.CheckPassive(files, "D", opts)
+	if p.Status != pki.StatusValid || p.Hashes != mrtd.Passed {
+		t.Fatalf("the DE files do not verify: %+v", p)
+	}
+	for _, src := range []icao.EF{icao.EFDG14, icao.EFCardSecurity} {
+		if got := mrtd.Vouch(passed(src), files, p, opts); got.Outcome != mrtd.Passed {
+			t.Errorf("%v vouched for by a valid signature: %+v", src, got)
+		}
+	}
+
+	// A DG14 of the clone's own: its hash does not match EF.SOD.
+	forged := map[icao.EF][]byte{}
+	for f, b := range files {
+		forged[f] = append([]byte(nil), b...)
+	}
+	forged[icao.EFDG14][len(forged[icao.EFDG14])-1] ^= 1
+	if got := mrtd.Vouch(passed(icao.EFDG14), forged, mrtd.CheckPassive(forged, "D", opts), opts); got.Outcome != mrtd.Failed {
+		t.Errorf("a DG14 that does not match EF.SOD: %+v", got)
+	}
+	// An EF.CardSecurity of the clone's own: its signature does not verify.
+	forged[icao.EFCardSecurity][len(forged[icao.EFCardSecurity])-5] ^= 1
+	if got := mrtd.Vouch(passed(icao.EFCardSecurity), forged, p, opts); got.Outcome != mrtd.Failed {
+		t.Errorf("an EF.CardSecurity whose signature fails: %+v", got)
+	}
+	forged[icao.EFCardSecurity] = []byte{0x30, 0x03, 0x02, 0x01, 0x00}
+	if got := mrtd.Vouch(passed(icao.EFCardSecurity), forged, p, opts); got.Outcome != mrtd.Failed {
+		t.Errorf("an EF.CardSecurity that does not parse: %+v", got)
+	}
+	// EF.SOD whose signature could not be checked: the check did not run.
+	unchecked := mrtd.PassiveCheck{Status: pki.StatusUnsupported, Hashes: mrtd.Passed}
+	if got := mrtd.Vouch(passed(icao.EFDG14), files, unchecked, opts); got.Outcome != mrtd.NotRun {
+		t.Errorf("DG14 under an unchecked EF.SOD: %+v", got)
+	}
+	// Outcomes other than passed are left alone.
+	failed := mrtd.ChipCheck{Outcome: mrtd.Failed, Source: icao.EFDG14, Reason: "x"}
+	if got := mrtd.Vouch(failed, files, p, opts); got != failed {
+		t.Errorf("a failed check changed: %+v", got)
+	}
+}
