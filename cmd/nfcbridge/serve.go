@@ -22,8 +22,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/kiosk"
 	"github.com/nfcbridge/nfcbridge/outbox"
 	"github.com/nfcbridge/nfcbridge/pki"
