@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -162,30 +162,22 @@ func runUploadImage(ctx context.Context, e *env, args []string) error {
 	return printMedia(e, m, *asJSON)
 }
 
-// Size caps on input files, well above what the vendor accepts, so that a
-// wrong path fails quickly instead of being read whole.
-const (
-	maxNFCFile   = 1 << 20
-	maxImageFile = 32 << 20
-)
+// maxImageFile caps an image file, well above what the vendor accepts,
+// so that a wrong path fails quickly instead of being read whole.
+const maxImageFile = 32 << 20
 
-// readNFCDir reads EF.COM, EF.SOD, DG1 and DG2 from dir.
+// readNFCDir reads EF.COM, EF.SOD, DG1 and DG2 from dir ([icao.ReadDir]).
 func readNFCDir(dir string) (upload.NFC, error) {
-	var nfc upload.NFC
-	for _, f := range []struct {
-		name string
-		dst  *[]byte
-	}{{"EF.COM", &nfc.COM}, {"EF.SOD", &nfc.SOD}, {"DG1", &nfc.DG1}, {"DG2", &nfc.DG2}} {
-		b, err := readLimited(filepath.Join(dir, f.name), maxNFCFile)
-		if errors.Is(err, os.ErrNotExist) {
-			return upload.NFC{}, fmt.Errorf("%s is missing in %s: upload needs EF.COM, EF.SOD, DG1 and DG2 as written by \"nfcbridge read --out\": %w", f.name, dir, err)
-		}
-		if err != nil {
-			return upload.NFC{}, err
-		}
-		*f.dst = b
+	files, _, err := icao.ReadDir(os.DirFS(dir))
+	if err != nil {
+		return upload.NFC{}, fmt.Errorf("%s: %w", dir, err)
 	}
-	return nfc, nil
+	for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
+		if _, ok := files[f]; !ok {
+			return upload.NFC{}, fmt.Errorf("%v is missing in %s: upload needs EF.COM, EF.SOD, DG1 and DG2 as written by \"nfcbridge read --out\": %w", f, dir, os.ErrNotExist)
+		}
+	}
+	return upload.NFC{COM: files[icao.EFCOM], SOD: files[icao.EFSOD], DG1: files[icao.EFDG1], DG2: files[icao.EFDG2]}, nil
 }
 
 // readLimited reads a file of at most limit bytes; errors name the file,
