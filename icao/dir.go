@@ -3,12 +3,12 @@ package icao
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 )
 
 // MaxDirFile caps each file [ReadDir] reads: a file's length in its
@@ -49,26 +49,14 @@ func ReadDir(fsys fs.FS) (files map[EF][]byte, ignored []string, err error) {
 // readDirFile reads a regular file of at most MaxDirFile bytes, checking
 // the opened file again: it may have been swapped since the listing.
 func readDirFile(fsys fs.FS, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxDirFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > MaxDirFile {
+	b, err := secretfile.ReadFS(fsys, name, secretfile.Regular, MaxDirFile)
+	if _, ok := errors.AsType[*secretfile.SizeError](err); ok {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrFileTooLarge, MaxDirFile)
 	}
-	return b, nil
+	if _, ok := errors.AsType[*secretfile.ModeError](err); ok {
+		return nil, errors.New("not a regular file")
+	}
+	return b, err
 }
 
 // WriteDir writes files into directory dir in the format [ReadDir]

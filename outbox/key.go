@@ -73,7 +73,7 @@ func KeyFromCredentials(getenv func(string) string, name string) ([]byte, bool, 
 	if !ok {
 		return nil, false, nil
 	}
-	key, err := readKeyFile(path, secretfile.Managed)
+	key, err := readKeyFile(path, secretfile.Regular)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}

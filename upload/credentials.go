@@ -115,7 +115,7 @@ func lookup(getenv func(string) string, file, cred, env string) ([]byte, error) 
 		return readCredential(file, secretfile.AnyFile)
 	}
 	if path, ok := secretfile.Credential(getenv, cred); ok {
-		return readCredential(path, secretfile.Managed)
+		return readCredential(path, secretfile.Regular)
 	}
 	if v := trimNewline(getenv(env)); v != "" {
 		return []byte(v), nil

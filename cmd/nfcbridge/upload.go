@@ -7,11 +7,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -152,7 +152,7 @@ func runUploadImage(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if img.Data, err = readLimited(fs.Arg(0), maxImageFile); err != nil {
+	if img.Data, err = secretfile.Read(fs.Arg(0), secretfile.AnyFile, maxImageFile); err != nil {
 		return err
 	}
 	m, err := c.UploadImage(ctx, f.sessionID, img)
@@ -178,24 +178,6 @@ func readNFCDir(dir string) (upload.NFC, error) {
 		}
 	}
 	return upload.NFC{COM: files[icao.EFCOM], SOD: files[icao.EFSOD], DG1: files[icao.EFDG1], DG2: files[icao.EFDG2]}, nil
-}
-
-// readLimited reads a file of at most limit bytes; errors name the file,
-// never its contents.
-func readLimited(name string, limit int64) ([]byte, error) {
-	fh, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
-	}
-	return b, nil
 }
 
 // printMedia prints the vendor's media object: as JSON, exactly the object

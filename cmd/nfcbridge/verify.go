@@ -16,6 +16,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -74,7 +75,7 @@ func readEvidence(dir string) (*evidence, error) {
 		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
 			return nil, fmt.Errorf("%s in %s is not a regular file", name, dir)
 		}
-		if *dst, err = readLimited(path, maxEvidenceFile); err != nil {
+		if *dst, err = secretfile.Read(path, secretfile.Regular, maxEvidenceFile); err != nil {
 			return nil, err
 		}
 		ev.names = append(ev.names, name)

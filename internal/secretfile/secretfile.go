@@ -1,5 +1,5 @@
-// Package secretfile reads the small files that hold keys, tokens and API
-// secrets, with one rule for who may read them, a size cap, and errors
+// Package secretfile reads the files that hold keys, tokens, API secrets
+// or personal data, with one rule for who may read them, a size cap, and errors
 // that name the file but never its content. It also finds the credentials
 // systemd passes to a service (LoadCredential=, SetCredential=): files in
 // the directory named by $CREDENTIALS_DIRECTORY, which systemd makes
@@ -30,9 +30,10 @@ const (
 	// (chmod 600 or 640): a token a group of clients reads, where the
 	// directory decides who reaches it.
 	NotOthers
-	// Managed accepts any regular file: a systemd credential, whose
-	// directory systemd keeps to the service.
-	Managed
+	// Regular accepts any regular file: a systemd credential, whose
+	// directory systemd keeps to the service, or a file of personal data
+	// in a directory kept to its owner.
+	Regular
 	// AnyFile accepts any file that can be read, such as a pipe: a path
 	// the operator names on the command line, e.g. --api-secret-file
 	// <(pass show vendor).
@@ -46,7 +47,7 @@ func (a Access) allows(m fs.FileMode) bool {
 		return m.IsRegular() && m.Perm()&0o077 == 0
 	case NotOthers:
 		return m.IsRegular() && m.Perm()&0o007 == 0
-	case Managed:
+	case Regular:
 		return m.IsRegular()
 	}
 	return true
@@ -84,6 +85,20 @@ func Read(path string, access Access, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return read(f, path, access, max)
+}
+
+// ReadFS is [Read] for the file name in fsys.
+func ReadFS(fsys fs.FS, name string, access Access, max int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return read(f, name, access, max)
+}
+
+// read reads and closes f, opened from path.
+func read(f fs.File, path string, access Access, max int64) ([]byte, error) {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {

@@ -36,7 +36,7 @@ func TestReadAccess(t *testing.T) {
 		{0o602, secretfile.OwnerOnly, false},
 		{0o640, secretfile.NotOthers, true},
 		{0o644, secretfile.NotOthers, false},
-		{0o644, secretfile.Managed, true},
+		{0o644, secretfile.Regular, true},
 		{0o644, secretfile.AnyFile, true},
 	} {
 		path := write(t, dir, "s", "the secret", tc.mode)
@@ -55,7 +55,7 @@ func TestReadAccess(t *testing.T) {
 
 func TestReadNotRegular(t *testing.T) {
 	dir := t.TempDir()
-	for _, a := range []secretfile.Access{secretfile.OwnerOnly, secretfile.NotOthers, secretfile.Managed} {
+	for _, a := range []secretfile.Access{secretfile.OwnerOnly, secretfile.NotOthers, secretfile.Regular} {
 		var me *secretfile.ModeError
 		if _, err := secretfile.Read(dir, a, 100); !errors.As(err, &me) {
 			t.Errorf("Read of a directory with access %d = %v, want a ModeError", a, err)
