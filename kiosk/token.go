@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 )
 
 // minTokenLen is the shortest token accepted: 128 bits of hex.
@@ -24,8 +25,8 @@ var ErrTokenFile = errors.New("kiosk: unusable token file")
 // does not exist, it is created with a new token (32 random bytes as 64 hex
 // digits) and mode 0640, written to a temporary file that is synced and
 // linked into place, so that two starts never see different tokens. The
-// token is the file's first line; a file readable by others (mode o+r) is
-// refused. Group-readable is allowed and is how the token is created: the
+// token is the file's first line; a file readable by others (mode o+r), or
+// larger than 1 KiB, is refused. Group-readable is allowed and is how the token is created: the
 // directory decides who reaches it (the state directory is 0700; systemd's
 // RuntimeDirectory=, 0750, lets the kiosk UI's group read it).
 func LoadToken(path string) (string, error) {
@@ -39,20 +40,19 @@ func LoadToken(path string) (string, error) {
 	return readToken(path)
 }
 
+// maxTokenFile bounds what is read from a token file.
+const maxTokenFile = 1 << 10
+
 func readToken(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("kiosk: token file: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", fmt.Errorf("kiosk: token file: %w", err)
-	}
-	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o007 != 0 {
+	b, err := secretfile.Read(path, secretfile.NotOthers, maxTokenFile)
+	var me *secretfile.ModeError
+	if errors.As(err, &me) {
 		return "", fmt.Errorf("%w %s: must be a regular file not readable by others (chmod 600 or 640)", ErrTokenFile, path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, 1<<10))
+	var se *secretfile.SizeError
+	if errors.As(err, &se) {
+		return "", fmt.Errorf("%w %s: larger than %d bytes", ErrTokenFile, path, maxTokenFile)
+	}
 	if err != nil {
 		return "", fmt.Errorf("kiosk: token file: %w", err)
 	}
@@ -69,29 +69,10 @@ func createToken(path string, rnd io.Reader) error {
 	if _, err := io.ReadFull(rnd, raw[:]); err != nil {
 		return fmt.Errorf("kiosk: new token: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".token-*")
-	if err != nil {
-		return fmt.Errorf("kiosk: new token: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(hex.EncodeToString(raw[:]) + "\n")
-	if err == nil {
-		err = tmp.Chmod(0o640)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		// Link, not rename: an existing token (another start won the
-		// race) is never replaced.
-		if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-			err = nil
-		}
-	}
-	if err != nil {
+	// Create links, never replaces: if another start won the race, its
+	// token is the one both read.
+	err := atomicfile.Create(path, []byte(hex.EncodeToString(raw[:])+"\n"), 0o640)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("kiosk: new token: %w", err)
 	}
 	return nil

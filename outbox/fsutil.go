@@ -6,46 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
 )
 
-// tempPrefix starts the names of temporary files; Open removes them, as they
-// can only be left by a crash.
-const tempPrefix = ".tmp-"
-
-// writeTemp writes data to a new temporary file in dir, mode 0600, fsynced,
-// and returns its path.
-func writeTemp(dir string, data []byte) (string, error) {
-	f, err := os.CreateTemp(dir, tempPrefix+"*") // O_EXCL, 0600
-	if err != nil {
-		return "", err
-	}
-	name := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(name)
-		return "", err
-	}
-	return name, nil
-}
-
-// writeFile replaces dir/name with data durably: temporary file, fsync,
-// rename, fsync of the directory.
+// writeFile replaces dir/name with data durably (mode 0600).
 func writeFile(dir, name string, data []byte) error {
-	tmp, err := writeTemp(dir, data)
-	if err != nil {
-		return fmt.Errorf("outbox: writing %s: %w", name, err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("outbox: writing %s: %w", name, err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, name), data, 0o600); err != nil {
 		return fmt.Errorf("outbox: writing %s: %w", name, err)
 	}
 	return nil
@@ -59,23 +26,10 @@ func removeFiles(dir string, names ...string) error {
 			return fmt.Errorf("outbox: removing %s: %w", name, err)
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("outbox: removing files: %w", err)
 	}
 	return nil
-}
-
-// syncDir makes the directory entries of dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // ErrDirMode means a directory that holds secrets or personal data can be

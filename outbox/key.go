@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 )
 
 // KeySize is the size of an outbox key in bytes (AES-256).
@@ -45,14 +46,14 @@ const maxKeyFile = 1 << 10
 // documentation): back it up with the state directory, or better, provide
 // the key as a systemd credential ([KeyFromCredentials]).
 func LoadKey(path string) ([]byte, error) {
-	key, err := readKeyFile(path, ownerOnly)
+	key, err := readKeyFile(path, secretfile.OwnerOnly)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return key, err
 	}
 	if err := createKeyFile(path, rand.Reader); err != nil {
 		return nil, err
 	}
-	return readKeyFile(path, ownerOnly)
+	return readKeyFile(path, secretfile.OwnerOnly)
 }
 
 // KeyFromCredentials reads the key named name (usually [CredentialName])
@@ -62,14 +63,17 @@ func LoadKey(path string) ([]byte, error) {
 // directory and its files accessible to the service only, so their modes
 // are not checked. getenv is usually [os.Getenv].
 func KeyFromCredentials(getenv func(string) string, name string) ([]byte, bool, error) {
-	dir := getenv("CREDENTIALS_DIRECTORY")
-	if dir == "" {
+	if getenv("CREDENTIALS_DIRECTORY") == "" {
 		return nil, false, nil
 	}
-	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+	if !secretfile.PlainName(name) {
 		return nil, false, fmt.Errorf("outbox: credential name %q is not a plain file name: %w", name, ErrKey)
 	}
-	key, err := readKeyFile(filepath.Join(dir, name), systemdManaged)
+	path, ok := secretfile.Credential(getenv, name)
+	if !ok {
+		return nil, false, nil
+	}
+	key, err := readKeyFile(path, secretfile.Regular)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -79,32 +83,20 @@ func KeyFromCredentials(getenv func(string) string, name string) ([]byte, bool, 
 	return key, true, nil
 }
 
-// keyPerms says which permissions readKeyFile accepts on a key file.
-type keyPerms int
-
-const (
-	ownerOnly      keyPerms = iota // refuse a file its group or others can access
-	systemdManaged                 // a credential: systemd limits access to the service
-)
-
 // readKeyFile reads and parses a key file, a regular file with permissions
-// as perms says.
-func readKeyFile(path string, perms keyPerms) ([]byte, error) {
-	f, err := os.Open(path)
+// as access says.
+func readKeyFile(path string, access secretfile.Access) ([]byte, error) {
+	b, err := secretfile.Read(path, access, maxKeyFile)
+	var me *secretfile.ModeError
+	if errors.As(err, &me) {
+		return nil, fmt.Errorf("%w: %s has mode %v", ErrKeyPermissions, path, me.Mode)
+	}
+	var se *secretfile.SizeError
+	if errors.As(err, &se) {
+		return nil, fmt.Errorf("outbox: key file %s: %w: more than %d bytes", path, ErrKey, maxKeyFile)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("outbox: reading key file: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("outbox: reading key file: %w", err)
-	}
-	if !fi.Mode().IsRegular() || (perms == ownerOnly && fi.Mode().Perm()&0o077 != 0) {
-		return nil, fmt.Errorf("%w: %s has mode %v", ErrKeyPermissions, path, fi.Mode())
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("outbox: reading key file %s: %w", path, err)
 	}
 	key, err := parseKey(b)
 	clear(b)
@@ -131,7 +123,8 @@ func parseKey(b []byte) ([]byte, error) {
 	return key, nil
 }
 
-// createKeyFile writes a new random key to path unless path exists.
+// createKeyFile writes a new random key to path unless path exists; of
+// two concurrent creators, the loser reads the winner's key.
 func createKeyFile(path string, rnd io.Reader) error {
 	key := make([]byte, KeySize)
 	defer clear(key)
@@ -140,21 +133,7 @@ func createKeyFile(path string, rnd io.Reader) error {
 	}
 	text := []byte(hex.EncodeToString(key) + "\n")
 	defer clear(text)
-	dir := filepath.Dir(path)
-	tmp, err := writeTemp(dir, text)
-	if err != nil {
-		return fmt.Errorf("outbox: creating key file: %w", err)
-	}
-	defer os.Remove(tmp)
-	// Link, unlike rename, never replaces a key another process has just
-	// created: the loser reads the winner's key.
-	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("outbox: creating key file: %w", err)
-	}
-	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("outbox: creating key file: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.Create(path, text, 0o600); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("outbox: creating key file: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -75,7 +76,7 @@ func (o *Outbox) scan() (scan, error) {
 	var s scan
 	for _, de := range des {
 		name := de.Name()
-		if strings.HasPrefix(name, tempPrefix) {
+		if strings.HasPrefix(name, atomicfile.TempPrefix) {
 			if err := os.Remove(filepath.Join(o.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return scan{}, fmt.Errorf("outbox: removing temporary file: %w", err)
 			}

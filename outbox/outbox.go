@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -275,17 +276,9 @@ func (o *Outbox) create(plain []byte) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		tmp, err := writeTemp(o.dir, sealed)
-		if err != nil {
-			return "", fmt.Errorf("outbox: writing entry: %w", err)
-		}
-		err = os.Link(tmp, filepath.Join(o.dir, id+extEntry))
-		os.Remove(tmp)
+		err = atomicfile.Create(filepath.Join(o.dir, id+extEntry), sealed, 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			continue
-		}
-		if err == nil {
-			err = syncDir(o.dir)
 		}
 		if err != nil {
 			return "", fmt.Errorf("outbox: writing entry: %w", err)

@@ -4,11 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 )
 
 // Credentials are the integration's API key and HMAC shared secret. They
@@ -113,13 +112,10 @@ func LoadCredentials(getenv func(string) string, files CredentialFiles) (Credent
 // lookup returns one value by the precedence of [LoadCredentials].
 func lookup(getenv func(string) string, file, cred, env string) ([]byte, error) {
 	if file != "" {
-		return readCredential(file)
+		return readCredential(file, secretfile.AnyFile)
 	}
-	if dir := getenv("CREDENTIALS_DIRECTORY"); dir != "" {
-		b, err := readCredential(filepath.Join(dir, cred))
-		if err == nil || !errors.Is(err, fs.ErrNotExist) {
-			return b, err
-		}
+	if path, ok := secretfile.Credential(getenv, cred); ok {
+		return readCredential(path, secretfile.Regular)
 	}
 	if v := trimNewline(getenv(env)); v != "" {
 		return []byte(v), nil
@@ -128,20 +124,17 @@ func lookup(getenv func(string) string, file, cred, env string) ([]byte, error) 
 }
 
 // readCredential reads a small file; the error names the file only.
-func readCredential(name string) ([]byte, error) {
-	f, err := os.Open(name)
+func readCredential(name string, access secretfile.Access) ([]byte, error) {
+	b, err := secretfile.Read(name, access, maxCredentialFile)
 	if err != nil {
-		return nil, err // *fs.PathError: operation, path and errno only
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCredentialFile+1))
-	if err != nil {
-		return nil, err // *fs.PathError again: no contents
-	}
-	if len(b) > maxCredentialFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes: %w", name, maxCredentialFile, ErrNoCredentials)
+		var se *secretfile.SizeError
+		if errors.As(err, &se) {
+			return nil, fmt.Errorf("%w: %w", err, ErrNoCredentials)
+		}
+		return nil, err
 	}
 	v := trimNewline(string(b))
+	clear(b)
 	if v == "" {
 		return nil, fmt.Errorf("%s is empty: %w", name, ErrNoCredentials)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
 )
 
 // MaxFileSize is the largest file a chip serves: the largest offset a
@@ -91,20 +92,21 @@ func LoadDir(dir string) (*Dataset, error) {
 }
 
 // LoadDataset loads a dataset from the root of fsys: the files named as
-// [FileNames] lists them (the names `nfcbridge read --out` writes), of
-// which EF.COM and DG1 are required, and an optional chip.json. Other
-// files are ignored. It checks that the BAC key can be derived.
+// [FileNames] lists them, read by [icao.ReadDir] (the format `nfcbridge
+// read --out` writes), of which EF.COM and DG1 are required, and an
+// optional chip.json and CSCA.cer. Other files are ignored; a dataset file
+// that is a symbolic link or not a regular file is an error. It checks that the BAC key can be derived.
 func LoadDataset(fsys fs.FS) (*Dataset, error) {
-	ds := &Dataset{Files: make(map[string][]byte)}
-	for _, name := range FileNames() {
-		data, err := readFile(fsys, name)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("vchip: load dataset: %s: %w", name, err)
-		}
-		ds.Files[name] = data
+	files, _, err := icao.ReadDir(fsys)
+	if errors.Is(err, icao.ErrFileTooLarge) {
+		return nil, fmt.Errorf("vchip: load dataset: %w: %w", ErrFileTooLarge, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("vchip: load dataset: %w", err)
+	}
+	ds := &Dataset{Files: make(map[string][]byte, len(files))}
+	for f, data := range files {
+		ds.Files[f.String()] = data
 	}
 	for _, name := range requiredFiles {
 		if _, ok := ds.Files[name]; !ok {
@@ -169,30 +171,24 @@ func (ds *Dataset) accessKey() ([]byte, error) {
 }
 
 // WriteDir writes the dataset into dir, creating it: one file per entry of
-// Files and, when MRZInformation, CAN, ChipKey or Config is set,
-// chip.json. Files of
-// other names already in dir are left alone. The files may hold personal
+// Files ([icao.WriteDir]), CSCA.cer when CSCA is set and, when
+// MRZInformation, CAN, ChipKey or Config is set, chip.json. Each file is
+// replaced whole. Files of other names already in dir are left alone. The files may hold personal
 // data, so they are readable by their owner only.
 func (ds *Dataset) WriteDir(dir string) error {
-	for name := range ds.Files {
-		if _, ok := newFile(name, nil); !ok {
+	files := make(map[icao.EF][]byte, len(ds.Files))
+	for name, data := range ds.Files {
+		f, ok := efOf(name)
+		if !ok {
 			return fmt.Errorf("vchip: write dataset: %w: %q", ErrUnknownFile, name)
 		}
+		files[f] = data
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := icao.WriteDir(dir, files); err != nil {
 		return fmt.Errorf("vchip: write dataset: %w", err)
 	}
-	for _, name := range FileNames() {
-		data, ok := ds.Files[name]
-		if !ok {
-			continue
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-			return fmt.Errorf("vchip: write dataset: %w", err)
-		}
-	}
 	if ds.CSCA != nil {
-		if err := os.WriteFile(filepath.Join(dir, CSCAFile), ds.CSCA, 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(dir, CSCAFile), ds.CSCA, 0o644); err != nil {
 			return fmt.Errorf("vchip: write dataset: %w", err)
 		}
 	}
@@ -204,7 +200,7 @@ func (ds *Dataset) WriteDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("vchip: write dataset: %s: %w", ChipJSON, err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ChipJSON), append(b, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, ChipJSON), append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("vchip: write dataset: %w", err)
 	}
 	return nil

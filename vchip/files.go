@@ -1,8 +1,6 @@
 package vchip
 
 import (
-	"fmt"
-
 	"github.com/nfcbridge/nfcbridge/icao"
 )
 
@@ -25,8 +23,8 @@ const nameATRInfo = "EF.ATR/INFO"
 // FileNames lists every file name a [Dataset] may hold, in reading order.
 func FileNames() []string {
 	names := []string{NameCardAccess, NameCardSecurity, NameCOM, NameSOD}
-	for n := 1; n <= 16; n++ {
-		names = append(names, fmt.Sprintf("DG%d", n))
+	for f := icao.EFDG1; f <= icao.EFDG16; f++ {
+		names = append(names, f.String())
 	}
 	return names
 }
@@ -58,28 +56,22 @@ type file struct {
 	data   []byte
 }
 
+// efOf returns the file a dataset name refers to, as [icao.EF]
+// names it, or false for a name that is no dataset file.
+func efOf(name string) (icao.EF, bool) {
+	var ef icao.EF
+	if ef.UnmarshalText([]byte(name)) != nil || ef == icao.EFATRInfo {
+		return 0, false // EF.ATR/INFO is no dataset file: Config.ATRInfo makes it
+	}
+	return ef, true
+}
+
 // newFile describes the file a dataset name refers to (9303-10 Table 38),
 // or returns false for a name that is no chip file.
 func newFile(name string, data []byte) (*file, bool) {
-	var ef icao.EF
-	switch name {
-	case NameCOM:
-		ef = icao.EFCOM
-	case NameSOD:
-		ef = icao.EFSOD
-	case NameCardAccess:
-		ef = icao.EFCardAccess
-	case NameCardSecurity:
-		ef = icao.EFCardSecurity
-	default:
-		var n int
-		if _, err := fmt.Sscanf(name, "DG%d", &n); err != nil || fmt.Sprintf("DG%d", n) != name {
-			return nil, false
-		}
-		var ok bool
-		if ef, ok = icao.DataGroup(n); !ok {
-			return nil, false
-		}
+	ef, ok := efOf(name)
+	if !ok {
+		return nil, false
 	}
 	f := &file{name: name, fid: ef.FID(), sfi: ef.SFI(), df: dfLDS1, access: accessBAC, data: data}
 	switch {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -283,19 +284,13 @@ func readCard(ctx context.Context, name string, key mrtd.Key, cfg *mrtd.Config) 
 	return doc, name, err
 }
 
-// writeFiles writes each file read into dir, and the Active Authentication
-// evidence as AA-challenge and AA-response, readable by the owner only:
-// they hold personal data. Each file goes to a fresh temporary file (never
-// one that exists, so no symlink or foreign file is written through), is
-// synced, then renamed into place.
+// writeFiles writes each file read into dir ([icao.WriteDir]), and the
+// Active Authentication evidence as AA-challenge and AA-response, readable
+// by the owner only: they hold personal data. Each file is replaced whole,
+// never written through.
 func writeFiles(dir string, doc *mrtd.Document) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := icao.WriteDir(dir, doc.Files); err != nil {
 		return fmt.Errorf("write files: %w", err)
-	}
-	for f, b := range doc.Files {
-		if err := writeDocFile(dir, f.String(), b); err != nil {
-			return fmt.Errorf("write %v: %w", f, err)
-		}
 	}
 	// The Active Authentication challenge and response, so that verify
 	// can check the chip's signature again without the chip.
@@ -304,32 +299,12 @@ func writeFiles(dir string, doc *mrtd.Document) error {
 			name string
 			b    []byte
 		}{{fileAAChallenge, a.Challenge}, {fileAAResponse, a.Response}} {
-			if err := writeDocFile(dir, ef.name, ef.b); err != nil {
+			if err := atomicfile.Write(filepath.Join(dir, ef.name), ef.b, 0o600); err != nil {
 				return fmt.Errorf("write %s: %w", ef.name, err)
 			}
 		}
 	}
 	return nil
-}
-
-func writeDocFile(dir, name string, b []byte) error {
-	tmp, err := os.CreateTemp(dir, "."+name+"-*") // O_EXCL, mode 0600
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 // summary is the --json output of read: counts and checks, no personal data.

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/kiosk"
 	"github.com/nfcbridge/nfcbridge/outbox"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -258,12 +259,8 @@ func serveUploader(e *env, f *serveFlags, log *slog.Logger) (kiosk.Uploader, err
 
 // credentialExists reports whether systemd passed the credential name.
 func credentialExists(e *env, name string) bool {
-	creds := e.getenv("CREDENTIALS_DIRECTORY")
-	if creds == "" {
-		return false
-	}
-	_, err := os.Stat(filepath.Join(creds, name))
-	return err == nil
+	_, ok := secretfile.Credential(e.getenv, name)
+	return ok
 }
 
 // resolveStateDir picks and creates (0700) the state directory; an
@@ -304,8 +301,8 @@ func tokenPath(e *env, flag, stateDir string) string {
 	if flag != "" {
 		return flag
 	}
-	if credentialExists(e, "api-token") {
-		return filepath.Join(e.getenv("CREDENTIALS_DIRECTORY"), "api-token")
+	if path, ok := secretfile.Credential(e.getenv, "api-token"); ok {
+		return path
 	}
 	if run, _, _ := strings.Cut(e.getenv("RUNTIME_DIRECTORY"), ":"); run != "" {
 		return filepath.Join(run, "token")

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -152,7 +152,7 @@ func runUploadImage(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if img.Data, err = readLimited(fs.Arg(0), maxImageFile); err != nil {
+	if img.Data, err = secretfile.Read(fs.Arg(0), secretfile.AnyFile, maxImageFile); err != nil {
 		return err
 	}
 	m, err := c.UploadImage(ctx, f.sessionID, img)
@@ -162,48 +162,22 @@ func runUploadImage(ctx context.Context, e *env, args []string) error {
 	return printMedia(e, m, *asJSON)
 }
 
-// Size caps on input files, well above what the vendor accepts, so that a
-// wrong path fails quickly instead of being read whole.
-const (
-	maxNFCFile   = 1 << 20
-	maxImageFile = 32 << 20
-)
+// maxImageFile caps an image file, well above what the vendor accepts,
+// so that a wrong path fails quickly instead of being read whole.
+const maxImageFile = 32 << 20
 
-// readNFCDir reads EF.COM, EF.SOD, DG1 and DG2 from dir.
+// readNFCDir reads EF.COM, EF.SOD, DG1 and DG2 from dir ([icao.ReadDir]).
 func readNFCDir(dir string) (upload.NFC, error) {
-	var nfc upload.NFC
-	for _, f := range []struct {
-		name string
-		dst  *[]byte
-	}{{"EF.COM", &nfc.COM}, {"EF.SOD", &nfc.SOD}, {"DG1", &nfc.DG1}, {"DG2", &nfc.DG2}} {
-		b, err := readLimited(filepath.Join(dir, f.name), maxNFCFile)
-		if errors.Is(err, os.ErrNotExist) {
-			return upload.NFC{}, fmt.Errorf("%s is missing in %s: upload needs EF.COM, EF.SOD, DG1 and DG2 as written by \"nfcbridge read --out\": %w", f.name, dir, err)
-		}
-		if err != nil {
-			return upload.NFC{}, err
-		}
-		*f.dst = b
-	}
-	return nfc, nil
-}
-
-// readLimited reads a file of at most limit bytes; errors name the file,
-// never its contents.
-func readLimited(name string, limit int64) ([]byte, error) {
-	fh, err := os.Open(name)
+	files, _, err := icao.ReadDir(os.DirFS(dir))
 	if err != nil {
-		return nil, err
+		return upload.NFC{}, fmt.Errorf("%s: %w", dir, err)
 	}
-	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, limit+1))
-	if err != nil {
-		return nil, err
+	for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
+		if _, ok := files[f]; !ok {
+			return upload.NFC{}, fmt.Errorf("%v is missing in %s: upload needs EF.COM, EF.SOD, DG1 and DG2 as written by \"nfcbridge read --out\": %w", f, dir, os.ErrNotExist)
+		}
 	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", name, limit)
-	}
-	return b, nil
+	return upload.NFC{COM: files[icao.EFCOM], SOD: files[icao.EFSOD], DG1: files[icao.EFDG1], DG2: files[icao.EFDG2]}, nil
 }
 
 // printMedia prints the vendor's media object: as JSON, exactly the object

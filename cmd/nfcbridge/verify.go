@@ -16,6 +16,7 @@ import (
 	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -29,9 +30,9 @@ const (
 	fileAAResponse  = "AA-response"
 )
 
-// maxEvidenceFile caps each file verify reads: an LDS file's length takes
-// at most three bytes (16 MiB), and a wrong directory then fails quickly.
-const maxEvidenceFile = 16 << 20
+// maxEvidenceFile caps AA-challenge and AA-response as [icao.ReadDir]
+// caps the files it reads.
+const maxEvidenceFile = icao.MaxDirFile
 
 // errNothingToVerify is returned for a directory in which no check can
 // run: a wrong --dir must not read as a verified document.
@@ -46,49 +47,40 @@ type evidence struct {
 	ignored   []string
 }
 
-// efByName returns the file that read --out writes under name.
-func efByName(name string) (icao.EF, bool) {
-	for f := icao.EFCOM; f <= icao.EFATRInfo; f++ {
-		if f.String() == name {
-			return f, true
-		}
-	}
-	return 0, false
-}
-
-// readEvidence reads the files of dir that read --out writes. Other names
-// are listed, not read; a known name that is not a regular file is an
-// error, so that nothing is verified through a link or a device.
+// readEvidence reads the files of dir that read --out writes
+// ([icao.ReadDir] and the Active Authentication evidence). Other names are
+// listed, not read; a known name that is not a regular file is an error,
+// so that nothing is verified through a link or a device.
 func readEvidence(dir string) (*evidence, error) {
-	entries, err := os.ReadDir(dir)
+	files, ignored, err := icao.ReadDir(os.DirFS(dir))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	ev := &evidence{files: map[icao.EF][]byte{}}
-	for _, de := range entries {
-		name := de.Name()
-		f, isEF := efByName(name)
-		if !isEF && name != fileAAChallenge && name != fileAAResponse {
+	ev := &evidence{files: files}
+	for f := range files {
+		ev.names = append(ev.names, f.String())
+	}
+	for _, name := range ignored {
+		var dst *[]byte
+		switch name {
+		case fileAAChallenge:
+			dst = &ev.challenge
+		case fileAAResponse:
+			dst = &ev.response
+		default:
 			ev.ignored = append(ev.ignored, name)
 			continue
 		}
-		if !de.Type().IsRegular() {
+		path := filepath.Join(dir, name)
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
 			return nil, fmt.Errorf("%s in %s is not a regular file", name, dir)
 		}
-		b, err := readLimited(filepath.Join(dir, name), maxEvidenceFile)
-		if err != nil {
+		if *dst, err = secretfile.Read(path, secretfile.Regular, maxEvidenceFile); err != nil {
 			return nil, err
-		}
-		switch {
-		case isEF:
-			ev.files[f] = b
-		case name == fileAAChallenge:
-			ev.challenge = b
-		default:
-			ev.response = b
 		}
 		ev.names = append(ev.names, name)
 	}
+	slices.Sort(ev.names)
 	return ev, nil
 }
 
