@@ -33,7 +33,8 @@ type PassiveCheck struct {
 // covers reports whether f is vouched for by EF.SOD: its signature
 // verified (whatever the chain) and f matches its hash.
 func (p PassiveCheck) covers(f icao.EF) bool {
-	return p.Verdict != nil && p.Verdict.Hashes != nil && p.Hashes != Failed && !slices.Contains(p.Mismatched, f)
+	unparsed := p.Hashes == Failed && len(p.Mismatched) == 0 // EF.SOD's hashes could not be read
+	return p.Verdict != nil && p.Verdict.Hashes != nil && !unparsed && !slices.Contains(p.Mismatched, f)
 }
 
 // LogValue logs the status, hash outcome and reason.

@@ -47,6 +47,19 @@ func TestVouch(t *testing.T) {
 		}
 	}
 
+	// Another data group that does not match leaves DG14's coverage alone.
+	other := map[icao.EF][]byte{icao.EFDG2: []byte("not the DG2 of this EF.SOD")}
+	for f, b := range files {
+		other[f] = b
+	}
+	po := mrtd.CheckPassive(other, "D", opts)
+	if po.Hashes != mrtd.Failed {
+		t.Fatalf("a foreign DG2 matches: %+v", po)
+	}
+	if got := mrtd.Vouch(passed(icao.EFDG14), other, po, opts); got.Outcome != mrtd.Passed {
+		t.Errorf("DG14 still vouched for when DG2 does not match: %+v", got)
+	}
+
 	// A DG14 of the clone's own: its hash does not match EF.SOD.
 	forged := map[icao.EF][]byte{}
 	for f, b := range files {
