@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http/httptrace"
 	"strings"
 	"testing"
 	"time"
@@ -437,4 +438,29 @@ func TestClockSetBack(t *testing.T) {
 	o = e.open()
 	next := o.Pending()[0].NextAttempt
 	assert.False(t, next.After(e.clock.Now().Add(40*time.Second)), "at most one full wait (Backoff.Max)")
+}
+
+// TestUnansweredNotResent: an attempt whose whole request reached the vendor
+// and got no answer (the vendor hangs, the connection breaks) may have been
+// stored: it fails with ErrUnconfirmed and is never sent again.
+func TestUnansweredNotResent(t *testing.T) {
+	e := newEnv(t)
+	o := e.open()
+	require.NoError(t, o.Put(testItem("read-1", "0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00", 1)))
+	attempts := 0
+	r := run(t, o, func(ctx context.Context, _ outbox.Item) ([]byte, error) {
+		attempts++
+		if tr := httptrace.ContextClientTrace(ctx); tr != nil {
+			tr.GotConn(httptrace.GotConnInfo{})
+			tr.WroteRequest(httptrace.WroteRequestInfo{})
+		}
+		return nil, fmt.Errorf("%w: timeout", upload.ErrUnanswered)
+	})
+	ev := r.expect(outbox.Failed)
+	assert.ErrorIs(t, ev.Err, outbox.ErrUnconfirmed)
+	e.clock.Advance(time.Hour)
+	o.Kick()
+	r.stop()
+	assert.Equal(t, 1, attempts, "never sent again")
+	assert.Zero(t, o.Len())
 }

@@ -56,9 +56,11 @@ func (e finalError) Unwrap() error { return e.err }
 
 // ErrUnconfirmed is the error of a [Failed] event for an entry whose
 // delivery attempt was under way, connected to the vendor, when the process
-// ended. The vendor may have stored it; it is not sent again, as the
-// endpoint has no idempotency key to make a second upload harmless.
-var ErrUnconfirmed = errors.New("outbox: the process stopped while the upload was being sent; the vendor may or may not have stored it")
+// ended, or whose whole request was sent without an answer coming back
+// ([upload.ErrUnanswered], or the caller gave up waiting). The vendor may
+// have stored it; it is not sent again, as the endpoint has no idempotency
+// key to make a second upload harmless.
+var ErrUnconfirmed = errors.New("outbox: the upload was sent but its outcome is unknown (no answer, or the process stopped while sending); the vendor may or may not have stored it")
 
 // EventKind tells what happened to an entry.
 type EventKind int

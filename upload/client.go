@@ -9,8 +9,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -234,9 +236,19 @@ func (c *Client) attempt(ctx context.Context, hc *http.Client, u string, p paylo
 	if p.encoding != "" {
 		req.Header.Set("Content-Encoding", p.encoding)
 	}
+	// Once the whole request is written the vendor may store it whatever
+	// happens next: a missing answer is then not retried.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteRequest: func(w httptrace.WroteRequestInfo) { wrote.Store(w.Err == nil) },
+	}))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, transportOutcome(ctx, actx, err)
+		o := transportOutcome(ctx, actx, err)
+		if wrote.Load() {
+			o = outcome{err: fmt.Errorf("%w: %w", ErrUnanswered, o.err)}
+		}
+		return nil, o
 	}
 	defer resp.Body.Close()
 	body, rerr := readBody(resp)

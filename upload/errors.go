@@ -40,6 +40,11 @@ var (
 	// ErrMalformedResponse means a 2xx response could not be read or had no
 	// media object. The upload was probably stored; it is not resent.
 	ErrMalformedResponse = errors.New("malformed response")
+	// ErrUnanswered means the whole request was sent and no answer came
+	// (the attempt's time ran out, or the connection broke): the vendor
+	// may have stored the upload. The endpoint has no idempotency key, so
+	// it is not resent.
+	ErrUnanswered = errors.New("the upload was sent but no answer came; the vendor may have stored it")
 )
 
 // Conditions an [*APIError] matches with [errors.Is], so that callers (the
