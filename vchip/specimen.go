@@ -239,9 +239,9 @@ func specimenSOD(cfg SpecimenConfig, s signer, files map[int][]byte) ([]byte, er
 	if hash == 0 {
 		hash = crypto.SHA256
 	}
-	sod, err := icao.BuildSOD(hash, files, s.cert, s.key)
+	sod, err := buildSOD(hash, files, s.cert, s.key, cfg.Rand)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
+		return nil, err
 	}
 	if cfg.IndefiniteSOD {
 		return indefiniteSOD(sod)

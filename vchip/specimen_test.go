@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/vchip"
 )
 
@@ -127,9 +128,19 @@ func checkSpecimen(t *testing.T, ds *vchip.Dataset, dg2Size int) {
 			t.Errorf("EF.SOD hash of %s: %v", name, err)
 		}
 	}
-	if _, err := sod.VerifySignature(); err != nil {
+	if _, err := verifySignedData(ds.Files[vchip.NameSOD]); err != nil {
 		t.Errorf("EF.SOD signature: %v", err)
 	}
+}
+
+// verifySignedData checks the signature of a CMS SignedData and returns
+// the signer's certificate.
+func verifySignedData(b []byte) (*pki.Certificate, error) {
+	sd, err := pki.ParseSignedData(b)
+	if err != nil {
+		return nil, err
+	}
+	return sd.Verify()
 }
 
 func checkDG2(t *testing.T, dg2 []byte, size int) {
@@ -188,11 +199,7 @@ func TestSpecimen(t *testing.T) {
 	if bytes.Equal(a.Files["DG2"], c.Files["DG2"]) {
 		t.Error("different seeds gave the same DG2 bytes")
 	}
-	sod, err := icao.ParseSOD(a.Files[vchip.NameSOD])
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := sod.VerifySignature()
+	cert, err := verifySignedData(a.Files[vchip.NameSOD])
 	if err != nil {
 		t.Fatal(err)
 	}
