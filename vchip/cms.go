@@ -24,6 +24,7 @@ var (
 	oidContentType       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidMessageDigest     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
 	oidLDSSecurityObject = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 1}
+	oidCSCAMasterList    = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 2}
 	oidSecurityObject    = asn1.ObjectIdentifier{0, 4, 0, 127, 0, 7, 3, 2, 1} // id-SecurityObject, BSI TR-03110-3 §A.1.2.5
 )
 
