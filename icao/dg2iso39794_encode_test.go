@@ -41,3 +41,16 @@ func encode39794(img FaceImage) ([]byte, error) {
 	fidb = tlv.Append(fidb, tagCtx1C, tlv.Encode(0x30, block))
 	return tlv.Encode(tag39794Wrapper, tlv.Encode(tag39794Block, fidb)), nil
 }
+
+// appendUint appends a data object holding the minimal two's complement
+// encoding of the non-negative n.
+func appendUint(dst []byte, tag tlv.Tag, n int) []byte {
+	var v []byte
+	for x := n; ; x >>= 8 {
+		v = append([]byte{byte(x)}, v...)
+		if x < 0x80 {
+			break
+		}
+	}
+	return tlv.Append(dst, tag, v)
+}

@@ -181,8 +181,8 @@ func FuzzParseSOD(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(s.Raw, b) || len(s.Hashes) > 16 || len(s.Certificates) > maxCertificates {
-			t.Fatal("Raw is not the input, or too many hashes or certificates")
+		if !bytes.Equal(s.Raw, b) || len(s.Hashes) > 16 {
+			t.Fatal("Raw is not the input, or too many hashes")
 		}
 		for dg, h := range s.Hashes {
 			if dg < 1 || dg > 16 || len(h) != s.HashAlgorithm.Size() {
@@ -191,20 +191,6 @@ func FuzzParseSOD(f *testing.F) {
 			if err := s.Check(dg, h); !errors.Is(err, ErrHashMismatch) && err != nil {
 				t.Fatal(err)
 			}
-		}
-		// Everything VerifySignature does short of the public key
-		// operation, which costs too much for a fuzz target.
-		if cert, err := s.signerCertificate(); (cert == nil) == (err == nil) {
-			t.Fatalf("signerCertificate returned %v and %v", cert != nil, err)
-		}
-		if signed, err := s.signedBytes(); (signed == nil) == (err == nil) && len(s.content) > 0 {
-			t.Fatalf("signedBytes returned %v and %v", signed != nil, err)
-		}
-		if _, salt, err := pssParameters(s.signer.sigParams); err == nil && salt < 0 {
-			t.Fatal("negative salt length")
-		}
-		for _, c := range s.Certificates {
-			unsupportedKey(c)
 		}
 	})
 }

@@ -250,3 +250,18 @@ func TestEncodeCardAccessRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// appendOID appends the DER encoding of oid.
+func appendOID(dst []byte, oid asn1.ObjectIdentifier) []byte { return append(dst, derOID(oid)...) }
+
+// appendInt appends the DER encoding of a non-negative INTEGER.
+func appendInt(dst []byte, v *big.Int) []byte {
+	b := v.Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	return tlv.Append(dst, tagInteger, b)
+}
+
+// appendSmallInt appends the DER encoding of a non-negative int.
+func appendSmallInt(dst []byte, v int) []byte { return appendInt(dst, big.NewInt(int64(v))) }

@@ -7,7 +7,8 @@ import (
 	"log/slog"
 	"math/big"
 
-	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // ChipKey is a chip's static Chip Authentication key pair on a standardized
@@ -67,13 +68,17 @@ func (k *ChipKey) PublicKey() []byte { return k.c.Marshal(k.c.ScalarMult(k.c.g, 
 // with standardizedDomainParameters, and keyId equal to the parameter ID,
 // as PACE-CAM requires (§9.2.1).
 func (k *ChipKey) PublicKeyInfo() []byte {
-	pk := append([]byte{0}, k.PublicKey()...) // no unused bits
-	spki := appendStandardDomain(nil, k.c.id)
-	spki = tlv.Append(spki, tagBitString, pk)
-	body := appendOID(nil, append(oidPK[:len(oidPK):len(oidPK)], 2))
-	body = tlv.Append(body, tagSequence, spki)
-	body = appendSmallInt(body, k.c.id)
-	return tlv.Encode(tagSequence, body)
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(append(oidPK[:len(oidPK):len(oidPK)], 2)) // id-PK-ECDH
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			addStandardDomain(b, k.c.id)
+			b.AddASN1BitString(k.PublicKey())
+		})
+		b.AddASN1Int64(int64(k.c.id))
+	})
+	return b.BytesOrPanic() // cannot fail: constant OIDs, small integers
+
 }
 
 // chipAuthData computes CA_IC = SK_IC⁻¹ · SK_Map,IC mod n, encoded with the

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math/big"
 
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
@@ -84,26 +87,23 @@ func parseUint(o tlv.Object) (*big.Int, error) {
 	return new(big.Int).SetBytes(o.Value), nil
 }
 
-// appendOID appends the DER encoding of oid; the OIDs passed here are
-// this package's constants or were parsed, so they encode.
-func appendOID(dst []byte, oid asn1.ObjectIdentifier) []byte {
-	b, err := asn1.Marshal(oid)
+// derOID returns the DER OBJECT IDENTIFIER of oid, nil if it does not
+// encode (fewer than two arcs, a first arc above 2).
+func derOID(oid asn1.ObjectIdentifier) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1ObjectIdentifier(oid)
+	der, err := b.Bytes()
 	if err != nil {
-		return dst
+		return nil
 	}
-	return append(dst, b...)
+	return der
 }
 
-// appendInt appends the DER encoding of a non-negative INTEGER.
-func appendInt(dst []byte, v *big.Int) []byte {
-	b := v.Bytes()
-	if len(b) == 0 || b[0]&0x80 != 0 {
-		b = append([]byte{0}, b...)
-	}
-	return tlv.Append(dst, tagInteger, b)
-}
-
-// appendSmallInt appends the DER encoding of a non-negative int.
-func appendSmallInt(dst []byte, v int) []byte {
-	return appendInt(dst, big.NewInt(int64(v)))
+// addStandardDomain adds the AlgorithmIdentifier
+// standardizedDomainParameters with the ID (9303-11 §9.5.1).
+func addStandardDomain(b *cryptobyte.Builder, id int) {
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidStandardized)
+		b.AddASN1Int64(int64(id))
+	})
 }

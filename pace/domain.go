@@ -177,11 +177,3 @@ func parseDHParameters(o tlv.Object) (*group.DH, error) {
 	}
 	return d, nil
 }
-
-// appendStandardDomain appends the AlgorithmIdentifier
-// standardizedDomainParameters with the ID (9303-11 §9.5.1).
-func appendStandardDomain(dst []byte, id int) []byte {
-	body := appendOID(nil, oidStandardized)
-	body = appendSmallInt(body, id)
-	return tlv.Append(dst, tagSequence, body)
-}

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"slices"
 
-	"github.com/nfcbridge/nfcbridge/icao/tlv"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // EncodeCardAccess returns EF.CardAccess content announcing infos (9303-11
@@ -27,12 +28,19 @@ func EncodeSecurityInfos(infos []Info, extra ...[]byte) []byte {
 			elems = append(elems, e)
 		}
 		if i.Domain != nil && len(i.Protocol) > 0 {
-			body := appendOID(nil, i.Protocol[:len(i.Protocol)-1])
-			body = append(body, i.Domain.Raw...)
-			if i.ParameterID >= 0 {
-				body = appendSmallInt(body, i.ParameterID)
+			// PACEDomainParameterInfo: id-PACE-{DH,ECDH}-{GM,IM,CAM}
+			// without the cipher arc (9303-11 §9.2.1).
+			var b cryptobyte.Builder
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1ObjectIdentifier(i.Protocol[:len(i.Protocol)-1])
+				b.AddBytes(i.Domain.Raw)
+				if i.ParameterID >= 0 {
+					b.AddASN1Int64(int64(i.ParameterID))
+				}
+			})
+			if e, err := b.Bytes(); err == nil {
+				elems = append(elems, e)
 			}
-			elems = append(elems, tlv.Encode(tagSequence, body))
 		}
 	}
 	for _, e := range extra {
@@ -40,18 +48,24 @@ func EncodeSecurityInfos(infos []Info, extra ...[]byte) []byte {
 	}
 	slices.SortFunc(elems, bytes.Compare)
 	elems = slices.CompactFunc(elems, bytes.Equal)
-	return tlv.Encode(tagSet, bytes.Join(elems, nil))
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(bytes.Join(elems, nil)) })
+	return b.BytesOrPanic() // cannot fail: the length fits
 }
 
 // encodeInfo returns the DER PACEInfo, or nil if the OID does not encode.
 func encodeInfo(i Info) []byte {
-	body := appendOID(nil, i.Protocol)
-	if len(body) == 0 {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(i.Protocol)
+		b.AddASN1Int64(int64(max(i.Version, 0)))
+		if i.ParameterID >= 0 {
+			b.AddASN1Int64(int64(i.ParameterID))
+		}
+	})
+	e, err := b.Bytes()
+	if err != nil {
 		return nil
 	}
-	body = appendSmallInt(body, max(i.Version, 0))
-	if i.ParameterID >= 0 {
-		body = appendSmallInt(body, i.ParameterID)
-	}
-	return tlv.Encode(tagSequence, body)
+	return e
 }

@@ -53,7 +53,7 @@ func nonceLen(suite sm.Suite, keyLen int) int {
 // public value } that authentication tokens are computed over (9303-11
 // §4.4.3.4, §9.4.5).
 func publicKeyObject(oid asn1.ObjectIdentifier, tag tlv.Tag, pub []byte) []byte {
-	body := appendOID(nil, oid)
+	body := derOID(oid)
 	body = tlv.Append(body, tag, pub)
 	return tlv.Encode(0x7F49, body)
 }

@@ -143,7 +143,7 @@ func (h *terminal) setAT(pw Password) error {
 
 // setATData encodes DO'80' (the OID's value), DO'83' and DO'84'.
 func setATData(info Info, ref byte) []byte {
-	oid := appendOID(nil, info.Protocol)
+	oid := derOID(info.Protocol)
 	b := append([]byte{0x80}, oid[1:]...) // same length octet, tag 06 → 80
 	b = append(b, 0x83, 0x01, ref)
 	if id := info.ParameterID; id >= 0 {

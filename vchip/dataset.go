@@ -28,6 +28,14 @@ const ChipJSON = "chip.json"
 // issued the document signer: the trust anchor to give `--trust`.
 const CSCAFile = "CSCA.cer"
 
+// MasterListFile and CRLFile are the names of the optional files, next to
+// CSCAFile, that hold the specimen CSCA's master list and CRL: with
+// CSCA.cer a directory to give `--trust`, as a State's PKI files.
+const (
+	MasterListFile = "CSCA.ml"
+	CRLFile        = "CSCA.crl"
+)
+
 // Errors of dataset loading and [New].
 var (
 	ErrUnknownFile  = errors.New("vchip: not a file name of an eMRTD")
@@ -77,6 +85,10 @@ type Dataset struct {
 	// document signer of EF.SOD (file CSCA.cer); nil when unknown. It is
 	// public: a test or a demo trusts it as a State's CSCA.
 	CSCA []byte
+	// MasterList is a CSCA master list (9303-12 §9) holding CSCA, signed
+	// by a master list signer CSCA issued (file CSCA.ml); CRL is an empty
+	// CRL signed by CSCA (file CSCA.crl). Both are DER, nil when unknown.
+	MasterList, CRL []byte
 }
 
 // LogValue keeps the files, the CAN and the keys out of structured logs.
@@ -94,7 +106,7 @@ func LoadDir(dir string) (*Dataset, error) {
 // LoadDataset loads a dataset from the root of fsys: the files named as
 // [FileNames] lists them, read by [icao.ReadDir] (the format `nfcbridge
 // read --out` writes), of which EF.COM and DG1 are required, and an
-// optional chip.json and CSCA.cer. Other files are ignored; a dataset file
+// optional chip.json, CSCA.cer, CSCA.ml and CSCA.crl. Other files are ignored; a dataset file
 // that is a symbolic link or not a regular file is an error. It checks that the BAC key can be derived.
 func LoadDataset(fsys fs.FS) (*Dataset, error) {
 	files, _, err := icao.ReadDir(fsys)
@@ -113,11 +125,13 @@ func LoadDataset(fsys fs.FS) (*Dataset, error) {
 			return nil, fmt.Errorf("vchip: load dataset: %w: %s", ErrMissingFile, name)
 		}
 	}
-	switch csca, err := readFile(fsys, CSCAFile); {
-	case err == nil:
-		ds.CSCA = csca
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("vchip: load dataset: %s: %w", CSCAFile, err)
+	for name, dst := range ds.pkiFiles() {
+		switch b, err := readFile(fsys, name); {
+		case err == nil:
+			*dst = b
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("vchip: load dataset: %s: %w", name, err)
+		}
 	}
 	b, err := readFile(fsys, ChipJSON)
 	switch {
@@ -132,6 +146,12 @@ func LoadDataset(fsys fs.FS) (*Dataset, error) {
 		return nil, fmt.Errorf("vchip: load dataset: %w", err)
 	}
 	return ds, nil
+}
+
+// pkiFiles maps the names of the public PKI files of a dataset to the
+// fields that hold them.
+func (ds *Dataset) pkiFiles() map[string]*[]byte {
+	return map[string]*[]byte{CSCAFile: &ds.CSCA, MasterListFile: &ds.MasterList, CRLFile: &ds.CRL}
 }
 
 // readFile reads a regular file of at most MaxFileSize bytes.
@@ -171,7 +191,8 @@ func (ds *Dataset) accessKey() ([]byte, error) {
 }
 
 // WriteDir writes the dataset into dir, creating it: one file per entry of
-// Files ([icao.WriteDir]), CSCA.cer when CSCA is set and, when
+// Files ([icao.WriteDir]), CSCA.cer, CSCA.ml and CSCA.crl when CSCA,
+// MasterList and CRL are set and, when
 // MRZInformation, CAN, ChipKey or Config is set, chip.json. Each file is
 // replaced whole. Files of other names already in dir are left alone. The files may hold personal
 // data, so they are readable by their owner only.
@@ -187,8 +208,11 @@ func (ds *Dataset) WriteDir(dir string) error {
 	if err := icao.WriteDir(dir, files); err != nil {
 		return fmt.Errorf("vchip: write dataset: %w", err)
 	}
-	if ds.CSCA != nil {
-		if err := atomicfile.Write(filepath.Join(dir, CSCAFile), ds.CSCA, 0o644); err != nil {
+	for name, b := range ds.pkiFiles() {
+		if *b == nil {
+			continue
+		}
+		if err := atomicfile.Write(filepath.Join(dir, name), *b, 0o644); err != nil {
 			return fmt.Errorf("vchip: write dataset: %w", err)
 		}
 	}

@@ -7,12 +7,16 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"slices"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
@@ -169,7 +173,59 @@ func Specimen(cfg SpecimenConfig) (*Dataset, error) {
 		}
 		ds.Files[NameCardSecurity] = cs
 	}
+	if ds.MasterList, ds.CRL, err = specimenTrust(cfg, signer); err != nil {
+		return nil, err
+	}
 	return ds, nil
+}
+
+// crlPeriod is the time from a specimen CRL's thisUpdate to its
+// nextUpdate: 9303-12 asks a CSCA to issue a CRL at least every 90 days.
+const crlPeriod = 90 * 24 * time.Hour
+
+// specimenTrust returns the specimen CSCA's master list and CRL: a CSCA
+// master list (9303-12 §9) holding the CSCA certificate, signed by a
+// master list signer the CSCA issued, and an empty CRL signed by the CSCA
+// (RFC 5280 §5), which package pki's Store loads as a State's.
+func specimenTrust(cfg SpecimenConfig, s signer) (ml, crl []byte, err error) {
+	rnd, now := cfg.Rand, time.Now
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rnd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: master list signer key: %w", ErrSpecimen, err)
+	}
+	cert, err := specimenCert(s.csca, s.cscaKey, &key.PublicKey, roleMLSigner, now(), rnd)
+	if err != nil {
+		return nil, nil, err
+	}
+	// CscaMasterList ::= SEQUENCE { version INTEGER (0), certList SET OF
+	// Certificate }.
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1Int64(0)
+		b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(s.csca.Raw) })
+	})
+	list, err := b.Bytes()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: master list: %w", ErrSpecimen, err)
+	}
+	if ml, err = signedData(oidCSCAMasterList, list, crypto.SHA256, cert, key, rnd); err != nil {
+		return nil, nil, err
+	}
+	crl, err = x509.CreateRevocationList(rnd, &x509.RevocationList{
+		Number:     big.NewInt(1),
+		ThisUpdate: now().Add(-time.Hour).UTC().Truncate(time.Second),
+		NextUpdate: now().Add(crlPeriod).UTC().Truncate(time.Second),
+	}, s.csca, s.cscaKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: CRL: %w", ErrSpecimen, err)
+	}
+	return ml, crl, nil
 }
 
 // specimenDG2 builds DG2 of about size bytes around a synthetic face.
@@ -200,9 +256,10 @@ func specimenDG2(size int, seed uint64) ([]byte, error) {
 // signer is a specimen's document signer, which signs EF.SOD and
 // EF.CardSecurity.
 type signer struct {
-	key  *ecdsa.PrivateKey
-	cert *x509.Certificate
-	csca *x509.Certificate // the specimen CSCA that issued cert
+	key     *ecdsa.PrivateKey
+	cert    *x509.Certificate
+	csca    *x509.Certificate // the specimen CSCA that issued cert
+	cscaKey *ecdsa.PrivateKey
 }
 
 // newSigner makes a fresh document signer key and certificate.
@@ -218,7 +275,7 @@ func newSigner(cfg SpecimenConfig) (signer, error) {
 	if err != nil {
 		return signer{}, fmt.Errorf("%w: CSCA key: %w", ErrSpecimen, err)
 	}
-	csca, err := specimenCert(nil, cscaKey, &cscaKey.PublicKey, now(), rnd)
+	csca, err := specimenCert(nil, cscaKey, &cscaKey.PublicKey, roleCSCA, now(), rnd)
 	if err != nil {
 		return signer{}, err
 	}
@@ -226,11 +283,11 @@ func newSigner(cfg SpecimenConfig) (signer, error) {
 	if err != nil {
 		return signer{}, fmt.Errorf("%w: document signer key: %w", ErrSpecimen, err)
 	}
-	cert, err := specimenCert(csca, cscaKey, &key.PublicKey, now(), rnd)
+	cert, err := specimenCert(csca, cscaKey, &key.PublicKey, roleDS, now(), rnd)
 	if err != nil {
 		return signer{}, err
 	}
-	return signer{key: key, cert: cert, csca: csca}, nil
+	return signer{key: key, cert: cert, csca: csca, cscaKey: cscaKey}, nil
 }
 
 // specimenSOD signs the data group hashes with the document signer.
@@ -239,9 +296,9 @@ func specimenSOD(cfg SpecimenConfig, s signer, files map[int][]byte) ([]byte, er
 	if hash == 0 {
 		hash = crypto.SHA256
 	}
-	sod, err := icao.BuildSOD(hash, files, s.cert, s.key)
+	sod, err := buildSOD(hash, files, s.cert, s.key, cfg.Rand)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSpecimen, err)
+		return nil, err
 	}
 	if cfg.IndefiniteSOD {
 		return indefiniteSOD(sod)
@@ -249,11 +306,23 @@ func specimenSOD(cfg SpecimenConfig, s signer, files map[int][]byte) ([]byte, er
 	return sod, nil
 }
 
-// specimenCert returns the specimen CSCA certificate (parent nil:
-// self-signed, a CA that signs certificates and CRLs) or a document signer
-// certificate issued by parent, in the profiles of 9303-12 §7.1.1 for the
-// State of Utopia, which is not a real State.
-func specimenCert(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, pub *ecdsa.PublicKey, start time.Time, rnd io.Reader) (*x509.Certificate, error) {
+// certRole is what a specimen certificate is for.
+type certRole int
+
+const (
+	roleCSCA     certRole = iota // self-signed, signs certificates and CRLs
+	roleDS                       // document signer: EF.SOD, EF.CardSecurity
+	roleMLSigner                 // master list signer (9303-12 §9)
+)
+
+// oidMasterListSigning is id-icao-cscaMasterListSigningKey, the extended
+// key usage of a master list signer certificate (9303-12 §9).
+var oidMasterListSigning = asn1.ObjectIdentifier{2, 23, 136, 1, 1, 3}
+
+// specimenCert returns the specimen CSCA certificate (parent nil) or a
+// certificate of the role issued by parent, in the profiles of 9303-12
+// §7.1.1 for the State of Utopia, which is not a real State.
+func specimenCert(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, pub *ecdsa.PublicKey, role certRole, start time.Time, rnd io.Reader) (*x509.Certificate, error) {
 	serial, err := rand.Int(rnd, new(big.Int).Lsh(big.NewInt(1), 63))
 	if err != nil {
 		return nil, fmt.Errorf("%w: certificate serial: %w", ErrSpecimen, err)
@@ -269,7 +338,11 @@ func specimenCert(parent *x509.Certificate, parentKey *ecdsa.PrivateKey, pub *ec
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 	}
-	if parent == nil {
+	if role == roleMLSigner {
+		tmpl.Subject = name("nfcbridge specimen master list signer")
+		tmpl.UnknownExtKeyUsage = []asn1.ObjectIdentifier{oidMasterListSigning}
+	}
+	if role == roleCSCA {
 		tmpl.Subject = name("nfcbridge specimen CSCA")
 		tmpl.NotAfter = start.Add(2 * dsValidity).UTC().Truncate(time.Second)
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/icao"
+	"github.com/nfcbridge/nfcbridge/pki"
 	"github.com/nfcbridge/nfcbridge/vchip"
 )
 
@@ -73,6 +74,7 @@ func TestSpecimenTestdata(t *testing.T) {
 			}
 			checkSpecimen(t, ds, s.dg2Size)
 			checkPACESpecimen(t, ds, offers)
+			checkTrust(t, dir, ds)
 			if ds.CAN != s.can || ds.Config.NoBAC != s.noBAC {
 				t.Errorf("chip.json: CAN set %v, NoBAC %v; want %v, %v", ds.CAN != "", ds.Config.NoBAC, s.can != "", s.noBAC)
 			}
@@ -80,6 +82,36 @@ func TestSpecimenTestdata(t *testing.T) {
 				t.Logf("%s: %d bytes", name, len(ds.Files[name]))
 			}
 		})
+	}
+}
+
+// checkTrust loads a specimen directory's master list and CRL into a
+// pki.Store, as `--trust DIR` would with only those files, and checks
+// that the master list's signature holds, that its signer chains to the
+// CSCA it carries and that EF.SOD verifies as valid under them.
+func checkTrust(t *testing.T, dir string, ds *vchip.Dataset) {
+	t.Helper()
+	if ds.MasterList == nil || ds.CRL == nil || ds.CSCA == nil {
+		t.Fatal("dataset without CSCA.cer, CSCA.ml or CSCA.crl")
+	}
+	var store pki.Store
+	for _, name := range []string{vchip.MasterListFile, vchip.MasterListFile, vchip.CRLFile} {
+		// The second load of the list finds its signer's CSCA, which
+		// the first load added.
+		if _, err := store.LoadPath(filepath.Join(dir, name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	reports := store.Reports()
+	if len(reports) != 3 || len(reports[1].Signers) != 1 || !reports[1].Signers[0].Chained || reports[1].CSCAs != 1 {
+		t.Fatalf("master list reports %+v", reports)
+	}
+	if reports[2].CRLs != 1 || store.CRLs() != 1 {
+		t.Errorf("CRL report %+v", reports[2])
+	}
+	v := pki.VerifySOD(ds.Files[vchip.NameSOD], &store, pki.VerifyOptions{IssuingState: "UTO"})
+	if v.Status != pki.StatusValid {
+		t.Errorf("EF.SOD under the specimen master list: %s (%s)", v.Status, v.Reason)
 	}
 }
 
@@ -127,9 +159,19 @@ func checkSpecimen(t *testing.T, ds *vchip.Dataset, dg2Size int) {
 			t.Errorf("EF.SOD hash of %s: %v", name, err)
 		}
 	}
-	if _, err := sod.VerifySignature(); err != nil {
+	if _, err := verifySignedData(ds.Files[vchip.NameSOD]); err != nil {
 		t.Errorf("EF.SOD signature: %v", err)
 	}
+}
+
+// verifySignedData checks the signature of a CMS SignedData and returns
+// the signer's certificate.
+func verifySignedData(b []byte) (*pki.Certificate, error) {
+	sd, err := pki.ParseSignedData(b)
+	if err != nil {
+		return nil, err
+	}
+	return sd.Verify()
 }
 
 func checkDG2(t *testing.T, dg2 []byte, size int) {
@@ -188,11 +230,7 @@ func TestSpecimen(t *testing.T) {
 	if bytes.Equal(a.Files["DG2"], c.Files["DG2"]) {
 		t.Error("different seeds gave the same DG2 bytes")
 	}
-	sod, err := icao.ParseSOD(a.Files[vchip.NameSOD])
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := sod.VerifySignature()
+	cert, err := verifySignedData(a.Files[vchip.NameSOD])
 	if err != nil {
 		t.Fatal(err)
 	}
