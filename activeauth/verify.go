@@ -177,7 +177,8 @@ var trailerHash = map[byte]crypto.Hash{
 // §9.3): the header 01, the more-data bit (1 = partial recovery), optional
 // padding (4B or 6B, then BB…, ended by BA; none when the first byte is 4A
 // or 6A), M1, the hash H and the trailer (BC for SHA-1, or XX CC). Errors
-// wrap [ErrSignature], or [ErrUnsupported] for an unknown hash identifier.
+// wrap [ErrSignature], or [ErrUnsupported] for a hash function of
+// ISO/IEC 10118-3 (identifiers 31–3F) that this package does not implement.
 func Recover(block []byte) (Recovered, error) {
 	if len(block) < 3 {
 		return Recovered{}, fmt.Errorf("%w: representative of %d bytes", ErrSignature, len(block))
@@ -188,9 +189,16 @@ func Recover(block []byte) (Recovered, error) {
 	case block[end-1] == 0xBC:
 		r.Hash, r.Implicit, end = crypto.SHA1, true, end-1
 	case block[end-1] == 0xCC:
-		h, ok := trailerHash[block[end-2]]
-		if !ok {
-			return Recovered{}, fmt.Errorf("%w: 9796-2 hash identifier %02X", ErrUnsupported, block[end-2])
+		id := block[end-2]
+		h, ok := trailerHash[id]
+		switch {
+		case !ok && id >= 0x31 && id <= 0x3F:
+			// A hash function of ISO/IEC 10118-3 this package lacks.
+			return Recovered{}, fmt.Errorf("%w: 9796-2 hash identifier %02X", ErrUnsupported, id)
+		case !ok:
+			// No hash function has this identifier: not a signature
+			// with this key (a clone's answer opens to noise).
+			return Recovered{}, fmt.Errorf("%w: 9796-2 hash identifier %02X", ErrSignature, id)
 		}
 		r.Hash, end = h, end-2
 	default:
