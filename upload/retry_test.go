@@ -21,7 +21,7 @@ func TestRetried(t *testing.T) {
 		name         string
 		faults       []uploadtest.Fault
 		policy       func(p *upload.RetryPolicy)
-		wantRequests int
+		wantRequests int // -1: at most one (the sandbox may not have recorded it yet)
 		wantStatus   int // of the final APIError; 0 = success
 		wantErrText  string
 	}{
@@ -34,9 +34,9 @@ func TestRetried(t *testing.T) {
 		{name: "dropped after a delay: not resent", faults: []uploadtest.Fault{{Delay: 20 * time.Millisecond, Drop: true}}, wantRequests: 1, wantErrText: "no answer came"},
 		{
 			name: "attempt timeout: not resent", faults: []uploadtest.Fault{{Delay: 30 * time.Second}},
-			// The sandbox records a request when it answers: it is still
-			// waiting out the delay, and no second request came.
-			policy: func(p *upload.RetryPolicy) { p.AttemptTimeout = 2 * time.Second }, wantRequests: 0, wantErrText: "no answer came",
+			// The sandbox records the request when its handler ends, which
+			// races with the client giving up: 0 or 1, never a second.
+			policy: func(p *upload.RetryPolicy) { p.AttemptTimeout = 2 * time.Second }, wantRequests: -1, wantErrText: "no answer came",
 		},
 		{name: "429 then success", faults: []uploadtest.Fault{{Status: 429, RetryAfter: "0"}}, wantRequests: 2},
 		{
@@ -57,7 +57,11 @@ func TestRetried(t *testing.T) {
 				tc.policy(&f.client.Retry)
 			}
 			m, err := f.client.UploadNFC(context.Background(), f.session, nfc)
-			assert.Len(t, f.srv.Requests(), tc.wantRequests)
+			if tc.wantRequests < 0 {
+				assert.LessOrEqual(t, len(f.srv.Requests()), 1, "not sent twice")
+			} else {
+				assert.Len(t, f.srv.Requests(), tc.wantRequests)
+			}
 			if tc.wantErrText == "" {
 				require.NoError(t, err)
 				assert.NotEmpty(t, m.ID)
