@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what nfcbridge needs on Debian (pcscd, the PC/SC headers, the
-# vpcd virtual reader driver, cgo tool chain, chromium for the browser test) and makes sure pcscd runs with
+# vpcd virtual reader driver, cgo tool chain; with --browser, chromium) and makes sure pcscd runs with
 # the vpcd readers loaded. Idempotent; run as root or with sudo available.
 set -euo pipefail
 
-# chromium: the reference kiosk page is tested in a real headless browser.
-pkgs=(pcscd libpcsclite-dev vsmartcard-vpcd pkg-config gcc libc6-dev chromium)
+pkgs=(pcscd libpcsclite-dev vsmartcard-vpcd pkg-config gcc libc6-dev)
+# --browser (the test suite): chromium, for the reference kiosk page's test
+# in a real headless browser.
+if [ "${1:-}" = "--browser" ]; then pkgs+=(chromium); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
 # race detector (through pcscd + vpcd), and a short run of every fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --browser
 export PATH=$PATH:/usr/local/go/bin
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt needed:"; echo "$unformatted"; exit 1; fi
