@@ -157,8 +157,8 @@ func TestECDSA(t *testing.T) {
 	challenge := []byte{8, 7, 6, 5, 4, 3, 2, 1}
 	for _, name := range []string{"P-256", "brainpoolP256r1", "brainpoolP384r1", "P-521"} {
 		var c *group.Curve
-		for _, x := range group.Curves() {
-			if x.Name() == name {
+		for id := 8; id <= 18; id++ {
+			if x, ok := group.CurveByID(id); ok && x.Name() == name {
 				c = x
 			}
 		}

@@ -1,6 +1,7 @@
 package chipauth
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -39,3 +40,7 @@ func FuzzKeys(f *testing.F) {
 		}
 	})
 }
+
+// PublicKey returns a copy of the encoded public key: an uncompressed point
+// for ECDH, the public value for DH.
+func (k Key) PublicKey() []byte { return bytes.Clone(k.pub) }

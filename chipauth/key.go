@@ -43,10 +43,6 @@ func (k Key) Domain() string {
 	return ""
 }
 
-// PublicKey returns a copy of the encoded public key: an uncompressed point
-// for ECDH, the public value for DH.
-func (k Key) PublicKey() []byte { return bytes.Clone(k.pub) }
-
 // String describes the key without its value, for example
 // "CA-ECDH-AES-CBC-CMAC-128 keyId=195 brainpoolP256r1".
 func (k Key) String() string {

@@ -153,15 +153,6 @@ type Params struct {
 	H       *big.Int // the cofactor, 1 for every curve here
 }
 
-// Curves returns every standardized curve, in parameter-ID order.
-func Curves() []*Curve {
-	cs := make([]*Curve, len(curveSpecs))
-	for i := range curveSpecs {
-		cs[i] = curveSpecs[i].curve()
-	}
-	return cs
-}
-
 // CurveByID returns the curve with the standardized domain parameter ID of
 // 9303-11 §9.5.1, table 12 (8–18).
 func CurveByID(id int) (*Curve, bool) {

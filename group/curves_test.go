@@ -228,3 +228,12 @@ func TestDHGroups(t *testing.T) {
 		t.Fatal("group 3 found")
 	}
 }
+
+// Curves returns every standardized curve, in parameter-ID order.
+func Curves() []*Curve {
+	cs := make([]*Curve, len(curveSpecs))
+	for i := range curveSpecs {
+		cs[i] = curveSpecs[i].curve()
+	}
+	return cs
+}

@@ -32,7 +32,6 @@ type dhGroup struct {
 var _ paceGroup = (*dhGroup)(nil)
 
 func (d *dhGroup) domainName() string { return d.name }
-func (d *dhGroup) order() *big.Int    { return d.q }
 func (d *dhGroup) prime() *big.Int    { return d.p }
 func (d *dhGroup) publicTag() tlv.Tag { return 0x84 }
 

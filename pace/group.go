@@ -17,7 +17,6 @@ import (
 // validated by every method that takes one from the peer.
 type paceGroup interface {
 	domainName() string
-	order() *big.Int
 	prime() *big.Int
 	// publicTag is the tag of the public value in a public key data object:
 	// 0x86 for a point, 0x84 for a DH value (9303-11 §9.4.3, §9.4.4).
@@ -41,7 +40,6 @@ var _ paceGroup = (*ecGroup)(nil)
 func newECGroup(c *curve) *ecGroup { return &ecGroup{c: c, g: c.g} }
 
 func (e *ecGroup) domainName() string { return e.c.name }
-func (e *ecGroup) order() *big.Int    { return e.c.n }
 func (e *ecGroup) prime() *big.Int    { return e.c.p }
 func (e *ecGroup) publicTag() tlv.Tag { return 0x86 }
 

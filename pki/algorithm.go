@@ -128,20 +128,6 @@ func readAlgorithm(s *cryptobyte.String) (AlgorithmIdentifier, error) {
 	return a, nil
 }
 
-// ParseAlgorithmIdentifier parses the DER of an AlgorithmIdentifier, as
-// CMS SignerInfo carries it (RFC 5652 §5.3).
-func ParseAlgorithmIdentifier(der []byte) (AlgorithmIdentifier, error) {
-	s := cryptobyte.String(der)
-	a, err := readAlgorithm(&s)
-	if err != nil {
-		return AlgorithmIdentifier{}, err
-	}
-	if !s.Empty() {
-		return AlgorithmIdentifier{}, fmt.Errorf("%w: data after the AlgorithmIdentifier", ErrMalformed)
-	}
-	return a, nil
-}
-
 // nullOrAbsent reports whether parameters are absent or NULL, which RSA
 // and the hash AlgorithmIdentifiers allow alike (RFC 4055 §2.1, RFC 5754
 // §2).

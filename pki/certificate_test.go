@@ -136,7 +136,7 @@ func compareX509(t *testing.T, got *Certificate, want *x509.Certificate) {
 // key has explicit domain parameters and a DS under it, and checks that a
 // changed parameter makes the key unsupported.
 func TestExplicitParameters(t *testing.T) {
-	for _, c := range group.Curves() {
+	for _, c := range allCurves() {
 		t.Run(c.Name(), func(t *testing.T) {
 			cscaKey := newECSigner(t, c, true)
 			dsKey := newECSigner(t, c, false)

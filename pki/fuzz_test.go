@@ -5,8 +5,6 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
-
-	"github.com/nfcbridge/nfcbridge/group"
 )
 
 // certSeeds returns the DS certificates of the real EF.SOD files and a
@@ -64,7 +62,7 @@ func FuzzParsePublicKey(f *testing.F) {
 			f.Add(c.PublicKey.Raw)
 		}
 	}
-	for _, c := range group.Curves() {
+	for _, c := range allCurves() {
 		k := &ecSigner{c: c, d: c.Params().N, explicit: true}
 		k.d.Rsh(k.d, 1)
 		f.Add(k.spki())

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -406,3 +407,28 @@ func mustParse(t testing.TB, der []byte) *Certificate {
 }
 
 func cryptobyteString(b []byte) cryptobyte.String { return cryptobyte.String(b) }
+
+// ParseAlgorithmIdentifier parses the DER of an AlgorithmIdentifier, as
+// CMS SignerInfo carries it (RFC 5652 §5.3).
+func ParseAlgorithmIdentifier(der []byte) (AlgorithmIdentifier, error) {
+	s := cryptobyte.String(der)
+	a, err := readAlgorithm(&s)
+	if err != nil {
+		return AlgorithmIdentifier{}, err
+	}
+	if !s.Empty() {
+		return AlgorithmIdentifier{}, fmt.Errorf("%w: data after the AlgorithmIdentifier", ErrMalformed)
+	}
+	return a, nil
+}
+
+// allCurves returns the standardized curves of 9303-11 §9.5.1 (IDs 8–18).
+func allCurves() []*group.Curve {
+	var cs []*group.Curve
+	for id := 8; id <= 18; id++ {
+		if c, ok := group.CurveByID(id); ok {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
