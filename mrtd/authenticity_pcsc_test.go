@@ -28,23 +28,8 @@ func TestAuthenticityPCSC(t *testing.T) {
 		{name: "cloned", chip: vchip.Config{Cloned: true}, want: mrtd.Failed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			chip := newChip(t, ds, tc.chip)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
-			defer func() {
-				cancel()
-				if err := <-done; err != nil {
-					t.Error(err)
-				}
-				pcsctest.WaitEmpty(t, 0)
-			}()
-			pcsctest.WaitPresent(t, 0)
-			p, err := reader.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
+			p := insertPCSC(t, newChip(t, ds, tc.chip))
+			ctx := context.Background()
 			card, err := p.Connect(ctx, pcsctest.ReaderName(0))
 			if err != nil {
 				t.Fatal(err)
@@ -60,4 +45,27 @@ func TestAuthenticityPCSC(t *testing.T) {
 			}
 		})
 	}
+}
+
+// insertPCSC serves chip in vpcd slot 0 until the test ends and returns a
+// PC/SC connection that sees it, closed at the end too.
+func insertPCSC(t testing.TB, chip *vchip.Passport) *reader.PCSC {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		pcsctest.WaitEmpty(t, 0)
+	})
+	pcsctest.WaitPresent(t, 0)
+	p, err := reader.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }

@@ -12,10 +12,8 @@ import (
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/pace"
-	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/sm"
 	"github.com/nfcbridge/nfcbridge/vchip"
-	"github.com/nfcbridge/nfcbridge/vpcd"
 )
 
 // floorCase is one chip of the read-floor benchmark: how the chip is
@@ -132,23 +130,8 @@ func BenchmarkReadPCSC(b *testing.B) {
 				pcsctest.Lock(b)
 				cfg := c.chip
 				cfg.Latency = 6 * time.Millisecond
-				chip := newChip(b, ds, cfg)
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan error, 1)
-				go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
-				defer func() {
-					cancel()
-					if err := <-done; err != nil {
-						b.Error(err)
-					}
-					pcsctest.WaitEmpty(b, 0)
-				}()
-				pcsctest.WaitPresent(b, 0)
-				p, err := reader.Open()
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer p.Close()
+				p := insertPCSC(b, newChip(b, ds, cfg))
+				ctx := context.Background()
 				var first, second time.Duration
 				var apdus [2]int
 				for b.Loop() {
