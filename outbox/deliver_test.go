@@ -450,9 +450,10 @@ func TestUnansweredNotResent(t *testing.T) {
 	attempts := 0
 	r := run(t, o, func(ctx context.Context, _ outbox.Item) ([]byte, error) {
 		attempts++
-		if tr := httptrace.ContextClientTrace(ctx); tr != nil {
+		// As the upload client does: connected (the outbox marks the
+		// entry), wrote the whole request, got no answer.
+		if tr := httptrace.ContextClientTrace(ctx); tr != nil && tr.GotConn != nil {
 			tr.GotConn(httptrace.GotConnInfo{})
-			tr.WroteRequest(httptrace.WroteRequestInfo{})
 		}
 		return nil, fmt.Errorf("%w: timeout", upload.ErrUnanswered)
 	})

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"net/http/httptrace"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/upload"
@@ -209,27 +208,20 @@ func (o *Outbox) attempt(ctx context.Context, id, readID string, deliver Deliver
 		return nil
 	}
 	var once sync.Once
-	var wrote atomic.Bool
 	marked := false
-	trace := &httptrace.ClientTrace{
-		GotConn: func(httptrace.GotConnInfo) {
-			once.Do(func() { marked = o.setSending(id, true) == nil })
-		},
-		WroteRequest: func(w httptrace.WroteRequestInfo) {
-			if w.Err == nil {
-				wrote.Store(true)
-			}
-		},
-	}
+	trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+		once.Do(func() { marked = o.setSending(id, true) == nil })
+	}}
 	result, err := deliver(httptrace.WithClientTrace(ctx, trace), it)
 	clearNFC(&it.NFC)
 	once.Do(func() {}) // no marking after the attempt
 	switch {
 	case err == nil:
 		return o.succeed(id, readID, result, notify)
-	case errors.Is(err, upload.ErrUnanswered) || (ctx.Err() != nil && wrote.Load()):
-		// The whole request reached the vendor and no answer came back:
-		// it may be stored. Sending it again could store it twice.
+	case errors.Is(err, upload.ErrUnanswered):
+		// The whole request reached the vendor and no answer came back
+		// (the upload client tells, also when ctx ended the wait): it may
+		// be stored. Sending it again could store it twice.
 		notify(Event{Kind: Failed, ID: id, ReadID: readID, Err: fmt.Errorf("%w: %w", ErrUnconfirmed, err)})
 		o.finish(id)
 		if ctx.Err() != nil {
