@@ -94,8 +94,9 @@ type Capabilities struct {
 	Buffers BufferSizes
 }
 
-// Third software function table bits (ISO/IEC 7816-4 §8.1.1.2.7).
+// Software function table bits (ISO/IEC 7816-4 §8.1.1.2.7).
 const (
+	tableShortEF      = 0x04 // first table, b3: short EF identifier supported
 	tableExtendedLcLe = 0x40 // b7: extended Lc and Le fields
 	tableLengthInfo   = 0x20 // b6: extended length information in EF.ATR/INFO
 )
@@ -105,6 +106,13 @@ const (
 // does not allow extended-length READ BINARY (9303-11 §9.3.1.2).
 func (c Capabilities) ExtendedLength() bool {
 	return len(c.Tables) == 3 && c.Tables[2]&tableExtendedLcLe != 0
+}
+
+// ShortEF reports whether the card capabilities announce short EF
+// identifiers. A chip that says so and answers 6A82 to a READ BINARY by
+// short EF identifier has no such file.
+func (c Capabilities) ShortEF() bool {
+	return len(c.Tables) > 0 && c.Tables[0]&tableShortEF != 0
 }
 
 // LengthInfo reports whether the card capabilities say EF.ATR/INFO holds

@@ -25,6 +25,7 @@ func TestParseATR(t *testing.T) {
 		hist      string
 		extended  bool
 		info      bool
+		sfi       bool
 		wantError bool
 	}{
 		// The reader-built ATR of a Type B card: historical bytes from
@@ -33,6 +34,9 @@ func TestParseATR(t *testing.T) {
 		// Type A with COMPACT-TLV historical bytes: card capabilities
 		// 73 with b7 and b6 of the third table set, status indicator.
 		{name: "type A compact-TLV", atr: "3b88800180" + "73c00160" + "829000" + "00", hist: "8073c00160829000", extended: true, info: true},
+		// First table F4: selection by DF name, partial name, path, FID
+		// and short EF identifiers (b3).
+		{name: "short EF identifiers", atr: "3b88800180" + "73f40160" + "829000" + "00", hist: "8073f40160829000", extended: true, info: true, sfi: true},
 		{name: "category 00 with status", atr: "3b8880010073c0014090000000", hist: "0073c00140900000", extended: true},
 		{name: "no capabilities", atr: "3b83800180" + "1101" + "00", hist: "801101"},
 		{name: "TA1 TB1 TC1 TD1 TD2", atr: "3bf81300008131fe45" + "8073c0014090000000" + "00", hist: "8073c00140900000", extended: true},
@@ -62,6 +66,9 @@ func TestParseATR(t *testing.T) {
 			}
 			if c.Source != icao.LengthATR || c.ExtendedLength() != tc.extended || c.LengthInfo() != tc.info || c.Stated() {
 				t.Errorf("got %+v: extended %v, info %v", c, c.ExtendedLength(), c.LengthInfo())
+			}
+			if c.ShortEF() != tc.sfi {
+				t.Errorf("short EF identifiers %v, want %v", c.ShortEF(), tc.sfi)
 			}
 		})
 	}

@@ -333,10 +333,14 @@ func (r *FileReader) settle(data []byte, total int, eof bool) (int, error) {
 // f by short EF identifier, is how chips say they do not take one. A
 // chip that does not know SFIs may answer 6A82, so "not found" counts
 // too, unless the chip has already served a file by SFI, or f is
-// EF.ATR/INFO, whose absence is normal and whose loss costs only speed.
+// EF.ATR/INFO, whose absence is normal and whose loss costs only speed,
+// or f is EF.CardAccess on a chip whose card capabilities announce short
+// EF identifiers: then 6A82 is a BAC-only chip, and a SELECT would only
+// hear 6A82 again.
 func (r *FileReader) refusesSFI(f EF, err error) bool {
 	if errors.Is(err, ErrNotFound) {
-		return r.sfi != SupportWorks && f != EFATRInfo
+		stated := f == EFCardAccess && r.cfg.Chip.ShortEF()
+		return r.sfi != SupportWorks && f != EFATRInfo && !stated
 	}
 	return errors.Is(err, ErrWrongParameters) || errors.Is(err, ErrNotSupported)
 }
@@ -385,8 +389,11 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 			if ext {
 				r.ext = SupportWorks
 			}
-			if exact > 0 && len(chunk) == le {
-				r.exactHint = exact
+			switch {
+			case exact > 0 && len(chunk) == le:
+				r.exactHint = exact // a limit, or what was left: the file size tells
+			case exact > 0:
+				r.setLe(exact) // it had fewer bytes than it asked for: a limit
 			}
 			return chunk, false, nil
 		}

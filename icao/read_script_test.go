@@ -77,6 +77,23 @@ func TestFileReaderScripts(t *testing.T) {
 			wantErr: icao.ErrNotFound,
 		},
 		{
+			name: "EF.CardAccess 6A82 on a chip that states short EF identifiers", f: icao.EFCardAccess,
+			cfg:     icao.ReadConfig{Chip: icao.Capabilities{Source: icao.LengthATR, Tables: []byte{0xF4}}},
+			steps:   []apdutest.Exchange{{Cmd: []byte{0x00, 0xB0, 0x9C, 0x00, 0x00}, Resp: []byte{0x6A, 0x82}}},
+			wantErr: icao.ErrNotFound,
+		},
+		{
+			name: "DG1 6A82 on a chip that states short EF identifiers: SELECT still tried", f: icao.EFDG1,
+			cfg: icao.ReadConfig{Chip: icao.Capabilities{Source: icao.LengthATR, Tables: []byte{0xF4}}},
+			steps: []apdutest.Exchange{
+				{Cmd: []byte{0x00, 0xB0, 0x81, 0x00, 0x00}, Resp: []byte{0x6A, 0x82}},
+				{Cmd: []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x01}, Resp: []byte{0x90, 0x00}},
+				{Cmd: []byte{0x00, 0xB0, 0x00, 0x00, 0x00}, Resp: ok(dg1)},
+			},
+			want:    dg1,
+			learned: icao.Learned{SFI: icao.SupportRefused},
+		},
+		{
 			name: "EF.CardAccess 6A82 on a chip that served an SFI", f: icao.EFCardAccess, cfg: icao.ReadConfig{Learned: icao.Learned{SFI: icao.SupportWorks}},
 			steps:   []apdutest.Exchange{{Cmd: []byte{0x00, 0xB0, 0x9C, 0x00, 0x00}, Resp: []byte{0x6A, 0x82}}},
 			wantErr: icao.ErrNotFound,
@@ -102,6 +119,24 @@ func TestFileReaderScripts(t *testing.T) {
 			},
 			want:    big,
 			learned: icao.Learned{SFI: icao.SupportWorks, MaxLe: 128},
+		},
+		{
+			name: "6Cxx above what a short file holds is the chip's limit", f: icao.EFDG1,
+			steps: []apdutest.Exchange{
+				{Cmd: []byte{0x00, 0xB0, 0x81, 0x00, 0x00}, Resp: []byte{0x6C, 0x80}},
+				{Cmd: []byte{0x00, 0xB0, 0x81, 0x00, 0x80}, Resp: ok(dg1)},
+			},
+			want:    dg1,
+			learned: icao.Learned{SFI: icao.SupportWorks, MaxLe: 128},
+		},
+		{
+			name: "6Cxx naming what a short file holds is no limit", f: icao.EFDG1,
+			steps: []apdutest.Exchange{
+				{Cmd: []byte{0x00, 0xB0, 0x81, 0x00, 0x00}, Resp: []byte{0x6C, 0x5D}},
+				{Cmd: []byte{0x00, 0xB0, 0x81, 0x00, 0x5D}, Resp: ok(dg1)},
+			},
+			want:    dg1,
+			learned: icao.Learned{SFI: icao.SupportWorks},
 		},
 		{
 			name: "learned Le: no probing", f: icao.EFDG1, cfg: icao.ReadConfig{Learned: icao.Learned{MaxLe: 160, SFI: icao.SupportRefused}},

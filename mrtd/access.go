@@ -87,7 +87,7 @@ func (r *run) discoverPACE(ctx context.Context) {
 		return
 	}
 	r.cardAccessRead = true
-	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, Learned: r.mf})
+	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, Chip: r.doc.Chip, Learned: r.mf})
 	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
 	r.mf = fr.Learned()
 	if err != nil {

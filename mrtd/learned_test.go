@@ -135,6 +135,30 @@ func TestReadLearned(t *testing.T) {
 	}
 }
 
+// TestReadStatedShortEF reads a BAC-only chip whose ATR announces short EF
+// identifiers (ISO/IEC 7816-4 §8.1.1.2.7, first software function table
+// b3): its 6A82 to EF.CardAccess by SFI is taken as absent, without the
+// SELECT by FID a chip that states nothing gets.
+func TestReadStatedShortEF(t *testing.T) {
+	ds := loadDataset(t, "specimen-20k")
+	chip := newChip(t, ds, vchip.Config{})
+	count := func(atr []byte) int {
+		chip.Reset()
+		w := &wire{t: chip, atr: atr}
+		doc, err := mrtd.Read(context.Background(), w, specimenKey(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFiles(t, doc, ds)
+		return w.apdus
+	}
+	plain := count([]byte{0x3B, 0x80, 0x80, 0x01, 0x01})
+	stated := count([]byte{0x3B, 0x84, 0x80, 0x01, 0x80, 0x71, 0xF4, 0x00})
+	if plain-stated != 1 {
+		t.Errorf("ATR stating short EF identifiers: %d APDUs, without: %d; want one fewer", stated, plain)
+	}
+}
+
 // TestReadPACEExtendedOnly runs PACE with a 2048-bit DH group, whose
 // GENERAL AUTHENTICATE needs extended length, on a chip that refuses
 // extended READ BINARY: extended length stays where 9303 requires it.
