@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
-	"errors"
 	"io"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
@@ -64,31 +66,10 @@ func load(t testing.TB) bacVectors {
 	t.Helper()
 	var v bacVectors
 	testvectors.Load(t, "bac.json", &v)
-	if len(v.D1.Derivations) != 2 || v.D2.MRZInformation == "" || v.D3.RndIC == nil {
-		t.Fatal("bac.json: missing sections")
-	}
+	require.Len(t, v.D1.Derivations, 2, "bac.json: missing sections")
+	require.NotEmpty(t, v.D2.MRZInformation, "bac.json: missing sections")
+	require.NotNil(t, v.D3.RndIC, "bac.json: missing sections")
 	return v
-}
-
-func eqBytes(t testing.TB, want, got []byte, what string) {
-	t.Helper()
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s:\n got %x\nwant %x", what, got, want)
-	}
-}
-
-func noErr(t testing.TB, err error, what string) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: unexpected error: %v", what, err)
-	}
-}
-
-func isErr(t testing.TB, err, target error, what string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: error %v, want %v", what, err, target)
-	}
 }
 
 // TestD1KeyDerivation checks 9303-11 D.1: SHA-1(Kseed ‖ c), Ka and Kb
@@ -98,20 +79,20 @@ func TestD1KeyDerivation(t *testing.T) {
 	uses := map[string]sm.KeyUse{"k_enc": sm.KeyEnc, "k_mac": sm.KeyMAC}
 	for _, d := range v.D1.Derivations {
 		t.Run(d.Key, func(t *testing.T) {
-			eqBytes(t, append(append([]byte(nil), v.D1.Kseed...), d.Counter...), d.D, "D = Kseed ‖ c")
+			assert.Equal(t, append(append([]byte(nil), v.D1.Kseed...), d.Counter...), []byte(d.D), "D = Kseed ‖ c")
 			sum := sha1.Sum(d.D)
-			eqBytes(t, d.SHA1D, sum[:], "SHA-1(D)")
-			eqBytes(t, d.KaBefore, sum[:8], "Ka before parity")
-			eqBytes(t, d.KbBefore, sum[8:16], "Kb before parity")
+			assert.Equal(t, []byte(d.SHA1D), sum[:], "SHA-1(D)")
+			assert.Equal(t, []byte(d.KaBefore), sum[:8], "Ka before parity")
+			assert.Equal(t, []byte(d.KbBefore), sum[8:16], "Kb before parity")
 			ka := append([]byte(nil), d.KaBefore...)
 			kb := append([]byte(nil), d.KbBefore...)
 			sm.AdjustParity(ka)
 			sm.AdjustParity(kb)
-			eqBytes(t, d.Ka, ka, "Ka")
-			eqBytes(t, d.Kb, kb, "Kb")
+			assert.Equal(t, []byte(d.Ka), ka, "Ka")
+			assert.Equal(t, []byte(d.Kb), kb, "Kb")
 			k, err := sm.DeriveKey(sm.TDES, 16, v.D1.Kseed, uses[d.Key])
-			noErr(t, err, "DeriveKey")
-			eqBytes(t, d.KeyDerived, k, "key")
+			require.NoError(t, err, "DeriveKey")
+			assert.Equal(t, []byte(d.KeyDerived), k, "key")
 		})
 	}
 }
@@ -120,11 +101,11 @@ func TestD1KeyDerivation(t *testing.T) {
 func TestD2Keys(t *testing.T) {
 	v := load(t)
 	sum := sha1.Sum([]byte(v.D2.MRZInformation))
-	eqBytes(t, v.D2.SHA1, sum[:], "SHA-1(MRZ_information)")
-	eqBytes(t, v.D2.Kseed, sum[:16], "Kseed")
+	assert.Equal(t, []byte(v.D2.SHA1), sum[:], "SHA-1(MRZ_information)")
+	assert.Equal(t, []byte(v.D2.Kseed), sum[:16], "Kseed")
 	enc, mac := DeriveKeys([]byte(v.D2.MRZInformation))
-	eqBytes(t, v.D2.KEnc, enc, "Kenc")
-	eqBytes(t, v.D2.KMAC, mac, "Kmac")
+	assert.Equal(t, []byte(v.D2.KEnc), enc, "Kenc")
+	assert.Equal(t, []byte(v.D2.KMAC), mac, "Kmac")
 }
 
 // sm3des is the part of sm_3des.json used here: D.4 continues the D.3
@@ -147,7 +128,7 @@ func TestD3Open(t *testing.T) {
 	v := load(t)
 	var d4 sm3des
 	testvectors.Load(t, "sm_3des.json", &d4)
-	eqBytes(t, v.D3.SSC, d4.SSCInitial, "D.4 starts from the D.3 SSC")
+	assert.Equal(t, []byte(v.D3.SSC), []byte(d4.SSCInitial), "D.4 starts from the D.3 SSC")
 	sc := apdutest.NewScript(t,
 		apdutest.Exchange{Cmd: v.D3.GetChallengeCommand, Resp: v.D3.GetChallengeResponse},
 		apdutest.Exchange{Cmd: v.D3.ExtAuthCommand, Resp: v.D3.ExtAuthResponse},
@@ -158,17 +139,13 @@ func TestD3Open(t *testing.T) {
 	rnd := bytes.NewReader(append(append([]byte(nil), v.D3.RndIFD...), v.D3.KIFD...))
 	ctx := context.Background()
 	s, err := Open(ctx, sc, []byte(v.D2.MRZInformation), &Config{Rand: rnd})
-	noErr(t, err, "Open")
-	if rnd.Len() != 0 {
-		t.Errorf("%d random bytes left", rnd.Len())
-	}
-	if s.MaxShortLe() != 231 {
-		t.Errorf("MaxShortLe = %d", s.MaxShortLe())
-	}
+	require.NoError(t, err, "Open")
+	assert.Zero(t, rnd.Len(), "random bytes left")
+	assert.Equal(t, 231, s.MaxShortLe(), "MaxShortLe")
 	for _, st := range d4.Steps {
 		got, err := s.Transmit(ctx, st.Unprotected)
-		noErr(t, err, "D.4 step")
-		eqBytes(t, append(append([]byte(nil), st.Data...), st.SW...), got, "D.4 response")
+		require.NoError(t, err, "D.4 step")
+		assert.Equal(t, append(append([]byte(nil), st.Data...), st.SW...), got, "D.4 response")
 	}
 }
 
@@ -178,27 +155,25 @@ func TestD3Intermediates(t *testing.T) {
 	v := load(t)
 	d := v.D3
 	enc, mac := DeriveKeys([]byte(v.D2.MRZInformation))
-	eqBytes(t, d.S, append(append(append([]byte(nil), d.RndIFD...), d.RndIC...), d.KIFD...), "S")
+	assert.Equal(t, []byte(d.S), append(append(append([]byte(nil), d.RndIFD...), d.RndIC...), d.KIFD...), "S")
 	eifd, err := seal(enc, mac, d.S)
-	noErr(t, err, "seal S")
-	eqBytes(t, append(append([]byte(nil), d.EIFD...), d.MIFD...), eifd, "E_IFD ‖ M_IFD")
-	eqBytes(t, d.CmdData, eifd, "command data")
+	require.NoError(t, err, "seal S")
+	assert.Equal(t, append(append([]byte(nil), d.EIFD...), d.MIFD...), eifd, "E_IFD ‖ M_IFD")
+	assert.Equal(t, []byte(d.CmdData), eifd, "command data")
 	eic, err := seal(enc, mac, d.R)
-	noErr(t, err, "seal R")
-	eqBytes(t, append(append([]byte(nil), d.EIC...), d.MIC...), eic, "E_IC ‖ M_IC")
-	eqBytes(t, d.RespData, eic, "response data")
+	require.NoError(t, err, "seal R")
+	assert.Equal(t, append(append([]byte(nil), d.EIC...), d.MIC...), eic, "E_IC ‖ M_IC")
+	assert.Equal(t, []byte(d.RespData), eic, "response data")
 	k := sessionKeys(d.KIFD, d.KIC, d.RndIC, d.RndIFD)
-	eqBytes(t, d.KSEnc, k.Enc, "KSenc")
-	eqBytes(t, d.KSMAC, k.MAC, "KSmac")
-	eqBytes(t, d.SSC, k.SSC, "SSC")
-	if k.Suite != sm.TDES {
-		t.Errorf("suite %v", k.Suite)
-	}
+	assert.Equal(t, []byte(d.KSEnc), k.Enc, "KSenc")
+	assert.Equal(t, []byte(d.KSMAC), k.MAC, "KSmac")
+	assert.Equal(t, []byte(d.SSC), k.SSC, "SSC")
+	assert.Equal(t, sm.TDES, k.Suite, "suite")
 	seed := make([]byte, 16)
 	for i := range seed {
 		seed[i] = d.KIFD[i] ^ d.KIC[i]
 	}
-	eqBytes(t, d.KseedSession, seed, "session Kseed")
+	assert.Equal(t, []byte(d.KseedSession), seed, "session Kseed")
 }
 
 // TestD3Card answers the D.3 exchange from the chip side, with RND.IC and
@@ -208,19 +183,17 @@ func TestD3Card(t *testing.T) {
 	d := v.D3
 	rnd := bytes.NewReader(append(append([]byte(nil), d.RndIC...), d.KIC...))
 	c := NewCard([]byte(v.D2.MRZInformation), rnd)
-	eqBytes(t, d.RndIC, c.GetChallenge(), "RND.IC")
+	assert.Equal(t, []byte(d.RndIC), c.GetChallenge(), "RND.IC")
 	resp, keys, err := c.ExternalAuthenticate(d.CmdData)
-	noErr(t, err, "ExternalAuthenticate")
-	eqBytes(t, d.RespData, resp, "E_IC ‖ M_IC")
-	eqBytes(t, d.KSEnc, keys.Enc, "KSenc")
-	eqBytes(t, d.KSMAC, keys.MAC, "KSmac")
-	eqBytes(t, d.SSC, keys.SSC, "SSC")
-	if rnd.Len() != 0 {
-		t.Errorf("%d random bytes left", rnd.Len())
-	}
+	require.NoError(t, err, "ExternalAuthenticate")
+	assert.Equal(t, []byte(d.RespData), resp, "E_IC ‖ M_IC")
+	assert.Equal(t, []byte(d.KSEnc), keys.Enc, "KSenc")
+	assert.Equal(t, []byte(d.KSMAC), keys.MAC, "KSmac")
+	assert.Equal(t, []byte(d.SSC), keys.SSC, "SSC")
+	assert.Zero(t, rnd.Len(), "random bytes left")
 	// The challenge is used up.
 	_, _, err = c.ExternalAuthenticate(d.CmdData)
-	isErr(t, err, ErrNoChallenge, "replayed EXTERNAL AUTHENTICATE")
+	assert.ErrorIs(t, err, ErrNoChallenge, "replayed EXTERNAL AUTHENTICATE")
 }
 
 func TestCardRejects(t *testing.T) {
@@ -252,10 +225,9 @@ func TestCardRejects(t *testing.T) {
 				c.GetChallenge()
 			}
 			resp, keys, err := c.ExternalAuthenticate(tc.data)
-			isErr(t, err, tc.target, "ExternalAuthenticate")
-			if resp != nil || keys.Enc != nil {
-				t.Error("answer returned with an error")
-			}
+			assert.ErrorIs(t, err, tc.target, "ExternalAuthenticate")
+			assert.Nil(t, resp, "answer returned with an error")
+			assert.Nil(t, keys.Enc, "answer returned with an error")
 		})
 	}
 }
@@ -264,22 +236,17 @@ func TestCardRejects(t *testing.T) {
 func wrongMRZData(t *testing.T, s []byte) []byte {
 	enc, mac := DeriveKeys([]byte("L898902C<369080619406237"))
 	b, err := seal(enc, mac, s)
-	noErr(t, err, "seal")
+	require.NoError(t, err, "seal")
 	return b
 }
 
 func TestCardRandomFailure(t *testing.T) {
 	c := NewCard([]byte("L898902C<369080619406236"), bytes.NewReader(nil))
-	if got := c.GetChallenge(); got != nil {
-		t.Errorf("challenge %x from an empty source", got)
-	}
-	if _, _, err := c.ExternalAuthenticate(make([]byte, 40)); !errors.Is(err, ErrNoChallenge) {
-		t.Errorf("after a failed challenge: %v", err)
-	}
+	assert.Nil(t, c.GetChallenge(), "challenge from an empty source")
+	_, _, err := c.ExternalAuthenticate(make([]byte, 40))
+	assert.ErrorIs(t, err, ErrNoChallenge, "after a failed challenge")
 	c = NewCard([]byte("L898902C<369080619406236"), io.LimitReader(zeros{}, 8))
-	if c.GetChallenge() == nil {
-		t.Fatal("no challenge")
-	}
+	require.NotNil(t, c.GetChallenge(), "no challenge")
 }
 
 type zeros struct{}

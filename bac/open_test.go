@@ -6,6 +6,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
@@ -82,28 +85,27 @@ func TestOpenEmulator(t *testing.T) {
 	e := &emulator{bac: NewCard([]byte(mrzInfo), nil), file: file}
 	ctx := context.Background()
 	s, err := Open(ctx, e, []byte(mrzInfo), nil)
-	noErr(t, err, "Open")
+	require.NoError(t, err, "Open")
 	var got []byte
 	for len(got) < len(file) {
 		cmd := icao.Command{INS: icao.InsReadBinary, P1: byte(len(got) >> 8), P2: byte(len(got)), Ne: s.MaxShortLe()}
 		r, err := icao.Exchange(ctx, s, cmd)
-		noErr(t, err, "READ BINARY")
+		require.NoError(t, err, "READ BINARY")
 		got = append(got, r.Data...)
 	}
-	eqBytes(t, file, got, "file")
+	assert.Equal(t, file, got, "file")
 	_, err = icao.Exchange(ctx, s, icao.Command{INS: icao.InsReadBinary, P1: 0x7F, Ne: 1})
-	isErr(t, err, icao.ErrWrongParameters, "offset beyond the file")
-	noErr(t, s.Close(), "Close")
+	assert.ErrorIs(t, err, icao.ErrWrongParameters, "offset beyond the file")
+	require.NoError(t, s.Close(), "Close")
 }
 
 func TestOpenWrongMRZ(t *testing.T) {
 	e := &emulator{bac: NewCard([]byte(mrzInfo), nil)}
 	_, err := Open(context.Background(), e, []byte("L898902C<369080619406237"), nil)
-	isErr(t, err, ErrAccessDenied, "Open")
+	assert.ErrorIs(t, err, ErrAccessDenied, "Open")
 	var s icao.StatusWord
-	if !errors.As(err, &s) || s != icao.StatusAuthFailed {
-		t.Errorf("error %v does not carry 6300", err)
-	}
+	require.ErrorAs(t, err, &s, "error does not carry 6300")
+	assert.Equal(t, icao.StatusAuthFailed, s, "error does not carry 6300")
 }
 
 // TestOpenChipAnswers scripts the chip's answers to GET CHALLENGE and
@@ -151,14 +153,13 @@ func TestOpenChipAnswers(t *testing.T) {
 			}
 			rnd := bytes.NewReader(append(append([]byte(nil), d.RndIFD...), d.KIFD...))
 			s, err := Open(context.Background(), sc, []byte(v.D2.MRZInformation), &Config{Rand: rnd})
-			if s != nil || err == nil {
-				t.Fatalf("Open = %v, %v", s, err)
-			}
+			require.Error(t, err, "Open")
+			require.Nil(t, s, "Open")
 			if tc.target != nil {
-				isErr(t, err, tc.target, "Open")
+				assert.ErrorIs(t, err, tc.target, "Open")
 			}
-			if tc.not != nil && errors.Is(err, tc.not) {
-				t.Errorf("error %v must not be %v", err, tc.not)
+			if tc.not != nil {
+				assert.NotErrorIs(t, err, tc.not, "Open")
 			}
 		})
 	}
@@ -181,7 +182,7 @@ func otherRndIC(t *testing.T, v bacVectors) []byte {
 func sealed(t *testing.T, v bacVectors, r []byte) []byte {
 	enc, mac := DeriveKeys([]byte(v.D2.MRZInformation))
 	b, err := seal(enc, mac, r)
-	noErr(t, err, "seal")
+	require.NoError(t, err, "seal")
 	return append(b, 0x90, 0)
 }
 
@@ -202,15 +203,12 @@ func TestOpenInputs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Open(context.Background(), tc.t, []byte(tc.mrz), &Config{Rand: bytes.NewReader(tc.rand)})
-			if s != nil || err == nil {
-				t.Fatalf("Open = %v, %v", s, err)
-			}
+			require.Error(t, err, "Open")
+			require.Nil(t, s, "Open")
 			if tc.target != nil {
-				isErr(t, err, tc.target, "Open")
+				assert.ErrorIs(t, err, tc.target, "Open")
 			}
-			if bytes.Contains([]byte(err.Error()), []byte("L898902C")) {
-				t.Errorf("error %q holds MRZ text", err)
-			}
+			assert.NotContains(t, err.Error(), "L898902C", "error holds MRZ text")
 		})
 	}
 }
@@ -237,11 +235,11 @@ func FuzzOpen(f *testing.F) {
 		})
 		rnd := bytes.NewReader(append(append([]byte(nil), d.RndIFD...), d.KIFD...))
 		s, err := Open(context.Background(), chip, []byte(v.D2.MRZInformation), &Config{Rand: rnd})
-		if (s == nil) == (err == nil) {
-			t.Fatalf("Open = %v, %v", s, err)
+		if err != nil {
+			require.Nil(t, s, "Open returned a session and an error")
+			return
 		}
-		if s != nil && !bytes.Equal(resp, d.ExtAuthResponse) {
-			t.Fatalf("accepted a forged answer %x", resp)
-		}
+		require.NotNil(t, s, "Open returned neither a session nor an error")
+		require.Equal(t, []byte(d.ExtAuthResponse), resp, "accepted a forged answer")
 	})
 }

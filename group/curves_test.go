@@ -5,9 +5,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/asn1"
-	"errors"
 	"math/big"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // nistCurves are the curves crypto/ecdsa knows, by parameter ID.
@@ -16,25 +17,14 @@ var nistCurves = map[int]elliptic.Curve{10: elliptic.P224(), 12: elliptic.P256()
 func TestCurves(t *testing.T) {
 	for _, c := range Curves() {
 		t.Run(c.Name(), func(t *testing.T) {
-			if !c.p.ProbablyPrime(20) || !c.n.ProbablyPrime(20) {
-				t.Fatal("p or n is not prime")
-			}
-			if !c.IsOnCurve(c.g) {
-				t.Fatal("G is not on the curve")
-			}
-			if !c.ScalarBaseMult(c.n).Infinity() {
-				t.Fatal("n·G is not the point at infinity")
-			}
+			require.True(t, c.p.ProbablyPrime(20), "p is not prime")
+			require.True(t, c.n.ProbablyPrime(20), "n is not prime")
+			require.True(t, c.IsOnCurve(c.g), "G is not on the curve")
+			require.True(t, c.ScalarBaseMult(c.n).Infinity(), "n·G is not the point at infinity")
 			negG := Point{X: c.g.X, Y: new(big.Int).Sub(c.p, c.g.Y)}
-			if got := c.ScalarBaseMult(new(big.Int).Sub(c.n, big.NewInt(1))); !got.Equal(negG) {
-				t.Fatal("(n−1)·G is not −G")
-			}
-			if !c.Add(c.g, negG).Infinity() {
-				t.Fatal("G + (−G) is not the point at infinity")
-			}
-			if got := c.Add(c.g, c.g); !got.Equal(c.ScalarBaseMult(big.NewInt(2))) {
-				t.Fatal("G + G ≠ 2·G")
-			}
+			require.True(t, c.ScalarBaseMult(new(big.Int).Sub(c.n, big.NewInt(1))).Equal(negG), "(n−1)·G is not −G")
+			require.True(t, c.Add(c.g, negG).Infinity(), "G + (−G) is not the point at infinity")
+			require.True(t, c.Add(c.g, c.g).Equal(c.ScalarBaseMult(big.NewInt(2))), "G + G ≠ 2·G")
 			if e, ok := nistCurves[c.ID()]; ok {
 				compareNIST(t, c, e)
 			}
@@ -47,28 +37,21 @@ func TestCurves(t *testing.T) {
 func compareNIST(t *testing.T, c *Curve, e elliptic.Curve) {
 	t.Helper()
 	p := e.Params()
-	if p.P.Cmp(c.p) != 0 || p.N.Cmp(c.n) != 0 || p.B.Cmp(c.b) != 0 || p.Gx.Cmp(c.g.X) != 0 || p.Gy.Cmp(c.g.Y) != 0 {
-		t.Fatal("constants differ from crypto/elliptic")
-	}
-	if v := new(big.Int).Add(c.a, big.NewInt(3)); v.Cmp(c.p) != 0 {
-		t.Fatal("a ≠ −3")
-	}
+	// Text(16) compares the values, whatever the internal big.Int form.
+	require.Equal(t, p.P.Text(16), c.p.Text(16), "p differs from crypto/elliptic")
+	require.Equal(t, p.N.Text(16), c.n.Text(16), "n differs from crypto/elliptic")
+	require.Equal(t, p.B.Text(16), c.b.Text(16), "b differs from crypto/elliptic")
+	require.Equal(t, p.Gx.Text(16), c.g.X.Text(16), "Gx differs from crypto/elliptic")
+	require.Equal(t, p.Gy.Text(16), c.g.Y.Text(16), "Gy differs from crypto/elliptic")
+	require.Equal(t, c.p.Text(16), new(big.Int).Add(c.a, big.NewInt(3)).Text(16), "a ≠ −3")
 	for range 3 {
 		k, err := rand.Int(rand.Reader, c.n)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		priv, err := ecdsa.ParseRawPrivateKey(e, k.FillBytes(make([]byte, (c.n.BitLen()+7)/8)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want, err := priv.PublicKey.Bytes()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := c.Marshal(c.ScalarBaseMult(k)); string(got) != string(want) {
-			t.Fatalf("k·G differs from crypto/ecdsa for k=%x", k)
-		}
+		require.NoError(t, err)
+		require.Equal(t, want, c.Marshal(c.ScalarBaseMult(k)), "k·G differs from crypto/ecdsa for k=%x", k)
 	}
 }
 
@@ -80,26 +63,21 @@ func TestLookup(t *testing.T) {
 		"brainpoolP256r1": {1, 3, 36, 3, 3, 2, 8, 1, 1, 7}, "brainpoolP320r1": {1, 3, 36, 3, 3, 2, 8, 1, 1, 9},
 		"brainpoolP384r1": {1, 3, 36, 3, 3, 2, 8, 1, 1, 11}, "brainpoolP512r1": {1, 3, 36, 3, 3, 2, 8, 1, 1, 13},
 	}
-	if len(Curves()) != len(oids) {
-		t.Fatalf("%d curves, want %d", len(Curves()), len(oids))
-	}
+	require.Len(t, Curves(), len(oids))
 	for name, oid := range oids {
 		c, ok := CurveByOID(oid)
-		if !ok || c.Name() != name {
-			t.Fatalf("CurveByOID(%v) = %v, %v; want %s", oid, c, ok, name)
-		}
+		require.True(t, ok, "CurveByOID(%v)", oid)
+		require.Equal(t, name, c.Name(), "CurveByOID(%v)", oid)
 		byID, ok := CurveByID(c.ID())
-		if !ok || byID.Name() != name || !byID.OID().Equal(oid) {
-			t.Fatalf("CurveByID(%d) = %v", c.ID(), byID)
-		}
+		require.True(t, ok, "CurveByID(%d)", c.ID())
+		require.Equal(t, name, byID.Name(), "CurveByID(%d)", c.ID())
+		require.True(t, byID.OID().Equal(oid), "CurveByID(%d).OID() = %v, want %v", c.ID(), byID.OID(), oid)
 	}
-	if _, ok := CurveByOID(asn1.ObjectIdentifier{1, 3, 132, 0, 10}); ok { // secp256k1
-		t.Fatal("secp256k1 found")
-	}
+	_, ok := CurveByOID(asn1.ObjectIdentifier{1, 3, 132, 0, 10}) // secp256k1
+	require.False(t, ok, "secp256k1 found")
 	for _, id := range []int{0, 7, 19} {
-		if _, ok := CurveByID(id); ok {
-			t.Fatalf("curve %d found", id)
-		}
+		_, ok := CurveByID(id)
+		require.False(t, ok, "curve %d found", id)
 	}
 }
 
@@ -109,9 +87,9 @@ func TestParamsAreCopies(t *testing.T) {
 	pr.P.SetInt64(7)
 	pr.G.X.SetInt64(1)
 	c.OID()[0] = 9
-	if !c.IsOnCurve(c.Params().G) || c.Params().P.Cmp(big.NewInt(7)) == 0 || c.OID()[0] != 1 {
-		t.Fatal("changing returned parameters changed the curve")
-	}
+	require.True(t, c.IsOnCurve(c.Params().G), "changing returned parameters changed the curve")
+	require.NotEqual(t, "7", c.Params().P.String(), "changing returned parameters changed the curve")
+	require.Equal(t, 1, c.OID()[0], "changing returned parameters changed the curve")
 }
 
 func TestMatchExplicit(t *testing.T) {
@@ -127,9 +105,8 @@ func TestMatchExplicit(t *testing.T) {
 				h    *big.Int
 			}{{"uncompressed G", g, one}, {"compressed G", compressed, one}, {"no cofactor", g, nil}} {
 				got, ok := MatchExplicit(pr.P, pr.A, pr.B, tc.g, pr.N, tc.h)
-				if !ok || got.ID() != c.ID() {
-					t.Fatalf("%s: not matched", tc.name)
-				}
+				require.True(t, ok, "%s: not matched", tc.name)
+				require.Equal(t, c.ID(), got.ID(), "%s: not matched", tc.name)
 			}
 			inc := func(v *big.Int) *big.Int { return new(big.Int).Add(v, one) }
 			otherG := c.Marshal(c.ScalarBaseMult(big.NewInt(2)))
@@ -148,9 +125,8 @@ func TestMatchExplicit(t *testing.T) {
 				{name: "h", p: pr.P, a: pr.A, b: pr.B, g: g, n: pr.N, h: big.NewInt(2)},
 				{name: "nil a", p: pr.P, b: pr.B, g: g, n: pr.N, h: one},
 			} {
-				if _, ok := MatchExplicit(tc.p, tc.a, tc.b, tc.g, tc.n, tc.h); ok {
-					t.Fatalf("changed %s matched", tc.name)
-				}
+				_, ok := MatchExplicit(tc.p, tc.a, tc.b, tc.g, tc.n, tc.h)
+				require.False(t, ok, "changed %s matched", tc.name)
 			}
 		})
 	}
@@ -163,17 +139,17 @@ func TestUnmarshal(t *testing.T) {
 			pt := c.ScalarBaseMult(k.Add(k, big.NewInt(1)))
 			enc := c.Marshal(pt)
 			got, err := c.Unmarshal(enc)
-			if err != nil || !got.Equal(pt) {
-				t.Fatalf("uncompressed round trip: %v", err)
-			}
+			require.NoError(t, err, "uncompressed round trip")
+			require.True(t, got.Equal(pt), "uncompressed round trip")
 			comp := append([]byte{2 | byte(pt.Y.Bit(0))}, enc[1:1+c.Size()]...)
-			if got, err = c.Unmarshal(comp); err != nil || !got.Equal(pt) {
-				t.Fatalf("compressed: %v", err)
-			}
+			got, err = c.Unmarshal(comp)
+			require.NoError(t, err, "compressed")
+			require.True(t, got.Equal(pt), "compressed")
 			comp[0] ^= 1
-			if got, err = c.Unmarshal(comp); err != nil || got.Equal(pt) || !c.IsOnCurve(got) {
-				t.Fatalf("compressed with the other parity: %v", err)
-			}
+			got, err = c.Unmarshal(comp)
+			require.NoError(t, err, "compressed with the other parity")
+			require.False(t, got.Equal(pt), "compressed with the other parity")
+			require.True(t, c.IsOnCurve(got), "compressed with the other parity")
 			pBytes := append(append([]byte{4}, bigBytes(c.p, c.Size())...), enc[1+c.Size():]...)
 			for name, b := range map[string][]byte{
 				"infinity":         {0},
@@ -185,9 +161,8 @@ func TestUnmarshal(t *testing.T) {
 				"x = p":            pBytes,
 				"compressed x = p": append([]byte{2}, bigBytes(c.p, c.Size())...),
 			} {
-				if _, err := c.Unmarshal(b); !errors.Is(err, ErrInvalidPoint) {
-					t.Fatalf("%s: got %v, want ErrInvalidPoint", name, err)
-				}
+				_, err := c.Unmarshal(b)
+				require.ErrorIs(t, err, ErrInvalidPoint, name)
 			}
 		})
 	}
@@ -198,35 +173,25 @@ func bigBytes(v *big.Int, size int) []byte { return v.FillBytes(make([]byte, siz
 func TestDHGroups(t *testing.T) {
 	for id := 0; id <= 2; id++ {
 		d, ok := DHByID(id)
-		if !ok {
-			t.Fatalf("no group %d", id)
-		}
+		require.True(t, ok, "no group %d", id)
 		t.Run(d.Name(), func(t *testing.T) {
 			p, g, q := d.P(), d.G(), d.Q()
-			if !p.ProbablyPrime(10) || !q.ProbablyPrime(20) {
-				t.Fatal("p or q is not prime")
-			}
+			require.True(t, p.ProbablyPrime(10), "p is not prime")
+			require.True(t, q.ProbablyPrime(20), "q is not prime")
 			pm1 := new(big.Int).Sub(p, big.NewInt(1))
-			if new(big.Int).Mod(pm1, q).Sign() != 0 {
-				t.Fatal("q does not divide p−1")
-			}
-			if g.Cmp(big.NewInt(1)) <= 0 || new(big.Int).Exp(g, q, p).Cmp(big.NewInt(1)) != 0 {
-				t.Fatal("g does not have order q")
-			}
-			if m, ok := MatchDH(p, g, q); !ok || m.ID() != id {
-				t.Fatal("MatchDH does not find the group")
-			}
-			if _, ok := MatchDH(p, new(big.Int).Add(g, big.NewInt(1)), q); ok {
-				t.Fatal("MatchDH matched another generator")
-			}
-			if d.Size()*8 != p.BitLen() {
-				t.Fatalf("size %d for a %d-bit p", d.Size(), p.BitLen())
-			}
+			require.Zero(t, new(big.Int).Mod(pm1, q).Sign(), "q does not divide p−1")
+			require.Positive(t, g.Cmp(big.NewInt(1)), "g does not have order q")
+			require.Equal(t, "1", new(big.Int).Exp(g, q, p).String(), "g does not have order q")
+			m, ok := MatchDH(p, g, q)
+			require.True(t, ok, "MatchDH does not find the group")
+			require.Equal(t, id, m.ID(), "MatchDH does not find the group")
+			_, ok = MatchDH(p, new(big.Int).Add(g, big.NewInt(1)), q)
+			require.False(t, ok, "MatchDH matched another generator")
+			require.Equal(t, p.BitLen(), d.Size()*8, "size for a %d-bit p", p.BitLen())
 		})
 	}
-	if _, ok := DHByID(3); ok {
-		t.Fatal("group 3 found")
-	}
+	_, ok := DHByID(3)
+	require.False(t, ok, "group 3 found")
 }
 
 // Curves returns every standardized curve, in parameter-ID order.

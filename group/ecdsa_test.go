@@ -8,12 +8,14 @@ import (
 	_ "crypto/sha256"
 	_ "crypto/sha512"
 	"encoding/hex"
-	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
@@ -34,40 +36,24 @@ func TestECDSAAgainstStdlib(t *testing.T) {
 	for id, e := range nistCurves {
 		c, _ := CurveByID(id)
 		priv, err := ecdsa.GenerateKey(e, rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		pubBytes, _ := priv.PublicKey.Bytes()
 		pub, err := NewPublicKey(c, pubBytes)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, h := range hashes {
 			t.Run(c.Name()+"/"+h.String(), func(t *testing.T) {
 				d := digest(h, []byte("nfcbridge"))
 				sig, err := ecdsa.SignASN1(rand.Reader, priv, d)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := pub.VerifyASN1(d, sig); err != nil {
-					t.Fatalf("DER: %v", err)
-				}
+				require.NoError(t, err)
+				require.NoError(t, pub.VerifyASN1(d, sig), "DER")
 				r, s := parseDER(t, sig)
 				l := (c.n.BitLen() + 7) / 8
 				plain := append(r.FillBytes(make([]byte, l)), s.FillBytes(make([]byte, l))...)
-				if err := pub.VerifyPlain(d, plain); err != nil {
-					t.Fatalf("plain: %v", err)
-				}
+				require.NoError(t, pub.VerifyPlain(d, plain), "plain")
 				wrong := digest(h, []byte("nfcbridgf"))
-				if err := pub.VerifyASN1(wrong, sig); !errors.Is(err, ErrSignature) {
-					t.Fatalf("other message: %v", err)
-				}
-				if err := pub.Verify(d, new(big.Int).Add(r, big.NewInt(1)), s); !errors.Is(err, ErrSignature) {
-					t.Fatalf("r+1: %v", err)
-				}
-				if err := pub.VerifyPlain(d, plain[1:]); !errors.Is(err, ErrSignature) {
-					t.Fatalf("short plain: %v", err)
-				}
+				require.ErrorIs(t, pub.VerifyASN1(wrong, sig), ErrSignature, "other message")
+				require.ErrorIs(t, pub.Verify(d, new(big.Int).Add(r, big.NewInt(1)), s), ErrSignature, "r+1")
+				require.ErrorIs(t, pub.VerifyPlain(d, plain[1:]), ErrSignature, "short plain")
 			})
 		}
 	}
@@ -93,9 +79,7 @@ func parseDER(t *testing.T, sig []byte) (r, s *big.Int) {
 func TestECDSARange(t *testing.T) {
 	c, _ := CurveByID(13)
 	pub, err := NewPublicKey(c, c.Marshal(c.g))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d := digest(crypto.SHA256, nil)
 	n := c.n
 	for name, rs := range map[string][2]*big.Int{
@@ -106,9 +90,7 @@ func TestECDSARange(t *testing.T) {
 		"r < 0":  {big.NewInt(-1), big.NewInt(1)},
 		"s = -n": {big.NewInt(1), new(big.Int).Neg(n)},
 	} {
-		if err := pub.Verify(d, rs[0], rs[1]); !errors.Is(err, ErrSignature) {
-			t.Errorf("%s: %v", name, err)
-		}
+		assert.ErrorIs(t, pub.Verify(d, rs[0], rs[1]), ErrSignature, name)
 	}
 	for name, sig := range map[string]string{
 		"empty":         "",
@@ -119,9 +101,7 @@ func TestECDSARange(t *testing.T) {
 		"padded int":    "300702020001020101",
 	} {
 		b, _ := hex.DecodeString(sig)
-		if err := pub.VerifyASN1(d, b); !errors.Is(err, ErrSignature) {
-			t.Errorf("%s: %v", name, err)
-		}
+		assert.ErrorIs(t, pub.VerifyASN1(d, b), ErrSignature, name)
 	}
 }
 
@@ -135,9 +115,7 @@ func TestHashToInt(t *testing.T) {
 	} {
 		d, _ := hex.DecodeString(tc.digest)
 		want, _ := new(big.Int).SetString(tc.want, 16)
-		if got := hashToInt(d, n); got.Cmp(want) != 0 {
-			t.Errorf("hashToInt(%s) = %x, want %s", tc.digest, got, tc.want)
-		}
+		assert.Equal(t, want.Text(16), hashToInt(d, n).Text(16), "hashToInt(%s)", tc.digest)
 	}
 }
 
@@ -161,13 +139,9 @@ type wycheproof struct {
 // check on curves crypto/ecdsa does not have.
 func TestWycheproofBrainpool(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("testdata", "wycheproof_ecdsa_brainpool.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keys, err := os.ReadFile(filepath.Join("testdata", "wycheproof_ecdsa_brainpool.keys"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var manifest []string
 	for _, line := range strings.Split(string(keys), "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
@@ -175,9 +149,7 @@ func TestWycheproofBrainpool(t *testing.T) {
 		}
 	}
 	var v wycheproof
-	if err := testvectors.Check(doc, manifest, &v); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, testvectors.Check(doc, manifest, &v))
 	shas := map[string]crypto.Hash{"SHA-224": crypto.SHA224, "SHA-256": crypto.SHA256, "SHA-384": crypto.SHA384, "SHA-512": crypto.SHA512}
 	byName := map[string]*Curve{}
 	for _, c := range Curves() {
@@ -186,31 +158,22 @@ func TestWycheproofBrainpool(t *testing.T) {
 	count := 0
 	for _, g := range v.Groups {
 		c, h := byName[g.Curve], shas[g.SHA]
-		if c == nil || h == 0 {
-			t.Fatalf("unknown curve %q or hash %q", g.Curve, g.SHA)
-		}
+		require.NotNil(t, c, "unknown curve %q", g.Curve)
+		require.NotZero(t, h, "unknown hash %q", g.SHA)
 		pub, err := NewPublicKey(c, g.Key)
-		if err != nil {
-			t.Fatalf("%s key: %v", g.Curve, err)
-		}
+		require.NoError(t, err, "%s key", g.Curve)
 		for _, tc := range g.Tests {
 			err := pub.VerifyASN1(digest(h, tc.Msg), tc.Sig)
 			switch tc.Result {
 			case "valid":
-				if err != nil {
-					t.Errorf("%s tcId %d: %v", g.Curve, tc.ID, err)
-				}
+				assert.NoError(t, err, "%s tcId %d", g.Curve, tc.ID)
 			case "invalid":
-				if !errors.Is(err, ErrSignature) {
-					t.Errorf("%s tcId %d: accepted (%v)", g.Curve, tc.ID, err)
-				}
+				assert.ErrorIs(t, err, ErrSignature, "%s tcId %d: accepted", g.Curve, tc.ID)
 			default:
-				t.Fatalf("%s tcId %d: unknown result %q", g.Curve, tc.ID, tc.Result)
+				require.Failf(t, "unknown result", "%s tcId %d: %q", g.Curve, tc.ID, tc.Result)
 			}
 			count++
 		}
 	}
-	if count < 20 {
-		t.Fatalf("only %d vectors", count)
-	}
+	require.GreaterOrEqual(t, count, 20, "only %d vectors", count)
 }

@@ -3,6 +3,8 @@ package group
 import (
 	"math/big"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzField cross-checks the Montgomery limb arithmetic (mul, add, sub and
@@ -24,25 +26,19 @@ func FuzzField(f *testing.F) {
 		y.Mod(y, p)
 		fl := c.field
 		mx, my := fl.set(x), fl.set(y)
-		if got := fl.int(&mx); got.Cmp(x) != 0 {
-			t.Fatalf("%s: round trip of %x gave %x", c.Name(), x, got)
-		}
+		// Text(16) compares the values, whatever the internal big.Int form.
+		require.Equal(t, x.Text(16), fl.int(&mx).Text(16), "%s: round trip", c.Name())
 		var z fe
 		fl.mul(&z, &mx, &my)
-		if want := new(big.Int).Mul(x, y); fl.int(&z).Cmp(want.Mod(want, p)) != 0 {
-			t.Fatalf("%s: mul(%x, %x) = %x, want %x", c.Name(), x, y, fl.int(&z), want)
-		}
+		want := new(big.Int).Mul(x, y)
+		require.Equal(t, want.Mod(want, p).Text(16), fl.int(&z).Text(16), "%s: mul(%x, %x)", c.Name(), x, y)
 		fl.add(&z, &mx, &my)
-		if want := new(big.Int).Add(x, y); fl.int(&z).Cmp(want.Mod(want, p)) != 0 {
-			t.Fatalf("%s: add(%x, %x) = %x, want %x", c.Name(), x, y, fl.int(&z), want)
-		}
+		want = new(big.Int).Add(x, y)
+		require.Equal(t, want.Mod(want, p).Text(16), fl.int(&z).Text(16), "%s: add(%x, %x)", c.Name(), x, y)
 		fl.sub(&z, &mx, &my)
-		if want := new(big.Int).Sub(x, y); fl.int(&z).Cmp(want.Mod(want, p)) != 0 {
-			t.Fatalf("%s: sub(%x, %x) = %x, want %x", c.Name(), x, y, fl.int(&z), want)
-		}
-		if fl.isZero(&mx) != (x.Sign() == 0) {
-			t.Fatalf("%s: isZero(%x)", c.Name(), x)
-		}
+		want = new(big.Int).Sub(x, y)
+		require.Equal(t, want.Mod(want, p).Text(16), fl.int(&z).Text(16), "%s: sub(%x, %x)", c.Name(), x, y)
+		require.Equal(t, x.Sign() == 0, fl.isZero(&mx), "%s: isZero(%x)", c.Name(), x)
 	})
 }
 
@@ -58,16 +54,12 @@ func FuzzUnmarshal(f *testing.F) {
 		c := curves[int(which)%len(curves)]
 		pt, err := c.Unmarshal(b)
 		if err != nil {
-			if !pt.Infinity() {
-				t.Fatal("point returned with an error")
-			}
+			require.True(t, pt.Infinity(), "point returned with an error")
 			return
 		}
-		if !c.IsOnCurve(pt) {
-			t.Fatal("accepted a point off the curve")
-		}
-		if b[0] == 4 && string(c.Marshal(pt)) != string(b) {
-			t.Fatal("uncompressed encoding does not round-trip")
+		require.True(t, c.IsOnCurve(pt), "accepted a point off the curve")
+		if b[0] == 4 {
+			require.Equal(t, b, c.Marshal(pt), "uncompressed encoding does not round-trip")
 		}
 	})
 }

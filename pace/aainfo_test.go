@@ -2,8 +2,9 @@ package pace
 
 import (
 	"encoding/asn1"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestActiveAuthInfo parses ActiveAuthenticationInfo (9303-11 §9.2) from a
@@ -14,15 +15,13 @@ func TestActiveAuthInfo(t *testing.T) {
 	bad := securityInfo(oidAA, smallInt(1))
 	dg14 := append([]byte{0x6E}, encodeLen(EncodeSecurityInfos(nil, good, bad))...)
 	s, err := ParseDG14(dg14)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(s.ActiveAuth) != 1 || s.ActiveAuth[0].Version != 1 || !s.ActiveAuth[0].SignatureAlgorithm.Equal(ecdsaSHA256) || len(s.Other) != 1 {
-		t.Fatalf("ActiveAuth %+v, other %d", s.ActiveAuth, len(s.Other))
-	}
-	if _, err := ParseDG14([]byte{0x6F, 0}); !errors.Is(err, ErrMalformed) {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Len(t, s.ActiveAuth, 1)
+	require.EqualValues(t, 1, s.ActiveAuth[0].Version)
+	require.True(t, s.ActiveAuth[0].SignatureAlgorithm.Equal(ecdsaSHA256), "SignatureAlgorithm %v", s.ActiveAuth[0].SignatureAlgorithm)
+	require.Len(t, s.Other, 1)
+	_, err = ParseDG14([]byte{0x6F, 0})
+	require.ErrorIs(t, err, ErrMalformed)
 }
 
 // encodeLen prefixes b with its DER length.

@@ -1,8 +1,9 @@
 package pace
 
 import (
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
@@ -52,14 +53,11 @@ func TestCardStatus(t *testing.T) {
 			var resp icao.Response
 			for _, cmd := range tc.cmds {
 				r, keys, err := card.Handle(cmd)
-				if err != nil || keys != nil {
-					t.Fatalf("Handle: keys %v, error %v", keys, err)
-				}
+				require.NoError(t, err, "Handle")
+				require.Nil(t, keys, "Handle")
 				resp = r
 			}
-			if resp.SW != tc.want {
-				t.Fatalf("got %v, want %v", resp.SW, tc.want)
-			}
+			require.Equal(t, tc.want, resp.SW)
 		})
 	}
 }
@@ -69,23 +67,18 @@ func TestCardStatus(t *testing.T) {
 func TestCardRandomFailure(t *testing.T) {
 	info := paceInfo(arcECDHGM, 2, 13)
 	card, err := NewCard(CardConfig{Passwords: []Password{MRZ(nil)}, Infos: []Info{info}, Rand: newScript()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp, _, _ := card.Handle(mseCommand(info, refMRZ)); resp.SW != icao.StatusOK {
-		t.Fatalf("MSE: %v", resp.SW)
-	}
+	require.NoError(t, err)
+	mse, _, _ := card.Handle(mseCommand(info, refMRZ))
+	require.Equal(t, icao.StatusOK, mse.SW, "MSE")
 	resp, keys, err := card.Handle(gaCommand(0x10, authObject(0, nil)))
-	if !errors.Is(err, errRandom) || keys != nil || resp.SW != icao.StatusUnknown {
-		t.Fatalf("got %v, %v, %v", resp.SW, keys, err)
-	}
+	require.ErrorIs(t, err, errRandom)
+	require.Nil(t, keys)
+	require.Equal(t, icao.StatusUnknown, resp.SW)
 }
 
 func TestNewCard(t *testing.T) {
 	key, err := GenerateChipKey(13, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		cfg  CardConfig
@@ -102,36 +95,34 @@ func TestNewCard(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewCard(tc.cfg)
-			if tc.ok != (err == nil) || (c == nil) == tc.ok {
-				t.Fatalf("got %v, %v", c, err)
+			if tc.ok {
+				require.NoError(t, err)
+				require.NotNil(t, c)
+			} else {
+				require.Error(t, err)
+				require.Nil(t, c)
 			}
 		})
 	}
 }
 
 func TestChipKey(t *testing.T) {
-	if _, err := NewChipKey(13, nil); err == nil {
-		t.Fatal("zero scalar accepted")
-	}
+	_, err := NewChipKey(13, nil)
+	require.Error(t, err, "zero scalar accepted")
 	c, _ := standardCurve(13)
-	if _, err := NewChipKey(13, c.n.Bytes()); err == nil {
-		t.Fatal("scalar n accepted")
-	}
-	if _, err := NewChipKey(0, []byte{1}); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("DH group: %v", err)
-	}
-	if _, err := GenerateChipKey(7, nil); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("RFU ID: %v", err)
-	}
+	_, err = NewChipKey(13, c.n.Bytes())
+	require.Error(t, err, "scalar n accepted")
+	_, err = NewChipKey(0, []byte{1})
+	require.ErrorIs(t, err, ErrNotSupported, "DH group")
+	_, err = GenerateChipKey(7, nil)
+	require.ErrorIs(t, err, ErrNotSupported, "RFU ID")
 	k, err := NewChipKey(13, []byte{1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k.ParameterID() != 13 || string(k.PublicKey()) != string(c.Marshal(c.g)) {
-		t.Fatal("1·G is not G")
-	}
+	require.NoError(t, err)
+	require.Equal(t, 13, k.ParameterID(), "1·G is not G")
+	require.Equal(t, c.Marshal(c.g), k.PublicKey(), "1·G is not G")
 	s, err := ParseSecurityInfos(tlv.Encode(tagSet, k.PublicKeyInfo()))
-	if err != nil || len(s.ChipKeys) != 1 || s.ChipKeys[0].KeyID != 13 || s.ChipKeys[0].Domain.ID != 13 {
-		t.Fatalf("PublicKeyInfo does not parse back: %+v, %v", s, err)
-	}
+	require.NoError(t, err, "PublicKeyInfo does not parse back")
+	require.Len(t, s.ChipKeys, 1, "PublicKeyInfo does not parse back")
+	require.Equal(t, 13, s.ChipKeys[0].KeyID, "PublicKeyInfo does not parse back")
+	require.Equal(t, 13, s.ChipKeys[0].Domain.ID, "PublicKeyInfo does not parse back")
 }

@@ -3,10 +3,12 @@ package pace
 import (
 	"bytes"
 	"encoding/asn1"
-	"errors"
 	"math/big"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
@@ -69,9 +71,7 @@ func TestParseCardAccess(t *testing.T) {
 		securityInfo(paceInfo(arcECDHGM, 2, 13).Protocol, tlv.Encode(tagOctetString, []byte{2})), // malformed PACEInfo
 	)
 	s, err := ParseCardAccess(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := map[string]string{}
 	for _, i := range s.PACE {
 		got[i.String()] = i.DomainName()
@@ -83,28 +83,15 @@ func TestParseCardAccess(t *testing.T) {
 		"PACE-DH-GM-3DES":       "MODP-1024-160",
 		"PACE-ECDH-GM-AES-192":  "", // explicit parameters that are no standard curve
 	}
-	if len(s.PACE) != 6 || !mapsEqual(got, want) {
-		t.Fatalf("PACE infos %v, want %v", got, want)
-	}
-	if len(s.PACEDomains) != 4 || len(s.ChipAuth) != 1 || s.ChipAuth[0].KeyID != 13 || len(s.Other) != 2 {
-		t.Fatalf("domains %d, CA %+v, other %d", len(s.PACEDomains), s.ChipAuth, len(s.Other))
-	}
+	require.Len(t, s.PACE, 6, "PACE infos %v", got)
+	require.Equal(t, want, got, "PACE infos")
+	require.Len(t, s.PACEDomains, 4, "domains")
+	require.Len(t, s.ChipAuth, 1, "CA")
+	require.Equal(t, 13, s.ChipAuth[0].KeyID, "CA")
+	require.Len(t, s.Other, 2, "other")
 	chosen, ok := Choose(s.PACE)
-	if !ok || chosen.String() != "PACE-ECDH-CAM-AES-128" {
-		t.Fatalf("Choose: %v", chosen)
-	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	require.True(t, ok, "Choose")
+	require.Equal(t, "PACE-ECDH-CAM-AES-128", chosen.String(), "Choose")
 }
 
 func TestParseSecurityInfosErrors(t *testing.T) {
@@ -130,11 +117,12 @@ func TestParseSecurityInfosErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := ParseCardAccess(tc.b)
-			if tc.ok != (err == nil) || (s != nil) != tc.ok {
-				t.Fatalf("got %v, %v", s, err)
-			}
-			if err != nil && !errors.Is(err, ErrMalformed) {
-				t.Fatalf("error %v is not ErrMalformed", err)
+			if tc.ok {
+				require.NoError(t, err)
+				require.NotNil(t, s)
+			} else {
+				require.ErrorIs(t, err, ErrMalformed)
+				require.Nil(t, s)
 			}
 		})
 	}
@@ -144,12 +132,11 @@ func TestParseDG14(t *testing.T) {
 	key, _ := NewChipKey(13, []byte{7})
 	inner := EncodeSecurityInfos([]Info{paceInfo(arcECDHGM, 2, 13)}, key.PublicKeyInfo())
 	s, err := ParseDG14(tlv.Encode(0x6E, inner))
-	if err != nil || len(s.PACE) != 1 || len(s.ChipKeys) != 1 {
-		t.Fatalf("got %+v, %v", s, err)
-	}
-	if _, err := ParseDG14(inner); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("SET without 6E: %v", err)
-	}
+	require.NoError(t, err)
+	require.Len(t, s.PACE, 1)
+	require.Len(t, s.ChipKeys, 1)
+	_, err = ParseDG14(inner)
+	require.ErrorIs(t, err, ErrMalformed, "SET without 6E")
 }
 
 func TestInfo(t *testing.T) {
@@ -169,15 +156,9 @@ func TestInfo(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.str, func(t *testing.T) {
-			if got := tc.info.String(); got != tc.str {
-				t.Errorf("String() = %q", got)
-			}
-			if got := tc.info.DomainName(); got != tc.dom {
-				t.Errorf("DomainName() = %q", got)
-			}
-			if got := tc.info.Supported(); got != tc.supported {
-				t.Errorf("Supported() = %v", got)
-			}
+			assert.Equal(t, tc.str, tc.info.String(), "String()")
+			assert.Equal(t, tc.dom, tc.info.DomainName(), "DomainName()")
+			assert.Equal(t, tc.supported, tc.info.Supported(), "Supported()")
 		})
 	}
 }
@@ -205,9 +186,7 @@ func TestChoose(t *testing.T) {
 			if ok {
 				got = i.String() + "/" + i.DomainName()
 			}
-			if got != tc.want {
-				t.Fatalf("got %q, want %q", got, tc.want)
-			}
+			require.Equal(t, tc.want, got)
 		})
 	}
 }
@@ -215,17 +194,14 @@ func TestChoose(t *testing.T) {
 func TestPassword(t *testing.T) {
 	for _, bad := range []string{"", "12345", "1234567", "12345a", "12 345", "１２３４５６"} {
 		_, err := CAN(bad)
-		if !errors.Is(err, ErrPassword) {
-			t.Errorf("CAN(%q): %v", bad, err)
-		}
-		if bad != "" && err != nil && bytes.Contains([]byte(err.Error()), []byte(bad)) {
-			t.Errorf("error %q repeats the input", err)
+		assert.ErrorIs(t, err, ErrPassword, "CAN(%q)", bad)
+		if bad != "" && err != nil {
+			assert.NotContains(t, err.Error(), bad, "error repeats the input")
 		}
 	}
 	pw := mustCAN(t, "123456")
-	if pw.LogValue().String() != "redacted" || MRZ(nil).LogValue().String() != "redacted" {
-		t.Fatal("password not redacted")
-	}
+	require.Equal(t, "redacted", pw.LogValue().String(), "password not redacted")
+	require.Equal(t, "redacted", MRZ(nil).LogValue().String(), "password not redacted")
 }
 
 // TestEncodeCardAccessRoundTrip checks that encoded infos parse back.
@@ -236,18 +212,12 @@ func TestEncodeCardAccessRoundTrip(t *testing.T) {
 	}
 	infos = append(infos, Info{Protocol: paceInfo(arcECDHGM, 2, 0).Protocol, Version: 2, ParameterID: NoParameterID})
 	s, err := ParseCardAccess(EncodeCardAccess(infos))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(s.PACE) != len(infos) {
-		t.Fatalf("%d infos back, want %d", len(s.PACE), len(infos))
-	}
+	require.NoError(t, err)
+	require.Len(t, s.PACE, len(infos), "infos back")
 	for _, i := range infos {
-		if !slices.ContainsFunc(s.PACE, func(j Info) bool {
+		require.True(t, slices.ContainsFunc(s.PACE, func(j Info) bool {
 			return i.Protocol.Equal(j.Protocol) && i.ParameterID == j.ParameterID && j.Version == 2
-		}) {
-			t.Fatalf("%v/%d missing", i, i.ParameterID)
-		}
+		}), "%v/%d missing", i, i.ParameterID)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"math/big"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestEncodeToCurve checks that both branches of the Appendix B.2 encoding
@@ -13,9 +15,8 @@ func TestEncodeToCurve(t *testing.T) {
 		c, _ := standardCurve(id)
 		t.Run(c.name, func(t *testing.T) {
 			if id == 10 {
-				if _, err := c.encodeToCurve(big.NewInt(5)); err == nil {
-					t.Fatal("P-224 accepted")
-				}
+				_, err := c.encodeToCurve(big.NewInt(5))
+				require.Error(t, err, "P-224 accepted")
 				return
 			}
 			branches := map[bool]bool{}
@@ -25,20 +26,14 @@ func TestEncodeToCurve(t *testing.T) {
 					continue
 				}
 				pt, err := c.encodeToCurve(tt)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !c.IsOnCurve(pt) {
-					t.Fatal("encoded point not on the curve")
-				}
+				require.NoError(t, err)
+				require.True(t, c.IsOnCurve(pt), "encoded point not on the curve")
 				alpha := c.sub(new(big.Int), c.mul(tt, tt))
 				x2 := c.sub(new(big.Int), c.mul(c.mul(c.b, new(big.Int).ModInverse(c.a, c.p)),
 					c.add(big.NewInt(1), new(big.Int).ModInverse(c.add(alpha, c.mul(alpha, alpha)), c.p))))
 				branches[pt.X.Cmp(x2) == 0] = true
 			}
-			if len(branches) != 2 {
-				t.Fatal("only one branch exercised")
-			}
+			require.Len(t, branches, 2, "only one branch exercised")
 		})
 	}
 }
@@ -46,13 +41,8 @@ func TestEncodeToCurve(t *testing.T) {
 func TestRandScalar(t *testing.T) {
 	n := big.NewInt(0x1_0000) // 17 bits: 3 bytes, 7 masked bits
 	got, err := randScalar(newScript([]byte{0xFF, 0xFF, 0xFF}, []byte{0xFE, 0x12, 0x34}), n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Int64() != 0x1234 {
-		t.Fatalf("got %x, want 1234 (first try ≥ n is rejected, high bits masked)", got)
-	}
-	if _, err := randScalar(newScript([]byte{0, 0, 0}), n); err == nil {
-		t.Fatal("exhausted source accepted")
-	}
+	require.NoError(t, err)
+	require.Equal(t, int64(0x1234), got.Int64(), "first try ≥ n is rejected, high bits masked")
+	_, err = randScalar(newScript([]byte{0, 0, 0}), n)
+	require.Error(t, err, "exhausted source accepted")
 }

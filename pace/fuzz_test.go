@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
@@ -37,18 +39,12 @@ func FuzzParseCardAccess(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseCardAccess(b)
 		if err != nil {
-			if s != nil {
-				t.Fatal("result with an error")
-			}
+			require.Nil(t, s, "result with an error")
 			return
 		}
 		again, err := ParseCardAccess(EncodeCardAccess(s.PACE))
-		if err != nil {
-			t.Fatalf("re-encoded infos do not parse: %v", err)
-		}
-		if a, b := infoSet(s.PACE), infoSet(again.PACE); !slices.EqualFunc(a, b, bytes.Equal) {
-			t.Fatalf("round trip changed the infos:\n%x\n%x", a, b)
-		}
+		require.NoError(t, err, "re-encoded infos do not parse")
+		require.Equal(t, infoSet(s.PACE), infoSet(again.PACE), "round trip changed the infos")
 		for _, i := range s.PACE {
 			_ = i.String()
 			_ = i.Supported()
@@ -84,25 +80,20 @@ func FuzzGAResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := parseAuthData(b)
 		if err != nil {
-			if a.present != 0 {
-				t.Fatal("values with an error")
-			}
+			require.Zero(t, a.present, "values with an error")
 			return
 		}
 		enc := a.encode()
 		again, err := parseAuthData(enc)
-		if err != nil {
-			t.Fatalf("re-encoded data does not parse: %v", err)
-		}
-		if !bytes.Equal(again.encode(), enc) || again.present != a.present {
-			t.Fatal("round trip changed the data")
-		}
+		require.NoError(t, err, "re-encoded data does not parse")
+		require.Equal(t, enc, again.encode(), "round trip changed the data")
+		require.Equal(t, a.present, again.present, "round trip changed the data")
 		for tag := tlv.Tag(0x80); tag <= 0x8A; tag++ {
 			v1, ok1 := a.get(tag)
 			v2, ok2 := again.get(tag)
-			if ok1 != ok2 || !bytes.Equal(v1, v2) {
-				t.Fatalf("tag %v changed", tag)
-			}
+			require.Equal(t, ok1, ok2, "tag %v changed", tag)
+			// bytes.Equal: an empty value may come back nil.
+			require.True(t, bytes.Equal(v1, v2), "tag %v changed: %x, then %x", tag, v1, v2)
 		}
 	})
 }
@@ -124,8 +115,10 @@ func FuzzOpenResponse(f *testing.F) {
 		card := newTestCard(t, combo{info: info})
 		tamper := at(int(step&0x7F)%5, func([]byte, []byte) []byte { return resp })
 		res, err := Open(context.Background(), &loopback{card: card, tamper: tamper}, MRZ([]byte(testMRZ)), info, nil)
-		if (err == nil) == (res == nil) {
-			t.Fatalf("result %v with error %v", res, err)
+		if err != nil {
+			require.Nil(t, res, "result with error %v", err)
+		} else {
+			require.NotNil(t, res, "neither a result nor an error")
 		}
 	})
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/sm"
 )
@@ -52,23 +55,20 @@ type replay struct {
 
 func (r *replay) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
 	r.t.Helper()
-	if r.n >= len(r.steps) {
-		r.t.Errorf("replay: extra command %x", capdu)
+	if !assert.Less(r.t, r.n, len(r.steps), "replay: extra command %x", capdu) {
 		return nil, errors.New("replay: extra command")
 	}
 	want := r.steps[r.n]
 	r.n++
-	if !want.anyCommand && !bytes.Equal(capdu, want.cmd) {
-		r.t.Errorf("replay: %s:\n got %x\nwant %x", want.name, capdu, want.cmd)
+	if !want.anyCommand {
+		assert.Equal(r.t, want.cmd, capdu, "replay: %s", want.name)
 	}
 	return bytes.Clone(want.resp), nil
 }
 
 func (r *replay) done() {
 	r.t.Helper()
-	if r.n != len(r.steps) {
-		r.t.Errorf("replay: %d of %d exchanges used", r.n, len(r.steps))
-	}
+	assert.Equal(r.t, len(r.steps), r.n, "replay: exchanges used")
 }
 
 // loopback connects the terminal to a Card in-process. Once PACE is done it
@@ -129,12 +129,8 @@ func checkSession(t testing.TB, res *Result) {
 	t.Helper()
 	cmd := icao.Command{CLA: 0x00, INS: icao.InsSelect, P1: 0x02, P2: 0x0C, Data: []byte{0x01, 0x1E}}
 	resp, err := icao.Exchange(context.Background(), res.Session, cmd)
-	if err != nil {
-		t.Fatalf("command under secure messaging: %v", err)
-	}
-	if !bytes.Equal(resp.Data, cmd.Data) {
-		t.Fatalf("secure messaging echo: got %x, want %x", resp.Data, cmd.Data)
-	}
+	require.NoError(t, err, "command under secure messaging")
+	require.Equal(t, cmd.Data, resp.Data, "secure messaging echo")
 }
 
 // paceOID returns id-PACE.m.c.
@@ -149,8 +145,6 @@ const testMRZ = "T22000129364081251010318"
 func mustCAN(t testing.TB, s string) Password {
 	t.Helper()
 	pw, err := CAN(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return pw
 }

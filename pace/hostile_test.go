@@ -7,6 +7,9 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
@@ -126,15 +129,15 @@ func TestHostileChip(t *testing.T) {
 			card := newTestCard(t, combo{info: tc.info})
 			l := &loopback{card: card, tamper: tc.tamper}
 			res, err := Open(context.Background(), l, MRZ([]byte(testMRZ)), tc.info, nil)
-			if err == nil || res != nil {
-				t.Fatalf("Open succeeded: %v", res)
+			require.Error(t, err, "Open succeeded: %v", res)
+			require.Nil(t, res, "Open returned a result with an error")
+			if tc.want != nil {
+				require.ErrorIs(t, err, tc.want)
 			}
-			if tc.want != nil && !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
-			var got icao.StatusWord
-			if tc.sw != 0 && (!errors.As(err, &got) || got != tc.sw) {
-				t.Fatalf("got %v, want status %v wrapped", err, tc.sw)
+			if tc.sw != 0 {
+				var got icao.StatusWord
+				require.ErrorAs(t, err, &got, "want status %v wrapped", tc.sw)
+				require.Equal(t, tc.sw, got, "wrapped status")
 			}
 		})
 	}
@@ -145,9 +148,8 @@ func TestTransportError(t *testing.T) {
 	boom := errors.New("reader gone")
 	tr := transportFunc(func([]byte) ([]byte, error) { return nil, boom })
 	_, err := Open(context.Background(), tr, MRZ([]byte(testMRZ)), paceInfo(arcECDHGM, 2, 13), nil)
-	if !errors.Is(err, boom) || errors.Is(err, ErrNotSupported) {
-		t.Fatalf("got %v", err)
-	}
+	require.ErrorIs(t, err, boom)
+	require.NotErrorIs(t, err, ErrNotSupported)
 }
 
 type transportFunc func([]byte) ([]byte, error)
@@ -157,7 +159,12 @@ func (f transportFunc) Transmit(_ context.Context, b []byte) ([]byte, error) { r
 // TestOpenArguments checks the errors for bad arguments, before anything
 // is sent.
 func TestOpenArguments(t *testing.T) {
-	never := transportFunc(func([]byte) ([]byte, error) { t.Fatal("sent a command"); return nil, nil })
+	// The subtests call the transport on their own goroutines: assert, not
+	// require, on the parent test.
+	never := transportFunc(func([]byte) ([]byte, error) {
+		assert.Fail(t, "sent a command")
+		return nil, errors.New("sent a command")
+	})
 	tests := []struct {
 		name string
 		pw   Password
@@ -175,9 +182,8 @@ func TestOpenArguments(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Open(context.Background(), never, tc.pw, tc.info, nil); !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
+			_, err := Open(context.Background(), never, tc.pw, tc.info, nil)
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
 }
@@ -188,17 +194,11 @@ func TestCAMVerify(t *testing.T) {
 	info := paceInfo(arcECDHCAM, 3, 12)
 	card := newTestCard(t, combo{info: info})
 	res, err := Open(context.Background(), &loopback{card: card}, MRZ([]byte(testMRZ)), info, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	other, err := GenerateChipKey(12, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	onOtherCurve, err := GenerateChipKey(13, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name  string
 		infos []byte
@@ -213,11 +213,12 @@ func TestCAMVerify(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := ParseSecurityInfos(tc.infos)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := res.CAM.Verify(s); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
-				t.Fatalf("got %v, want %v", err, tc.want)
+			require.NoError(t, err)
+			err = res.CAM.Verify(s)
+			if tc.want == nil {
+				require.NoError(t, err)
+			} else {
+				require.ErrorIs(t, err, tc.want)
 			}
 		})
 	}

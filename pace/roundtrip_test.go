@@ -2,9 +2,10 @@ package pace
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // combo is one protocol to run terminal ↔ card.
@@ -68,44 +69,32 @@ func newTestCard(t testing.TB, c combo) *Card {
 	cfg := CardConfig{Passwords: []Password{MRZ([]byte(testMRZ)), mustCAN(t, "123456")}, Infos: []Info{c.info}}
 	if c.info.Mapping() == ChipAuthenticationMapping {
 		key, err := GenerateChipKey(c.info.ParameterID, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cfg.ChipKey = key
 	}
 	card, err := NewCard(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return card
 }
 
 func TestRoundTrip(t *testing.T) {
 	cs := combos(t)
-	if !testing.Short() && len(cs) != 44+40+33+12+12 {
-		t.Fatalf("%d combinations, want 141", len(cs))
+	if !testing.Short() {
+		require.Len(t, cs, 44+40+33+12+12, "combinations")
 	}
 	for _, c := range cs {
 		t.Run(c.name(), func(t *testing.T) {
 			t.Parallel()
 			card := newTestCard(t, c)
 			res, err := Open(context.Background(), &loopback{card: card}, c.pw, c.info, nil)
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
+			require.NoError(t, err, "Open")
 			defer res.Session.Close()
 			checkSession(t, res)
-			if (res.CAM != nil) != (c.info.Mapping() == ChipAuthenticationMapping) {
-				t.Fatal("CAM data present for the wrong mapping")
-			}
+			require.Equal(t, c.info.Mapping() == ChipAuthenticationMapping, res.CAM != nil, "CAM data present for the wrong mapping")
 			if res.CAM != nil {
 				infos, err := ParseSecurityInfos(EncodeSecurityInfos(nil, card.key.PublicKeyInfo()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := res.CAM.Verify(infos); err != nil {
-					t.Fatalf("CAM.Verify: %v", err)
-				}
+				require.NoError(t, err)
+				require.NoError(t, res.CAM.Verify(infos), "CAM.Verify")
 			}
 		})
 	}
@@ -128,12 +117,9 @@ func TestWrongPassword(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			card := newTestCard(t, combo{info: tc.info})
 			res, err := Open(context.Background(), &loopback{card: card}, tc.pw, tc.info, nil)
-			if !errors.Is(err, ErrAccessDenied) || res != nil {
-				t.Fatalf("got %v, %v; want ErrAccessDenied", res, err)
-			}
-			if errors.Is(err, ErrToken) {
-				t.Fatal("a chip rejection is not a token mismatch")
-			}
+			require.ErrorIs(t, err, ErrAccessDenied)
+			require.Nil(t, res)
+			require.NotErrorIs(t, err, ErrToken, "a chip rejection is not a token mismatch")
 		})
 	}
 }

@@ -3,11 +3,13 @@ package pace
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"math/big"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
@@ -84,25 +86,19 @@ func (vc vectorCase) load(t *testing.T) (paceVector, Info, Password) {
 	}
 	for _, arc := range strings.Split(v.ProtocolOID, ".") {
 		n, err := strconv.Atoi(arc)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		info.Protocol = append(info.Protocol, n)
 	}
 	if v.PACEInfo != nil {
-		got := encodeInfo(info)
-		if !bytes.Equal(got, v.PACEInfo) {
-			t.Fatalf("PACEInfo: got %x, want %x", got, []byte(v.PACEInfo))
-		}
+		require.Equal(t, []byte(v.PACEInfo), encodeInfo(info), "PACEInfo")
 	}
 	pw := MRZ([]byte(v.Password.MRZInformation))
 	if vc.pw != "MRZ" {
 		pw = mustCAN(t, vc.pw)
 	}
 	kpi, err := pw.key(info.Cipher(), info.KeyLength())
-	if err != nil || !bytes.Equal(kpi, v.Password.KPi) {
-		t.Fatalf("K_π: got %x (%v), want %x", kpi, err, []byte(v.Password.KPi))
-	}
+	require.NoError(t, err, "K_π")
+	require.Equal(t, []byte(v.Password.KPi), kpi, "K_π")
 	return v, info, pw
 }
 
@@ -121,9 +117,7 @@ func (v paceVector) transcript(t *testing.T, info Info, pw Password) []apduPair 
 	if strings.HasPrefix(apdus[0].Step, "MSE") {
 		printed := apdus[0].Command
 		want := append(bytes.Clone(printed[5:]), 0x84, 0x01, byte(info.ParameterID))
-		if !bytes.Equal(data, want) {
-			t.Fatalf("MSE:Set AT data %x is not the printed %x plus DO'84'", data, printed[5:])
-		}
+		require.Equal(t, want, data, "MSE:Set AT data is not the printed %x plus DO'84'", printed[5:])
 		apdus = apdus[1:]
 	}
 	return append([]apduPair{mse}, apdus...)
@@ -159,20 +153,16 @@ func TestVectorsTerminal(t *testing.T) {
 			}
 			rnd, kg := terminalRandomness(v, info)
 			res, err := open(context.Background(), r, pw, info, rnd, kg)
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			if res.Info.String() != info.String() || res.Domain == "" {
-				t.Errorf("result %v on %q", res.Info, res.Domain)
-			}
+			require.NoError(t, err, "Open")
+			assert.Equal(t, info.String(), res.Info.String(), "result")
+			assert.NotEmpty(t, res.Domain, "result domain")
 			if vc.file == "pace_cam.json" {
 				checkCAMVector(t, v, res)
 			}
 			for _, st := range sess.Steps {
 				got, err := res.Session.Transmit(context.Background(), st.Unprotected)
-				if want := append(bytes.Clone(st.ResponseData), st.SW...); err != nil || !bytes.Equal(got, want) {
-					t.Fatalf("%s: got %x (%v), want %x", st.Step, got, err, want)
-				}
+				require.NoError(t, err, st.Step)
+				require.Equal(t, append(bytes.Clone(st.ResponseData), st.SW...), got, st.Step)
 			}
 			r.done()
 		})
@@ -203,16 +193,11 @@ func terminalRandomness(v paceVector, info Info) (*script, keygen) {
 // printed ChipAuthenticationPublicKeyInfo.
 func checkCAMVector(t *testing.T, v paceVector, res *Result) {
 	t.Helper()
-	if res.CAM == nil || !bytes.Equal(res.CAM.ca.Bytes(), v.ChipAuthentication.CAIC) {
-		t.Fatal("CA_IC not recovered")
-	}
+	require.NotNil(t, res.CAM, "CA_IC not recovered")
+	require.Equal(t, []byte(v.ChipAuthentication.CAIC), res.CAM.ca.Bytes(), "CA_IC not recovered")
 	infos, err := ParseSecurityInfos(tlv.Encode(tagSet, v.ChipAuthentication.PublicKeyInfo))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.CAM.Verify(infos); err != nil {
-		t.Fatalf("CAM.Verify: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, res.CAM.Verify(infos), "CAM.Verify")
 }
 
 // smStep is one step of an sm_aes.json session.
@@ -244,7 +229,7 @@ func aesSession(t *testing.T) smSession {
 			return s
 		}
 	}
-	t.Fatal("sm_aes.json: no Appendix I session")
+	require.Fail(t, "sm_aes.json: no Appendix I session")
 	return smSession{}
 }
 
@@ -258,23 +243,17 @@ func TestVectorsCard(t *testing.T) {
 			cfg := CardConfig{Passwords: []Password{pw}, Infos: []Info{info}, Rand: newScript(v.Nonce.S)}
 			if vc.file == "pace_cam.json" {
 				key, err := NewChipKey(13, v.ChipAuthentication.StaticPrivate)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if got := key.PublicKeyInfo(); !bytes.Equal(got, v.ChipAuthentication.PublicKeyInfo) {
-					t.Fatalf("ChipAuthenticationPublicKeyInfo:\n got %x\nwant %x", got, []byte(v.ChipAuthentication.PublicKeyInfo))
-				}
+				require.NoError(t, err)
+				require.Equal(t, []byte(v.ChipAuthentication.PublicKeyInfo), key.PublicKeyInfo(), "ChipAuthenticationPublicKeyInfo")
 				cfg.ChipKey = key
 			}
 			card, err := NewCard(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			card.keygen = fixedKeys(v.chipKeys()...)
 			keys := runCardTranscript(t, card, v.transcript(t, info, pw))
-			if keys == nil || !bytes.Equal(keys.Enc, v.KeyAgreement.KSEnc) || !bytes.Equal(keys.MAC, v.KeyAgreement.KSMac) {
-				t.Fatal("card session keys differ from the worked example")
-			}
+			require.NotNil(t, keys, "card session keys differ from the worked example")
+			require.Equal(t, []byte(v.KeyAgreement.KSEnc), keys.Enc, "card session keys differ from the worked example")
+			require.Equal(t, []byte(v.KeyAgreement.KSMac), keys.MAC, "card session keys differ from the worked example")
 			if vc.file == "pace_cam.json" {
 				checkCardSession(t, keys)
 			}
@@ -291,13 +270,9 @@ func runCardTranscript(t *testing.T, card *Card, apdus []apduPair) *sm.Keys {
 	var keys *sm.Keys
 	for _, a := range apdus {
 		cmd, err := icao.ParseCommand(a.Command)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp, k, err := card.Handle(cmd)
-		if err != nil {
-			t.Fatalf("%s: %v", a.Step, err)
-		}
+		require.NoError(t, err, a.Step)
 		got, want := resp.Marshal(), a.Response
 		if ad, err := parseAuthData(want[:len(want)-2]); err == nil {
 			if _, car := ad.get(tagCAR1); car {
@@ -305,9 +280,7 @@ func runCardTranscript(t *testing.T, card *Card, apdus []apduPair) *sm.Keys {
 				want = append(authObject(tagTokenIC, tok), 0x90, 0x00)
 			}
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s:\n got %x\nwant %x", a.Step, got, want)
-		}
+		assert.Equal(t, []byte(want), got, a.Step)
 		if k != nil {
 			keys = k
 		}
@@ -320,18 +293,14 @@ func runCardTranscript(t *testing.T, card *Card, apdus []apduPair) *sm.Keys {
 func checkCardSession(t *testing.T, keys *sm.Keys) {
 	t.Helper()
 	c, err := sm.NewCard(*keys)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, st := range aesSession(t).Steps {
 		plain, err := c.Unwrap(st.Protected)
-		if err != nil || !bytes.Equal(plain, st.Unprotected) {
-			t.Fatalf("%s: unwrap %x (%v), want %x", st.Step, plain, err, []byte(st.Unprotected))
-		}
+		require.NoError(t, err, "%s: unwrap", st.Step)
+		require.Equal(t, []byte(st.Unprotected), plain, "%s: unwrap", st.Step)
 		got, err := c.Wrap(append(bytes.Clone(st.ResponseData), st.SW...))
-		if err != nil || !bytes.Equal(got, st.ProtectedResponse) {
-			t.Fatalf("%s: wrap %x (%v), want %x", st.Step, got, err, []byte(st.ProtectedResponse))
-		}
+		require.NoError(t, err, "%s: wrap", st.Step)
+		require.Equal(t, []byte(st.ProtectedResponse), got, "%s: wrap", st.Step)
 	}
 }
 
@@ -365,13 +334,10 @@ func TestVectorIntermediates(t *testing.T) {
 			}
 			g, _ := standardGroup(id)
 			x, err := prf(sm.AES, im.Nonce.S, im.Nonce.T, g.prime())
-			if err != nil || !bytes.Equal(x.Bytes(), im.Mapping.R) {
-				t.Fatalf("R(s,t) = %x (%v), want %x", x.Bytes(), err, []byte(im.Mapping.R))
-			}
+			require.NoError(t, err, "R(s,t)")
+			require.Equal(t, []byte(im.Mapping.R), x.Bytes(), "R(s,t)")
 			mapped, err := g.mapIntegrated(x)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var got []byte
 			want := []byte(im.Mapping.MappedGDH)
 			switch m := mapped.(type) {
@@ -380,9 +346,7 @@ func TestVectorIntermediates(t *testing.T) {
 			case *dhGroup:
 				got = m.g.FillBytes(make([]byte, m.size))
 			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("mapped generator\n got %s\nwant %s", hex.EncodeToString(got), hex.EncodeToString(want))
-			}
+			require.Equal(t, want, got, "mapped generator")
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/ebfe/scard"
 )
 
@@ -56,17 +58,14 @@ func TestClassify(t *testing.T) {
 			t.Run(strings.ReplaceAll(tc.code.Error(), " ", "_")+"/"+[]string{"service", "connect", "card"}[ph], func(t *testing.T) {
 				err := fail("transmit", ph, tc.code)
 				for _, s := range sentinels {
-					if got, want := errors.Is(err, s), s == tc.want; got != want {
-						t.Errorf("errors.Is(%v, %v) = %v, want %v", err, s, got, want)
-					}
+					assert.Equal(t, s == tc.want, errors.Is(err, s), "errors.Is(%v, %v)", err, s)
 				}
 				var code scard.Error
-				if !errors.As(err, &code) || code != tc.code {
-					t.Errorf("errors.As scard.Error = %#x, want %#x", uint32(code), uint32(tc.code))
+				if assert.ErrorAs(t, err, &code) {
+					assert.Equal(t, tc.code, code, "errors.As scard.Error")
 				}
-				if !strings.HasPrefix(err.Error(), "reader: transmit: ") || !strings.Contains(err.Error(), "[0x80") {
-					t.Errorf("message %q lacks the operation or the PC/SC code", err)
-				}
+				assert.True(t, strings.HasPrefix(err.Error(), "reader: transmit: "), "message %q lacks the operation", err)
+				assert.Contains(t, err.Error(), "[0x80", "message lacks the PC/SC code")
 			})
 		}
 	}
@@ -112,19 +111,13 @@ func TestErrorMessages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.err.Error(); got != tc.want {
-				t.Errorf("Error() = %q, want %q", got, tc.want)
-			}
+			assert.EqualError(t, tc.err, tc.want)
 			for _, target := range tc.is {
-				if !errors.Is(tc.err, target) {
-					t.Errorf("errors.Is(%v, %v) = false", tc.err, target)
-				}
+				assert.ErrorIs(t, tc.err, target)
 			}
 		})
 	}
-	if got, want := ErrAccessDenied.Error(), "polkit"; !strings.Contains(got, want) {
-		t.Errorf("ErrAccessDenied = %q, want a hint about %s", got, want)
-	}
+	assert.Contains(t, ErrAccessDenied.Error(), "polkit", "ErrAccessDenied wants a hint about polkit")
 }
 
 func TestStale(t *testing.T) {
@@ -138,8 +131,6 @@ func TestStale(t *testing.T) {
 		{scard.ErrRemovedCard, false},
 		{errors.New("other"), false},
 	} {
-		if got := stale(tc.err); got != tc.want {
-			t.Errorf("stale(%v) = %v, want %v", tc.err, got, tc.want)
-		}
+		assert.Equal(t, tc.want, stale(tc.err), "stale(%v)", tc.err)
 	}
 }

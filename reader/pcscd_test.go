@@ -3,10 +3,12 @@ package reader_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/reader"
@@ -54,9 +56,7 @@ func stack(t *testing.T) (context.Context, *reader.PCSC) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	p, err := reader.Open()
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	require.NoError(t, err, "Open")
 	t.Cleanup(func() { p.Close() })
 	return ctx, p
 }
@@ -65,9 +65,7 @@ func stack(t *testing.T) (context.Context, *reader.PCSC) {
 func insert(ctx context.Context, t *testing.T, addr string, card vpcd.Card) *vpcd.Insertion {
 	t.Helper()
 	ins, err := vpcd.Insert(ctx, addr, card, nil)
-	if err != nil {
-		t.Fatalf("Insert: %v", err)
-	}
+	require.NoError(t, err, "Insert")
 	t.Cleanup(func() { ins.Remove() })
 	return ins
 }
@@ -78,13 +76,9 @@ func connect(ctx context.Context, t *testing.T, p *reader.PCSC) (*testCard, *vpc
 	card := &testCard{}
 	ins := insert(ctx, t, vpcd.Addr(0), card)
 	name, err := p.WaitForCard(ctx, pcsctest.ReaderName(0))
-	if err != nil {
-		t.Fatalf("WaitForCard: %v", err)
-	}
+	require.NoError(t, err, "WaitForCard")
 	c, err := p.Connect(ctx, name)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
+	require.NoError(t, err, "Connect")
 	t.Cleanup(func() { c.Close() })
 	return card, ins, c
 }
@@ -93,15 +87,13 @@ func connect(ctx context.Context, t *testing.T, p *reader.PCSC) (*testCard, *vpc
 func info(ctx context.Context, t *testing.T, p *reader.PCSC, name string) reader.Info {
 	t.Helper()
 	infos, err := p.Readers(ctx)
-	if err != nil {
-		t.Fatalf("Readers: %v", err)
-	}
+	require.NoError(t, err, "Readers")
 	for _, in := range infos {
 		if in.Name == name {
 			return in
 		}
 	}
-	t.Fatalf("reader %q not in %v", name, infos)
+	require.FailNowf(t, "reader not listed", "reader %q not in %v", name, infos)
 	return reader.Info{}
 }
 
@@ -109,35 +101,28 @@ func TestReaders(t *testing.T) {
 	ctx, p := stack(t)
 	name := pcsctest.ReaderName(0)
 	for slot := range pcsctest.Slots {
-		if in := info(ctx, t, p, pcsctest.ReaderName(slot)); in.CardPresent || in.ATR != nil {
-			t.Errorf("before insertion: %+v", in)
-		}
+		in := info(ctx, t, p, pcsctest.ReaderName(slot))
+		assert.False(t, in.CardPresent, "before insertion: %+v", in)
+		assert.Nil(t, in.ATR, "before insertion: %+v", in)
 	}
 	ins := insert(ctx, t, vpcd.Addr(0), &testCard{})
-	if _, err := p.WaitForCard(ctx, name); err != nil {
-		t.Fatal(err)
-	}
-	if in := info(ctx, t, p, name); !in.CardPresent || !bytes.Equal(in.ATR, vpcd.DefaultATR()) || in.Exclusive {
-		t.Errorf("after insertion: %+v", in)
-	}
-	if in := info(ctx, t, p, pcsctest.ReaderName(1)); in.CardPresent {
-		t.Errorf("other slot after insertion: %+v", in)
-	}
+	_, err := p.WaitForCard(ctx, name)
+	require.NoError(t, err)
+	in := info(ctx, t, p, name)
+	assert.True(t, in.CardPresent, "after insertion: %+v", in)
+	assert.Equal(t, vpcd.DefaultATR(), in.ATR, "after insertion: %+v", in)
+	assert.False(t, in.Exclusive, "after insertion: %+v", in)
+	in = info(ctx, t, p, pcsctest.ReaderName(1))
+	assert.False(t, in.CardPresent, "other slot after insertion: %+v", in)
 	c, err := p.Connect(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if in := info(ctx, t, p, name); !in.Exclusive {
-		t.Errorf("while connected: %+v, want Exclusive", in)
-	}
+	require.NoError(t, err)
+	in = info(ctx, t, p, name)
+	assert.True(t, in.Exclusive, "while connected: %+v", in)
 	c.Close()
 	ins.Remove()
-	if err := p.WaitForRemoval(ctx, name); err != nil {
-		t.Fatal(err)
-	}
-	if in := info(ctx, t, p, name); in.CardPresent {
-		t.Errorf("after removal: %+v", in)
-	}
+	require.NoError(t, p.WaitForRemoval(ctx, name))
+	in = info(ctx, t, p, name)
+	assert.False(t, in.CardPresent, "after removal: %+v", in)
 }
 
 func TestWaitForCard(t *testing.T) {
@@ -155,34 +140,27 @@ func TestWaitForCard(t *testing.T) {
 		})
 		start := time.Now()
 		got, err := p.WaitForCard(ctx, pcsctest.ReaderName(1))
-		if ierr := <-inserted; ierr != nil {
-			t.Fatalf("Insert: %v", ierr)
-		}
-		if err != nil || got != pcsctest.ReaderName(1) {
-			t.Fatalf("WaitForCard = %q, %v", got, err)
-		}
+		require.NoError(t, <-inserted, "Insert")
+		require.NoError(t, err, "WaitForCard")
+		require.Equal(t, pcsctest.ReaderName(1), got, "WaitForCard")
 		t.Logf("card seen %v after the wait began (inserted after 300 ms; pcscd polls vpcd every 400 ms)", time.Since(start).Round(time.Millisecond))
 	})
 	t.Run("any reader", func(t *testing.T) {
 		// The card of the previous subtest is still in slot 1.
 		got, err := p.WaitForCard(ctx, "")
-		if err != nil || got != pcsctest.ReaderName(1) {
-			t.Fatalf("WaitForCard(\"\") = %q, %v; want the reader holding the card", got, err)
-		}
+		require.NoError(t, err, "WaitForCard(\"\")")
+		require.Equal(t, pcsctest.ReaderName(1), got, "WaitForCard(\"\"), want the reader holding the card")
 	})
 	t.Run("held exclusively", func(t *testing.T) {
 		c, err := p.Connect(ctx, pcsctest.ReaderName(1))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer c.Close()
 		// The card counts as present; Connect reports the reader busy.
-		if got, err := p.WaitForCard(ctx, ""); err != nil || got != pcsctest.ReaderName(1) {
-			t.Fatalf("WaitForCard = %q, %v", got, err)
-		}
-		if _, err := p.Connect(ctx, pcsctest.ReaderName(1)); !errors.Is(err, reader.ErrReaderBusy) {
-			t.Fatalf("Connect = %v, want ErrReaderBusy", err)
-		}
+		got, err := p.WaitForCard(ctx, "")
+		require.NoError(t, err, "WaitForCard")
+		require.Equal(t, pcsctest.ReaderName(1), got, "WaitForCard")
+		_, err = p.Connect(ctx, pcsctest.ReaderName(1))
+		require.ErrorIs(t, err, reader.ErrReaderBusy, "Connect")
 	})
 }
 
@@ -203,13 +181,10 @@ func TestWaitForCardEnds(t *testing.T) {
 				start := time.Now()
 				_, err := p.WaitForCard(cctx, pcsctest.ReaderName(0))
 				late := time.Since(start) - max(tc.after, 0)
-				if !errors.Is(err, context.Canceled) || !errors.Is(err, reader.ErrCanceled) {
-					t.Fatalf("err = %v, want context.Canceled and ErrCanceled", err)
-				}
+				require.ErrorIs(t, err, context.Canceled)
+				require.ErrorIs(t, err, reader.ErrCanceled)
 				t.Logf("returned %v after the cancel", late.Round(time.Microsecond))
-				if late > time.Second {
-					t.Errorf("returned %v after the cancel", late)
-				}
+				assert.LessOrEqual(t, late, time.Second, "time to return after the cancel")
 			})
 		}
 	})
@@ -217,31 +192,25 @@ func TestWaitForCardEnds(t *testing.T) {
 		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		defer cancel()
 		_, err := p.WaitForCard(wctx, "No Such Reader 00 00")
-		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, reader.ErrReaderGone) {
-			t.Fatalf("err = %v, want DeadlineExceeded and ErrReaderGone", err)
-		}
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.ErrorIs(t, err, reader.ErrReaderGone)
 	})
 	t.Run("closed", func(t *testing.T) {
 		q, err := reader.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		time.AfterFunc(200*time.Millisecond, func() { q.Close() })
-		if _, err := q.WaitForCard(ctx, pcsctest.ReaderName(0)); !errors.Is(err, reader.ErrClosed) {
-			t.Fatalf("err = %v, want ErrClosed", err)
-		}
+		_, err = q.WaitForCard(ctx, pcsctest.ReaderName(0))
+		require.ErrorIs(t, err, reader.ErrClosed)
 	})
 }
 
 func TestTransmit(t *testing.T) {
 	ctx, p := stack(t)
 	_, _, c := connect(ctx, t, p)
-	if c.Reader() != pcsctest.ReaderName(0) || !bytes.Equal(c.ATR(), vpcd.DefaultATR()) {
-		t.Errorf("Reader, ATR = %q, % X", c.Reader(), c.ATR())
-	}
-	if n, ok := c.MaxAPDU(); ok {
-		t.Errorf("MaxAPDU = %d, true; vpcd does not report one", n)
-	}
+	assert.Equal(t, pcsctest.ReaderName(0), c.Reader(), "Reader")
+	assert.Equal(t, vpcd.DefaultATR(), c.ATR(), "ATR")
+	n, ok := c.MaxAPDU()
+	assert.False(t, ok, "MaxAPDU = %d, true; vpcd does not report one", n)
 	data := bytes.Repeat([]byte{0x5A}, 0xFFF8) // Lc 65528: 65535-byte command, the most a vpcd frame holds
 	tests := []struct {
 		name    string
@@ -258,11 +227,10 @@ func TestTransmit(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := c.Transmit(ctx, tc.capdu)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(resp) != tc.wantLen || !bytes.Equal(resp[len(resp)-2:], []byte{0x90, 0x00}) {
-				t.Errorf("response %d bytes ending % X, want %d ending 90 00", len(resp), resp[max(len(resp)-2, 0):], tc.wantLen)
+			require.NoError(t, err)
+			// Not assert.Len: it would print up to 64 KiB of response.
+			if assert.Equal(t, tc.wantLen, len(resp), "response length") {
+				assert.Equal(t, []byte{0x90, 0x00}, resp[len(resp)-2:], "status word")
 			}
 		})
 	}
@@ -270,21 +238,20 @@ func TestTransmit(t *testing.T) {
 		// Le 65534 needs 65536 response bytes: vpcd cannot carry them, so
 		// the card side answers 6F00.
 		resp, err := c.Transmit(ctx, []byte{0x00, 0xB0, 0x00, 0x00, 0x00, 0xFF, 0xFE})
-		if err != nil || !bytes.Equal(resp, []byte{0x6F, 0x00}) {
-			t.Errorf("Transmit = % X, %v; want 6F 00", resp, err)
+		if assert.NoError(t, err, "Transmit") {
+			assert.Equal(t, []byte{0x6F, 0x00}, resp, "Transmit")
 		}
 	})
 	t.Run("canceled", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := c.Transmit(cctx, []byte{0x00, 0xA4, 0x00, 0x00}); !errors.Is(err, reader.ErrCanceled) || !errors.Is(err, context.Canceled) {
-			t.Errorf("err = %v", err)
-		}
+		_, err := c.Transmit(cctx, []byte{0x00, 0xA4, 0x00, 0x00})
+		assert.ErrorIs(t, err, reader.ErrCanceled)
+		assert.ErrorIs(t, err, context.Canceled)
 	})
 	t.Run("too short", func(t *testing.T) {
-		if _, err := c.Transmit(ctx, []byte{0x00, 0xA4}); err == nil {
-			t.Error("no error for a 2-byte command")
-		}
+		_, err := c.Transmit(ctx, []byte{0x00, 0xA4})
+		assert.Error(t, err, "no error for a 2-byte command")
 	})
 }
 
@@ -296,14 +263,10 @@ func TestCommandBeyondFrame(t *testing.T) {
 	capdu := append([]byte{0x00, 0xD6, 0x00, 0x00, 0x00, 0xFF, 0xF9}, make([]byte, 0xFFF9)...) // 65536 bytes
 	start := time.Now()
 	_, err := c.Transmit(ctx, capdu)
-	if !errors.Is(err, reader.ErrCardRemoved) {
-		t.Fatalf("err = %v, want ErrCardRemoved (vpcd ejects the card)", err)
-	}
+	require.ErrorIs(t, err, reader.ErrCardRemoved, "vpcd ejects the card")
 	t.Logf("65536-byte command: %v after %v", err, time.Since(start).Round(time.Millisecond))
 	<-ins.Done()
-	if !errors.Is(ins.Err(), vpcd.ErrReaderClosed) {
-		t.Errorf("insertion: %v, want ErrReaderClosed", ins.Err())
-	}
+	assert.ErrorIs(t, ins.Err(), vpcd.ErrReaderClosed, "insertion")
 }
 
 func TestCardRemoved(t *testing.T) {
@@ -314,27 +277,18 @@ func TestCardRemoved(t *testing.T) {
 	}{{"transmit at once", 0}, {"transmit after pcscd noticed", time.Second}} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, ins, c := connect(ctx, t, p)
-			if _, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00}); err != nil {
-				t.Fatal(err)
-			}
+			_, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00})
+			require.NoError(t, err)
 			ins.Remove()
 			time.Sleep(tc.pause)
 			start := time.Now()
-			_, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00})
+			_, err = c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00})
 			took := time.Since(start)
-			if !errors.Is(err, reader.ErrCardRemoved) {
-				t.Fatalf("err = %v, want ErrCardRemoved", err)
-			}
+			require.ErrorIs(t, err, reader.ErrCardRemoved)
 			t.Logf("ErrCardRemoved after %v: %v", took.Round(time.Millisecond), err)
-			if took > 2*time.Second {
-				t.Errorf("removal detected after %v, want < 2 s", took)
-			}
-			if err := p.WaitForRemoval(ctx, c.Reader()); err != nil {
-				t.Errorf("WaitForRemoval: %v", err)
-			}
-			if err := c.Close(); err != nil {
-				t.Errorf("Close after removal: %v", err)
-			}
+			assert.LessOrEqual(t, took, 2*time.Second, "time to detect the removal")
+			assert.NoError(t, p.WaitForRemoval(ctx, c.Reader()), "WaitForRemoval")
+			assert.NoError(t, c.Close(), "Close after removal")
 		})
 	}
 }
@@ -355,9 +309,8 @@ func TestConnectErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := p.Connect(ctx, tc.reader)
-			if !errors.Is(err, tc.want) || c != nil {
-				t.Errorf("Connect = %v, %v; want %v", c, err, tc.want)
-			}
+			assert.ErrorIs(t, err, tc.want, "Connect")
+			assert.Nil(t, c, "Connect")
 		})
 	}
 }
@@ -366,79 +319,48 @@ func TestReconnectAndClose(t *testing.T) {
 	ctx, p := stack(t)
 	card, _, c := connect(ctx, t, p)
 	before := card.resets.Load()
-	if err := c.Reconnect(ctx); err != nil {
-		t.Fatalf("Reconnect: %v", err)
-	}
-	if card.resets.Load() == before {
-		t.Error("Reconnect did not reset the card")
-	}
-	if _, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00}); err != nil {
-		t.Fatalf("Transmit after Reconnect: %v", err)
-	}
+	require.NoError(t, c.Reconnect(ctx), "Reconnect")
+	assert.NotEqual(t, before, card.resets.Load(), "Reconnect did not reset the card")
+	_, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00})
+	require.NoError(t, err, "Transmit after Reconnect")
 	before = card.resets.Load()
-	if err := c.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if card.resets.Load() == before {
-		t.Error("Close did not reset the card")
-	}
-	if err := c.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	if _, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00}); !errors.Is(err, reader.ErrClosed) {
-		t.Errorf("Transmit after Close: %v, want ErrClosed", err)
-	}
-	if err := c.Reconnect(ctx); !errors.Is(err, reader.ErrClosed) {
-		t.Errorf("Reconnect after Close: %v, want ErrClosed", err)
-	}
+	require.NoError(t, c.Close(), "Close")
+	assert.NotEqual(t, before, card.resets.Load(), "Close did not reset the card")
+	assert.NoError(t, c.Close(), "second Close")
+	_, err = c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00})
+	assert.ErrorIs(t, err, reader.ErrClosed, "Transmit after Close")
+	assert.ErrorIs(t, c.Reconnect(ctx), reader.ErrClosed, "Reconnect after Close")
 	// The reader is free again.
 	c2, err := p.Connect(ctx, pcsctest.ReaderName(0))
-	if err != nil {
-		t.Fatalf("Connect after Close: %v", err)
-	}
+	require.NoError(t, err, "Connect after Close")
 	c2.Close()
 }
 
 func TestClosedPCSC(t *testing.T) {
 	pcsctest.Require(t)
 	p, err := reader.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	assert.NoError(t, p.Close(), "second Close")
 	ctx := context.Background()
-	if _, err := p.Readers(ctx); !errors.Is(err, reader.ErrClosed) {
-		t.Errorf("Readers: %v", err)
-	}
-	if _, err := p.Connect(ctx, pcsctest.ReaderName(0)); !errors.Is(err, reader.ErrClosed) {
-		t.Errorf("Connect: %v", err)
-	}
-	if _, err := p.WaitForCard(ctx, ""); !errors.Is(err, reader.ErrClosed) {
-		t.Errorf("WaitForCard: %v", err)
-	}
+	_, err = p.Readers(ctx)
+	assert.ErrorIs(t, err, reader.ErrClosed, "Readers")
+	_, err = p.Connect(ctx, pcsctest.ReaderName(0))
+	assert.ErrorIs(t, err, reader.ErrClosed, "Connect")
+	_, err = p.WaitForCard(ctx, "")
+	assert.ErrorIs(t, err, reader.ErrClosed, "WaitForCard")
 }
 
 func TestReconnectAfterPutBack(t *testing.T) {
 	ctx, p := stack(t)
 	_, ins, c := connect(ctx, t, p)
 	ins.Remove()
-	if err := p.WaitForRemoval(ctx, c.Reader()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.WaitForRemoval(ctx, c.Reader()))
 	card := &testCard{}
 	insert(ctx, t, vpcd.Addr(0), card)
-	if _, err := p.WaitForCard(ctx, c.Reader()); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Reconnect(ctx); err != nil {
-		t.Fatalf("Reconnect: %v", err)
-	}
-	if _, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00}); err != nil {
-		t.Fatalf("Transmit after Reconnect: %v", err)
-	}
+	_, err := p.WaitForCard(ctx, c.Reader())
+	require.NoError(t, err)
+	require.NoError(t, c.Reconnect(ctx), "Reconnect")
+	_, err = c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x00})
+	require.NoError(t, err, "Transmit after Reconnect")
 }

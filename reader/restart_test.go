@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/reader"
 	"github.com/nfcbridge/nfcbridge/vpcd"
@@ -22,9 +25,7 @@ func TestPCSCDRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	p, err := reader.Open()
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	require.NoError(t, err, "Open")
 	defer p.Close()
 	name := pcsctest.ReaderName(0)
 	selectMF := []byte{0x00, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00}
@@ -32,21 +33,17 @@ func TestPCSCDRestart(t *testing.T) {
 	c, ins := readOnce(ctx, t, p, d.Addr(0), name, selectMF)
 	d.Stop(t)
 
-	if _, err := c.Transmit(ctx, selectMF); !errors.Is(err, reader.ErrNoService) && !errors.Is(err, reader.ErrReaderGone) {
-		t.Errorf("Transmit with pcscd stopped: %v, want ErrNoService or ErrReaderGone", err)
-	} else {
+	_, err = c.Transmit(ctx, selectMF)
+	if assert.True(t, errors.Is(err, reader.ErrNoService) || errors.Is(err, reader.ErrReaderGone),
+		"Transmit with pcscd stopped: %v, want ErrNoService or ErrReaderGone", err) {
 		t.Logf("Transmit with pcscd stopped: %v", err)
 	}
-	if err := c.Close(); err != nil {
-		t.Errorf("Close with pcscd stopped: %v", err)
-	}
+	assert.NoError(t, c.Close(), "Close with pcscd stopped")
 	select {
 	case <-ins.Done():
-		if !errors.Is(ins.Err(), vpcd.ErrReaderClosed) {
-			t.Errorf("insertion: %v, want ErrReaderClosed", ins.Err())
-		}
+		assert.ErrorIs(t, ins.Err(), vpcd.ErrReaderClosed, "insertion")
 	case <-time.After(5 * time.Second):
-		t.Error("vpcd connection still open after pcscd stopped")
+		assert.Fail(t, "vpcd connection still open after pcscd stopped")
 	}
 	for _, f := range []struct {
 		name string
@@ -57,16 +54,13 @@ func TestPCSCDRestart(t *testing.T) {
 		{"Connect", func() error { _, err := p.Connect(ctx, name); return err }},
 		{"Open", func() error { _, err := reader.Open(); return err }},
 	} {
-		if err := f.call(); !errors.Is(err, reader.ErrNoService) {
-			t.Errorf("%s with pcscd stopped: %v, want ErrNoService", f.name, err)
-		}
+		assert.ErrorIs(t, f.call(), reader.ErrNoService, "%s with pcscd stopped", f.name)
 	}
 
 	d.Start(t)
 	infos, err := p.Readers(ctx)
-	if err != nil || len(infos) != pcsctest.Slots {
-		t.Fatalf("Readers after restart = %v, %v", infos, err)
-	}
+	require.NoError(t, err, "Readers after restart")
+	require.Len(t, infos, pcsctest.Slots, "Readers after restart")
 	c, _ = readOnce(ctx, t, p, d.Addr(0), name, selectMF)
 	c.Close()
 }
@@ -76,15 +70,11 @@ func TestPCSCDRestart(t *testing.T) {
 func readOnce(ctx context.Context, t *testing.T, p *reader.PCSC, addr, name string, capdu []byte) (*reader.Card, *vpcd.Insertion) {
 	t.Helper()
 	ins := insert(ctx, t, addr, &testCard{})
-	if _, err := p.WaitForCard(ctx, name); err != nil {
-		t.Fatalf("WaitForCard: %v", err)
-	}
+	_, err := p.WaitForCard(ctx, name)
+	require.NoError(t, err, "WaitForCard")
 	c, err := p.Connect(ctx, name)
-	if err != nil {
-		t.Fatalf("Connect: %v", err)
-	}
-	if _, err := c.Transmit(ctx, capdu); err != nil {
-		t.Fatalf("Transmit: %v", err)
-	}
+	require.NoError(t, err, "Connect")
+	_, err = c.Transmit(ctx, capdu)
+	require.NoError(t, err, "Transmit")
 	return c, ins
 }

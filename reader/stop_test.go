@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/reader"
 )
@@ -17,9 +20,8 @@ import (
 func restartRuns(t *testing.T) int {
 	if s := os.Getenv("NFCBRIDGE_PCSCD_RESTARTS"); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("NFCBRIDGE_PCSCD_RESTARTS=%q: want a positive number", s)
-		}
+		require.NoError(t, err, "NFCBRIDGE_PCSCD_RESTARTS=%q: want a positive number", s)
+		require.GreaterOrEqual(t, n, 1, "NFCBRIDGE_PCSCD_RESTARTS=%q: want a positive number", s)
 		return n
 	}
 	return 3
@@ -39,9 +41,7 @@ func TestPCSCDStopMidTransmit(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(runs)*30*time.Second)
 	defer cancel()
 	p, err := reader.Open()
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	require.NoError(t, err, "Open")
 	defer p.Close()
 	name := pcsctest.ReaderName(0)
 	readBinary := []byte{0x00, 0xB0, 0x00, 0x00, 0x00}
@@ -63,15 +63,13 @@ func TestPCSCDStopMidTransmit(t *testing.T) {
 		select {
 		case err = <-errc:
 		case <-time.After(10 * time.Second):
-			t.Fatalf("run %d: Transmit still succeeds with pcscd stopped", run)
+			require.FailNowf(t, "Transmit still succeeds with pcscd stopped", "run %d", run)
 		}
 		c.Close()
 		t.Logf("run %d: %v", run, err)
-		if errors.Is(err, reader.ErrAccessDenied) {
-			t.Errorf("run %d: pcscd stopping reads as a polkit refusal: %v", run, err)
-		} else if !errors.Is(err, reader.ErrNoService) && !errors.Is(err, reader.ErrReaderGone) && !errors.Is(err, reader.ErrCardRemoved) {
-			t.Errorf("run %d: %v, want the service or the reader gone", run, err)
-		}
+		assert.NotErrorIs(t, err, reader.ErrAccessDenied, "run %d: pcscd stopping reads as a polkit refusal", run)
+		assert.True(t, errors.Is(err, reader.ErrNoService) || errors.Is(err, reader.ErrReaderGone) || errors.Is(err, reader.ErrCardRemoved),
+			"run %d: %v, want the service or the reader gone", run, err)
 		d.Start(t)
 		c, _ = readOnce(ctx, t, p, d.Addr(0), name, readBinary)
 		c.Close()

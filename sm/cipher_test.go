@@ -2,9 +2,11 @@ package sm
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
@@ -39,13 +41,12 @@ func TestCMAC(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := CMAC(testvectors.Hex(t, tc.key), m[:tc.msgLen])
-			noErr(t, err, "CMAC")
-			eqBytes(t, testvectors.Hex(t, tc.want), got, "CMAC")
+			require.NoError(t, err, "CMAC")
+			assert.Equal(t, testvectors.Hex(t, tc.want), got, "CMAC")
 		})
 	}
-	if _, err := CMAC(make([]byte, 15), nil); err == nil {
-		t.Error("CMAC accepted a 15-byte key")
-	}
+	_, err := CMAC(make([]byte, 15), nil)
+	assert.Error(t, err, "CMAC accepted a 15-byte key")
 }
 
 func TestDbl(t *testing.T) {
@@ -53,9 +54,9 @@ func TestDbl(t *testing.T) {
 	var l [16]byte
 	copy(l[:], testvectors.Hex(t, "7df76b0c1ab899b33e42f047b91b546f"))
 	k1 := dbl(l)
-	eqBytes(t, testvectors.Hex(t, "fbeed618357133667c85e08f7236a8de"), k1[:], "K1")
+	assert.Equal(t, testvectors.Hex(t, "fbeed618357133667c85e08f7236a8de"), k1[:], "K1")
 	k2 := dbl(k1)
-	eqBytes(t, testvectors.Hex(t, "f7ddac306ae266ccf90bc11ee46d513b"), k2[:], "K2")
+	assert.Equal(t, testvectors.Hex(t, "f7ddac306ae266ccf90bc11ee46d513b"), k2[:], "K2")
 }
 
 func TestPadding(t *testing.T) {
@@ -82,15 +83,13 @@ func TestPadding(t *testing.T) {
 			in := tc.in
 			got, err := Unpad(testvectors.Hex(t, in), tc.bs)
 			if tc.wantErr {
-				isErr(t, err, ErrMalformed, "unpad")
-				if got != nil {
-					t.Errorf("unpad returned %x with an error", got)
-				}
+				assert.ErrorIs(t, err, ErrMalformed, "unpad")
+				assert.Nil(t, got, "unpad returned a value with an error")
 				return
 			}
-			noErr(t, err, "unpad")
-			eqBytes(t, testvectors.Hex(t, tc.want), got, "unpad")
-			eqBytes(t, testvectors.Hex(t, in), Pad(got, tc.bs), "pad")
+			require.NoError(t, err, "unpad")
+			assert.Equal(t, testvectors.Hex(t, tc.want), got, "unpad")
+			assert.Equal(t, testvectors.Hex(t, in), Pad(got, tc.bs), "pad")
 		})
 	}
 }
@@ -103,9 +102,8 @@ func TestAdjustParity(t *testing.T) {
 		for v := k[0]; v != 0; v >>= 1 {
 			ones += int(v & 1)
 		}
-		if ones%2 != 1 || k[0]&^1 != byte(b)&^1 {
-			t.Fatalf("AdjustParity(%02x) = %02x", b, k[0])
-		}
+		require.Equal(t, 1, ones%2, "AdjustParity(%02x) = %02x: parity", b, k[0])
+		require.Equal(t, byte(b)&^1, k[0]&^1, "AdjustParity(%02x) = %02x: key bits", b, k[0])
 	}
 }
 
@@ -127,9 +125,9 @@ func TestIncSSC(t *testing.T) {
 			k := testKeys(tc.suite, 16)
 			k.SSC = testvectors.Hex(t, tc.from)
 			ch, err := newChannel(k)
-			noErr(t, err, "newChannel")
+			require.NoError(t, err, "newChannel")
 			ch.incSSC()
-			eqBytes(t, testvectors.Hex(t, tc.to), ch.counter(), "SSC")
+			assert.Equal(t, testvectors.Hex(t, tc.to), ch.counter(), "SSC")
 		})
 	}
 }
@@ -147,20 +145,12 @@ func TestMaxShortLe(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			bs := tc.suite.BlockSize()
-			if got := maxShortLe(tc.suite); got != tc.want {
-				t.Fatalf("maxShortLe = %d, want %d", got, tc.want)
-			}
-			if n := cryptogramLen(tc.want, bs, false) + 4 + 10; n > 256 {
-				t.Errorf("Le %d gives %d response data bytes", tc.want, n)
-			}
-			if n := cryptogramLen(tc.want+1, bs, false) + 4 + 10; n <= 256 {
-				t.Errorf("Le %d gives only %d response data bytes", tc.want+1, n)
-			}
+			require.Equal(t, tc.want, maxShortLe(tc.suite), "maxShortLe")
+			assert.LessOrEqual(t, cryptogramLen(tc.want, bs, false)+4+10, 256, "response data bytes for Le %d", tc.want)
+			assert.Greater(t, cryptogramLen(tc.want+1, bs, false)+4+10, 256, "response data bytes for Le %d", tc.want+1)
 			s, err := NewSession(apdutest.NewScript(t), testKeys(tc.suite, 16))
-			noErr(t, err, "NewSession")
-			if s.MaxShortLe() != tc.want {
-				t.Errorf("MaxShortLe() = %d", s.MaxShortLe())
-			}
+			require.NoError(t, err, "NewSession")
+			assert.Equal(t, tc.want, s.MaxShortLe(), "MaxShortLe()")
 		})
 	}
 }
@@ -188,11 +178,13 @@ func TestKeysCheck(t *testing.T) {
 			tc.keys.Enc[0] = 0xA5 // a secret byte that must not show up
 			_, err := NewSession(apdutest.NewScript(t), tc.keys)
 			_, cerr := NewCard(tc.keys)
-			if (err == nil) != tc.ok || (cerr == nil) != tc.ok {
-				t.Fatalf("NewSession: %v, NewCard: %v, want ok=%v", err, cerr, tc.ok)
-			}
-			if err != nil && strings.Contains(strings.ToLower(err.Error()), "a5") {
-				t.Errorf("error %q echoes key bytes", err)
+			if tc.ok {
+				require.NoError(t, err, "NewSession")
+				require.NoError(t, cerr, "NewCard")
+			} else {
+				require.Error(t, err, "NewSession")
+				require.Error(t, cerr, "NewCard")
+				assert.NotContains(t, strings.ToLower(err.Error()), "a5", "error echoes key bytes")
 			}
 		})
 	}
@@ -206,9 +198,8 @@ func TestDeriveKeyRejects(t *testing.T) {
 	}{{"3des 24", TDES, 24}, {"aes 20", AES, 20}, {"unknown suite", Suite(9), 16}} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := DeriveKey(tc.suite, tc.n, []byte("secret"), KeyEnc)
-			if err == nil || k != nil {
-				t.Fatalf("DeriveKey = %x, %v", k, err)
-			}
+			require.Error(t, err, "DeriveKey")
+			require.Nil(t, k, "DeriveKey")
 		})
 	}
 }
@@ -218,31 +209,24 @@ func TestDeriveKeyRejects(t *testing.T) {
 func TestDeriveKeyLengths(t *testing.T) {
 	secret := []byte("K")
 	k16, err := DeriveKey(AES, 16, secret, KeyMAC)
-	noErr(t, err, "aes-128")
+	require.NoError(t, err, "aes-128")
 	k24, err := DeriveKey(AES, 24, secret, KeyMAC)
-	noErr(t, err, "aes-192")
+	require.NoError(t, err, "aes-192")
 	k32, err := DeriveKey(AES, 32, secret, KeyMAC)
-	noErr(t, err, "aes-256")
-	eqBytes(t, k32[:24], k24, "AES-192 is a prefix of the SHA-256 output")
-	if string(k16) == string(k32[:16]) {
-		t.Error("AES-128 must use SHA-1, not SHA-256")
-	}
+	require.NoError(t, err, "aes-256")
+	assert.Equal(t, k32[:24], k24, "AES-192 is a prefix of the SHA-256 output")
+	assert.NotEqual(t, k32[:16], k16, "AES-128 must use SHA-1, not SHA-256")
 }
 
 func TestCBCRejects(t *testing.T) {
 	key := make([]byte, 16)
-	if _, err := EncryptCBC(TDES, key, nil, make([]byte, 7)); err == nil {
-		t.Error("unaligned input accepted")
-	}
-	if _, err := DecryptCBC(AES, key, make([]byte, 8), make([]byte, 16)); err == nil {
-		t.Error("short IV accepted")
-	}
-	if _, err := Checksum(TDES, make([]byte, 8), nil); err == nil {
-		t.Error("short MAC key accepted")
-	}
-	if errors.Is(ErrClosed, ErrMAC) {
-		t.Error("sentinels are not distinct")
-	}
+	_, err := EncryptCBC(TDES, key, nil, make([]byte, 7))
+	assert.Error(t, err, "unaligned input accepted")
+	_, err = DecryptCBC(AES, key, make([]byte, 8), make([]byte, 16))
+	assert.Error(t, err, "short IV accepted")
+	_, err = Checksum(TDES, make([]byte, 8), nil)
+	assert.Error(t, err, "short MAC key accepted")
+	assert.NotErrorIs(t, ErrClosed, ErrMAC, "sentinels are not distinct")
 }
 
 // TestResponseLen checks the size of protected responses against what
@@ -255,9 +239,7 @@ func TestResponseLen(t *testing.T) {
 		for _, n := range []int{0, 1, 7, 8, 15, 16, 127, 223, 231, 300} {
 			for _, odd := range []bool{false, true} {
 				c, err := NewCard(testKeys(su.suite, su.keyLen))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				ins := byte(0xB0)
 				if odd {
 					ins = 0xB1
@@ -271,17 +253,12 @@ func TestResponseLen(t *testing.T) {
 					if err != nil {
 						return nil, err
 					}
-					if got, want := ResponseLen(su.suite, n, odd), len(out)-2; got != want {
-						t.Errorf("%v n=%d odd=%v: ResponseLen = %d, Wrap gives %d", su.suite, n, odd, got, want)
-					}
+					assert.Equal(t, len(out)-2, ResponseLen(su.suite, n, odd), "%v n=%d odd=%v: ResponseLen against Wrap", su.suite, n, odd)
 					return out, nil
 				}), testKeys(su.suite, su.keyLen))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := term.Transmit(context.Background(), []byte{0, ins, 0, 0, 0}); err != nil {
-					t.Fatalf("%v n=%d odd=%v: %v", su.suite, n, odd, err)
-				}
+				require.NoError(t, err)
+				_, err = term.Transmit(context.Background(), []byte{0, ins, 0, 0, 0})
+				require.NoError(t, err, "%v n=%d odd=%v", su.suite, n, odd)
 			}
 		}
 	}

@@ -3,7 +3,10 @@ package sm
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
@@ -51,36 +54,24 @@ func FuzzUnwrapResponse(f *testing.F) {
 		s, err := NewSession(apdutest.Func(func(context.Context, []byte) ([]byte, error) {
 			return append([]byte(nil), resp...), nil
 		}), su.keys)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		data, err := s.Transmit(context.Background(), su.plain)
 		if err != nil {
-			if data != nil {
-				t.Fatalf("data %x with error %v", data, err)
-			}
+			require.Nil(t, data, "data with error %v", err)
 			return
 		}
-		if len(data) < 2 {
-			t.Fatalf("response %x without status word", data)
-		}
+		require.GreaterOrEqual(t, len(data), 2, "response %x without status word", data)
 		if len(resp) == 2 {
-			if !bytes.Equal(data, resp) {
-				t.Fatalf("bare status %x returned as %x", resp, data)
-			}
+			require.Equal(t, resp, data, "bare status returned changed")
 			return
 		}
 		c, err := NewCard(su.keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Unwrap(su.protected); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		_, err = c.Unwrap(su.protected)
+		require.NoError(t, err)
 		again, err := c.Wrap(data)
-		if err != nil || !bytes.Equal(again, resp) {
-			t.Fatalf("accepted %x, card wraps %x as %x (%v)", resp, data, again, err)
-		}
+		require.NoError(t, err, "card cannot wrap the accepted %x", data)
+		require.Equal(t, resp, again, "accepted %x, but the card wraps %x otherwise", resp, data)
 	})
 }
 
@@ -98,36 +89,28 @@ func FuzzCardUnwrap(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, capdu []byte) {
 		su := setups[int(which)%len(setups)]
 		c, err := NewCard(su.keys)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		plain, err := c.Unwrap(capdu)
 		if err != nil {
-			if plain != nil {
-				t.Fatalf("plain %x with error %v", plain, err)
-			}
+			require.Nil(t, plain, "plain with error %v", err)
 			return
 		}
 		cmd, err := icao.ParseCommand(plain)
-		if err != nil {
-			t.Fatalf("Unwrap returned a malformed APDU %x: %v", plain, err)
-		}
+		require.NoError(t, err, "Unwrap returned a malformed APDU %x", plain)
 		var sent []byte
 		s, err := NewSession(apdutest.Func(func(_ context.Context, b []byte) ([]byte, error) {
 			sent = append([]byte(nil), b...)
 			return []byte{0x6F, 0x00}, nil
 		}), su.keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Transmit(context.Background(), plain); err != nil {
-			t.Fatalf("session cannot send the plain command %x: %v", plain, err)
-		}
-		got, err1 := icao.ParseCommand(capdu)
-		want, err2 := icao.ParseCommand(sent)
-		if err1 != nil || err2 != nil || !bytes.Equal(got.Data, want.Data) ||
-			got.CLA != want.CLA || got.INS != want.INS || got.P1 != want.P1 || got.P2 != want.P2 {
-			t.Fatalf("card accepted %x for %x; the session sends %x", capdu, cmd, sent)
-		}
+		require.NoError(t, err)
+		_, err = s.Transmit(context.Background(), plain)
+		require.NoError(t, err, "session cannot send the plain command %x", plain)
+		got, err := icao.ParseCommand(capdu)
+		require.NoError(t, err, "card accepted %x for %x", capdu, cmd)
+		want, err := icao.ParseCommand(sent)
+		require.NoError(t, err, "the session sends %x for %x", sent, cmd)
+		msg := fmt.Sprintf("card accepted %x for %x; the session sends %x", capdu, cmd, sent)
+		require.Equal(t, [4]byte{want.CLA, want.INS, want.P1, want.P2}, [4]byte{got.CLA, got.INS, got.P1, got.P2}, msg)
+		require.True(t, bytes.Equal(want.Data, got.Data), msg)
 	})
 }

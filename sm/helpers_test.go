@@ -2,9 +2,9 @@ package sm
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 )
@@ -66,14 +66,10 @@ func testKeys(s Suite, keyLen int) Keys {
 func pair(t testing.TB, k Keys, handle func(icao.Command) icao.Response) (*Session, *chip) {
 	t.Helper()
 	card, err := NewCard(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewCard")
 	c := &chip{card: card, handle: handle}
 	s, err := NewSession(c, k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "NewSession")
 	return s, c
 }
 
@@ -82,26 +78,4 @@ func sscOf(s *Session) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]byte(nil), s.ch.counter()...)
-}
-
-func noErr(t testing.TB, err error, what string) {
-	t.Helper()
-	if err != nil {
-		t.Fatalf("%s: unexpected error: %v", what, err)
-	}
-}
-
-func eqBytes(t testing.TB, want, got []byte, what string) {
-	t.Helper()
-	if hex.EncodeToString(want) != hex.EncodeToString(got) {
-		t.Errorf("%s:\n got %x\nwant %x", what, got, want)
-	}
-}
-
-// isErr fails the test unless errors.Is(err, target).
-func isErr(t testing.TB, err, target error, what string) {
-	t.Helper()
-	if !errors.Is(err, target) {
-		t.Errorf("%s: error %v, want %v", what, err, target)
-	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
@@ -22,7 +25,7 @@ func d4Step2(t *testing.T, sc *apdutest.Script) (s *Session, plain, protected, r
 	st := v.Steps[1]
 	k := Keys{Suite: TDES, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.Steps[0].SSCResponse}
 	s, err := NewSession(sc, k)
-	noErr(t, err, "NewSession")
+	require.NoError(t, err, "NewSession")
 	return s, st.UnprotectedCommand, st.ProtectedCommand, st.ProtectedResponse
 }
 
@@ -30,22 +33,15 @@ func d4Step2(t *testing.T, sc *apdutest.Script) (s *Session, plain, protected, r
 // target, no data, the same error again without sending anything.
 func checkDead(t *testing.T, s *Session, sc *apdutest.Script, data []byte, err, target error) {
 	t.Helper()
-	if data != nil {
-		t.Errorf("data %x returned with error %v", data, err)
-	}
-	isErr(t, err, icao.ErrSM, "SM error")
-	isErr(t, err, target, "which SM error")
+	assert.Nil(t, data, "data returned with error %v", err)
+	assert.ErrorIs(t, err, icao.ErrSM, "SM error")
+	assert.ErrorIs(t, err, target, "which SM error")
 	sent := sc.Used()
 	again, err2 := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
-	if again != nil || err2 != err {
-		t.Errorf("second Transmit = %x, %v; want the same sticky error %v", again, err2, err)
-	}
-	if sc.Used() != sent {
-		t.Error("a dead session sent a command")
-	}
-	if !s.ch.wiped() {
-		t.Error("keys not cleared after an SM error")
-	}
+	assert.Nil(t, again, "second Transmit")
+	assert.True(t, err2 == err, "second Transmit: %v; want the same sticky error %v", err2, err)
+	assert.Equal(t, sent, sc.Used(), "a dead session sent a command")
+	assert.True(t, s.ch.wiped(), "keys not cleared after an SM error")
 }
 
 // TestHostileBitFlips flips every bit of the genuine D.4 response: each
@@ -61,9 +57,7 @@ func TestHostileBitFlips(t *testing.T) {
 			s, plain, protected, _ := d4Step2(t, sc)
 			sc.Add(apdutest.Exchange{Cmd: protected, Resp: bad})
 			data, err := s.Transmit(context.Background(), plain)
-			if err == nil {
-				t.Fatalf("flipped response accepted: %x", data)
-			}
+			require.Error(t, err, "flipped response accepted: %x", data)
 			checkDead(t, s, sc, data, err, icao.ErrSM)
 		})
 	}
@@ -154,7 +148,7 @@ func TestHostilePadding(t *testing.T) {
 				s.t = &forge{card: c.card, body: func(ch *channel) []byte {
 					iv, _ := ch.iv()
 					ct, err := EncryptCBC(ch.suite, ch.encKey(), iv, testvectors.Hex(t, plainHex))
-					noErr(t, err, "encrypt")
+					require.NoError(t, err, "encrypt")
 					body := appendCryptogram(nil, ct, false)
 					return append(body, 0x99, 2, 0x90, 0)
 				}}
@@ -236,18 +230,15 @@ func TestUnprotectedStatus(t *testing.T) {
 				})
 				ctx := context.Background()
 				_, err := icao.Exchange(ctx, s, icao.Command{INS: icao.InsReadBinary, Ne: 256})
-				isErr(t, err, tc.target, "first exchange")
+				assert.ErrorIs(t, err, tc.target, "first exchange")
 				var sw icao.StatusWord
-				if !errors.As(err, &sw) || sw != tc.sw {
-					t.Errorf("error %v is not StatusWord %04x", err, uint16(tc.sw))
-				}
-				if errors.Is(err, icao.ErrSM) {
-					t.Error("a bare status must not be an SM error")
-				}
-				eqBytes(t, before, sscOf(s), "SSC restored")
+				assert.ErrorAs(t, err, &sw, "first exchange")
+				assert.Equal(t, tc.sw, sw, "error %v is not StatusWord %04x", err, uint16(tc.sw))
+				assert.NotErrorIs(t, err, icao.ErrSM, "a bare status must not be an SM error")
+				assert.Equal(t, before, sscOf(s), "SSC restored")
 				r, err := icao.Exchange(ctx, s, icao.Command{INS: icao.InsReadBinary, Ne: 223})
-				noErr(t, err, "next exchange")
-				eqBytes(t, pattern(223, icao.InsReadBinary), r.Data, "next data")
+				require.NoError(t, err, "next exchange")
+				assert.Equal(t, pattern(223, icao.InsReadBinary), r.Data, "next data")
 			})
 		}
 	}
@@ -261,10 +252,9 @@ func TestDroppedIsStatusWord(t *testing.T) {
 	sc.Add(apdutest.Exchange{Cmd: protected, Resp: []byte{0x69, 0x88}})
 	_, err := s.Transmit(context.Background(), plain)
 	var sw icao.StatusWord
-	if !errors.As(err, &sw) || sw != icao.StatusSMObjectsIncorrect {
-		t.Fatalf("error %v does not carry 6988", err)
-	}
-	isErr(t, err, ErrDropped, "ErrDropped")
+	require.ErrorAs(t, err, &sw, "error does not carry 6988")
+	require.Equal(t, icao.StatusSMObjectsIncorrect, sw, "error does not carry 6988")
+	assert.ErrorIs(t, err, ErrDropped, "ErrDropped")
 }
 
 // TestTransportErrorIsSticky: once a command was handed to the transport,
@@ -275,11 +265,9 @@ func TestTransportErrorIsSticky(t *testing.T) {
 	s, plain, _, _ := d4Step2(t, sc)
 	s.t = apdutest.Fail(errGone)
 	_, err := s.Transmit(context.Background(), plain)
-	isErr(t, err, errGone, "transport error")
+	assert.ErrorIs(t, err, errGone, "transport error")
 	_, err2 := s.Transmit(context.Background(), plain)
-	if err2 != err {
-		t.Errorf("second Transmit: %v", err2)
-	}
+	assert.True(t, err2 == err, "second Transmit: %v; want the same sticky error %v", err2, err)
 }
 
 // TestGetResponse: a chip that splits the protected response with 61xx is
@@ -309,12 +297,10 @@ func TestGetResponse(t *testing.T) {
 				return []byte{0x61, 0x00}, nil
 			})
 			got, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 200})
-			noErr(t, err, "Transmit")
-			eqBytes(t, append(pattern(200, 0xB0), 0x90, 0), got, "response")
-			if len(gets) < 2 {
-				t.Fatalf("%d GET RESPONSE commands", len(gets))
-			}
-			eqBytes(t, []byte{0, 0xC0, 0, 0, 0}, gets[0], "first GET RESPONSE")
+			require.NoError(t, err, "Transmit")
+			assert.Equal(t, append(pattern(200, 0xB0), 0x90, 0), got, "response")
+			require.GreaterOrEqual(t, len(gets), 2, "GET RESPONSE commands")
+			assert.Equal(t, []byte{0, 0xC0, 0, 0, 0}, gets[0], "first GET RESPONSE")
 		})
 	}
 }
@@ -323,7 +309,7 @@ func TestGetResponseForever(t *testing.T) {
 	s, _ := pair(t, testKeys(AES, 16), echo)
 	s.t = apdutest.Func(func(context.Context, []byte) ([]byte, error) { return []byte{1, 0x61, 0x10}, nil })
 	_, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
-	isErr(t, err, ErrMalformed, "endless 61xx")
+	assert.ErrorIs(t, err, ErrMalformed, "endless 61xx")
 }
 
 // TestCardHostile feeds the card side damaged versions of the D.4 SELECT
@@ -353,22 +339,16 @@ func TestCardHostile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewCard(Keys{Suite: TDES, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.SSCInitial})
-			noErr(t, err, "NewCard")
+			require.NoError(t, err, "NewCard")
 			plain, err := c.Unwrap(tc.capdu)
-			if plain != nil {
-				t.Errorf("plain %x with error", plain)
-			}
-			isErr(t, err, tc.target, "Unwrap")
-			isErr(t, err, icao.ErrSM, "Unwrap")
-			if got := CardStatus(err); got != tc.sw {
-				t.Errorf("CardStatus = %04x, want %04x", uint16(got), uint16(tc.sw))
-			}
-			if _, err2 := c.Unwrap(good); err2 != err {
-				t.Errorf("card accepted a command after an SM error: %v", err2)
-			}
-			if _, err2 := c.Wrap([]byte{0x90, 0}); err2 != err {
-				t.Errorf("card wrapped after an SM error: %v", err2)
-			}
+			assert.Nil(t, plain, "plain with error")
+			assert.ErrorIs(t, err, tc.target, "Unwrap")
+			assert.ErrorIs(t, err, icao.ErrSM, "Unwrap")
+			assert.Equal(t, tc.sw, CardStatus(err), "CardStatus")
+			_, err2 := c.Unwrap(good)
+			assert.True(t, err2 == err, "card accepted a command after an SM error: %v", err2)
+			_, err2 = c.Wrap([]byte{0x90, 0})
+			assert.True(t, err2 == err, "card wrapped after an SM error: %v", err2)
 		})
 	}
 }
@@ -381,14 +361,13 @@ func flip(b []byte, i int) []byte {
 
 func TestCardOrder(t *testing.T) {
 	c, err := NewCard(testKeys(AES, 16))
-	noErr(t, err, "NewCard")
-	if _, err := c.Wrap([]byte{0x90, 0}); err == nil || errors.Is(err, icao.ErrSM) {
-		t.Errorf("Wrap without Unwrap: %v", err)
-	}
-	noErr(t, c.Close(), "Close")
-	if _, err := c.Unwrap([]byte{0x0c, 0xb0, 0, 0, 0}); !errors.Is(err, ErrClosed) {
-		t.Errorf("Unwrap after Close: %v", err)
-	}
+	require.NoError(t, err, "NewCard")
+	_, err = c.Wrap([]byte{0x90, 0})
+	assert.Error(t, err, "Wrap without Unwrap")
+	assert.NotErrorIs(t, err, icao.ErrSM, "Wrap without Unwrap")
+	require.NoError(t, c.Close(), "Close")
+	_, err = c.Unwrap([]byte{0x0c, 0xb0, 0, 0, 0})
+	assert.ErrorIs(t, err, ErrClosed, "Unwrap after Close")
 }
 
 // wiped reports whether the channel's keys were cleared.

@@ -3,11 +3,12 @@ package sm
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 )
@@ -86,21 +87,19 @@ func TestRoundTrip(t *testing.T) {
 			t.Run(su.name+"/"+tc.name, func(t *testing.T) {
 				s, c := pair(t, k, readOdd)
 				raw, err := tc.cmd.Marshal()
-				noErr(t, err, "marshal")
+				require.NoError(t, err, "marshal")
 				got, err := s.Transmit(context.Background(), raw)
-				noErr(t, err, "Transmit")
-				eqBytes(t, readOdd(tc.cmd).Marshal(), got, "plain response")
-				if len(c.plain) != 1 {
-					t.Fatalf("card saw %d commands", len(c.plain))
-				}
+				require.NoError(t, err, "Transmit")
+				assert.Equal(t, readOdd(tc.cmd).Marshal(), got, "plain response")
+				require.Len(t, c.plain, 1, "commands the card saw")
 				seen, _ := c.plain[0].Marshal()
-				eqBytes(t, raw, seen, "plain command at the card")
+				assert.Equal(t, raw, seen, "plain command at the card")
 				checkProtectedForm(t, c.protected[0], tc.cmd, tc.extended, tc.tag)
-				if tc.cmd.Ne > 0 && tc.tag != 0 && c.responses[0][0] != tc.tag {
-					t.Errorf("response cryptogram tag %02X, want %02X", c.responses[0][0], tc.tag)
+				if tc.cmd.Ne > 0 && tc.tag != 0 {
+					assert.Equal(t, tc.tag, c.responses[0][0], "response cryptogram tag")
 				}
-				if tc.cmd.Ne > 0 && tc.cmd.Ne <= max && len(c.responses[0]) > 258 {
-					t.Errorf("protected response of %d bytes for Ne %d", len(c.responses[0]), tc.cmd.Ne)
+				if tc.cmd.Ne > 0 && tc.cmd.Ne <= max {
+					assert.LessOrEqual(t, len(c.responses[0]), 258, "protected response bytes for Ne %d", tc.cmd.Ne)
 				}
 			})
 		}
@@ -112,26 +111,20 @@ func TestRoundTrip(t *testing.T) {
 func checkProtectedForm(t *testing.T, protected []byte, plain icao.Command, extended bool, tag byte) {
 	t.Helper()
 	p, err := icao.ParseCommand(protected)
-	noErr(t, err, "protected APDU")
-	if p.CLA != plain.CLA|0x0C {
-		t.Errorf("CLA %02X", p.CLA)
-	}
+	require.NoError(t, err, "protected APDU")
+	assert.Equal(t, plain.CLA|0x0C, p.CLA, "CLA")
 	wantNe := 256
 	if extended {
 		wantNe = 65536
 	}
-	if p.Ne != wantNe || p.Extended() != extended {
-		t.Errorf("protected Ne %d extended %v, want %d %v", p.Ne, p.Extended(), wantNe, extended)
-	}
+	assert.Equal(t, wantNe, p.Ne, "protected Ne")
+	assert.Equal(t, extended, p.Extended(), "protected APDU extended")
 	if tag == 0 {
-		if p.Data[0] == 0x85 || p.Data[0] == 0x87 {
-			t.Errorf("unexpected cryptogram %02X", p.Data[0])
-		}
+		assert.NotEqual(t, byte(0x85), p.Data[0], "unexpected cryptogram")
+		assert.NotEqual(t, byte(0x87), p.Data[0], "unexpected cryptogram")
 		return
 	}
-	if p.Data[0] != tag {
-		t.Errorf("cryptogram tag %02X, want %02X", p.Data[0], tag)
-	}
+	assert.Equal(t, tag, p.Data[0], "cryptogram tag")
 }
 
 // TestRoundTripSequence runs many commands through one session so that the
@@ -161,13 +154,13 @@ func TestRoundTripSequence(t *testing.T) {
 				r, err := icao.Exchange(ctx, s, cmd)
 				switch cmd.P1 {
 				case 0x7F:
-					isErr(t, err, icao.ErrNotFound, "protected 6A82")
+					assert.ErrorIs(t, err, icao.ErrNotFound, "protected 6A82")
 				case 0x7E:
-					isErr(t, err, icao.ErrEndOfFile, "protected 6282")
-					eqBytes(t, pattern(3, 0), r.Data, "6282 data")
+					assert.ErrorIs(t, err, icao.ErrEndOfFile, "protected 6282")
+					assert.Equal(t, pattern(3, 0), r.Data, "6282 data")
 				default:
-					noErr(t, err, fmt.Sprintf("command %d", i))
-					eqBytes(t, pattern(cmd.Ne, cmd.INS), r.Data, "data")
+					require.NoError(t, err, "command %d", i)
+					assert.Equal(t, pattern(cmd.Ne, cmd.INS), r.Data, "data")
 				}
 			}
 		})
@@ -192,14 +185,12 @@ func TestTransmitRejectsBeforeSending(t *testing.T) {
 			t.Run(su.name+"/"+tc.name, func(t *testing.T) {
 				s, c := pair(t, k, echo)
 				_, err := s.Transmit(context.Background(), tc.capdu)
-				isErr(t, err, tc.target, "Transmit")
-				if len(c.protected) != 0 {
-					t.Fatal("something was sent")
-				}
+				assert.ErrorIs(t, err, tc.target, "Transmit")
+				require.Empty(t, c.protected, "something was sent")
 				// The session is intact and in step with the card.
 				got, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
-				noErr(t, err, "next Transmit")
-				eqBytes(t, append(pattern(4, 0xB0), 0x90, 0), got, "next response")
+				require.NoError(t, err, "next Transmit")
+				assert.Equal(t, append(pattern(4, 0xB0), 0x90, 0), got, "next response")
 			})
 		}
 	}
@@ -208,7 +199,7 @@ func TestTransmitRejectsBeforeSending(t *testing.T) {
 func mustMarshal(t testing.TB, c icao.Command) []byte {
 	t.Helper()
 	b, err := c.Marshal()
-	noErr(t, err, "marshal")
+	require.NoError(t, err, "marshal")
 	return b
 }
 
@@ -217,26 +208,22 @@ func TestTransmitContextDone(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Transmit(ctx, []byte{0, 0xB0, 0, 0, 4})
-	isErr(t, err, context.Canceled, "cancelled ctx")
-	if len(c.protected) != 0 {
-		t.Fatal("sent with a done context")
-	}
+	assert.ErrorIs(t, err, context.Canceled, "cancelled ctx")
+	require.Empty(t, c.protected, "sent with a done context")
 	_, err = s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
-	noErr(t, err, "after cancel")
+	require.NoError(t, err, "after cancel")
 }
 
 func TestClose(t *testing.T) {
 	s, _ := pair(t, testKeys(TDES, 16), echo)
-	noErr(t, s.Close(), "Close")
-	noErr(t, s.Close(), "second Close")
+	require.NoError(t, s.Close(), "Close")
+	require.NoError(t, s.Close(), "second Close")
 	_, err := s.Transmit(context.Background(), []byte{0, 0xB0, 0, 0, 4})
-	isErr(t, err, ErrClosed, "Transmit after Close")
-	if s.ch.keyLen != 0 || s.ch.enc != [32]byte{} || s.ch.mac != [32]byte{} {
-		t.Error("keys not cleared")
-	}
-	if errors.Is(err, icao.ErrSM) {
-		t.Error("ErrClosed is not an SM error")
-	}
+	assert.ErrorIs(t, err, ErrClosed, "Transmit after Close")
+	assert.Zero(t, s.ch.keyLen, "keys not cleared")
+	assert.Zero(t, s.ch.enc, "keys not cleared")
+	assert.Zero(t, s.ch.mac, "keys not cleared")
+	assert.NotErrorIs(t, err, icao.ErrSM, "ErrClosed is not an SM error")
 }
 
 func TestLogValue(t *testing.T) {
@@ -252,15 +239,11 @@ func TestLogValue(t *testing.T) {
 		"Session %#v": fmt.Sprintf("%#v", s),
 		"Card %v":     fmt.Sprintf("%v", c.card),
 	} {
-		if v != "redacted" {
-			t.Errorf("%s prints as %q", name, v)
-		}
+		assert.Equal(t, "redacted", v, "%s prints", name)
 	}
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("m", "keys", k, "session", s)
-	if !strings.Contains(buf.String(), "keys=redacted session=redacted") {
-		t.Errorf("slog output %q", buf.String())
-	}
+	assert.Contains(t, buf.String(), "keys=redacted session=redacted", "slog output")
 }
 
 // TestConcurrentTransmit sends from several goroutines; the session must
@@ -285,6 +268,6 @@ func TestConcurrentTransmit(t *testing.T) {
 		}()
 	}
 	for range 8 {
-		noErr(t, <-errs, "goroutine")
+		require.NoError(t, <-errs, "goroutine")
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
@@ -69,9 +72,8 @@ func loadSessions(t testing.TB) []smSession {
 		Sessions []smSession `json:"sessions"`
 	}
 	testvectors.Load(t, "sm_aes.json", &aes)
-	if len(d4.Steps) == 0 || len(aes.Sessions) != 2 {
-		t.Fatalf("vectors: %d D.4 steps, %d AES sessions", len(d4.Steps), len(aes.Sessions))
-	}
+	require.NotEmpty(t, d4.Steps, "vectors: D.4 steps")
+	require.Len(t, aes.Sessions, 2, "vectors: AES sessions")
 	return append([]smSession{d4}, aes.Sessions...)
 }
 
@@ -87,22 +89,22 @@ func TestVectorSessions(t *testing.T) {
 				sc.Add(apdutest.Exchange{Cmd: st.ProtectedCommand, Resp: st.ProtectedResponse})
 			}
 			s, err := NewSession(sc, v.keys(t))
-			noErr(t, err, "")
+			require.NoError(t, err)
 			var file []byte
 			for _, st := range v.Steps {
 				resp, err := s.Transmit(context.Background(), st.UnprotectedCommand)
-				noErr(t, err, st.Step)
+				require.NoError(t, err, st.Step)
 				want := append(append([]byte(nil), st.ResponseData...), st.SW...)
-				eqBytes(t, want, resp, st.Step)
-				eqBytes(t, st.SSCResponse, sscOf(s), st.Step)
+				assert.Equal(t, want, resp, st.Step)
+				assert.Equal(t, []byte(st.SSCResponse), sscOf(s), st.Step)
 				file = append(file, st.ResponseData...)
 			}
-			eqBytes(t, v.SSCFinal, sscOf(s), "")
+			assert.Equal(t, []byte(v.SSCFinal), sscOf(s))
 			content := v.FileContent
 			if content == nil {
 				content = v.EFCOM
 			}
-			eqBytes(t, content, file, "")
+			assert.Equal(t, []byte(content), file)
 		})
 	}
 }
@@ -117,13 +119,13 @@ func TestVectorSessionsExchange(t *testing.T) {
 				sc.Add(apdutest.Exchange{Cmd: st.ProtectedCommand, Resp: st.ProtectedResponse})
 			}
 			s, err := NewSession(sc, v.keys(t))
-			noErr(t, err, "")
+			require.NoError(t, err)
 			for _, st := range v.Steps {
 				cmd, err := icao.ParseCommand(st.UnprotectedCommand)
-				noErr(t, err, "")
+				require.NoError(t, err)
 				r, err := icao.Exchange(context.Background(), s, cmd)
-				noErr(t, err, st.Step)
-				eqBytes(t, st.ResponseData, r.Data, "")
+				require.NoError(t, err, st.Step)
+				assert.Equal(t, []byte(st.ResponseData), r.Data)
 			}
 		})
 	}
@@ -136,17 +138,17 @@ func TestVectorCard(t *testing.T) {
 	for _, v := range loadSessions(t) {
 		t.Run(v.ID, func(t *testing.T) {
 			c, err := NewCard(v.keys(t))
-			noErr(t, err, "")
+			require.NoError(t, err)
 			for _, st := range v.Steps {
 				plain, err := c.Unwrap(st.ProtectedCommand)
-				noErr(t, err, st.Step)
-				eqBytes(t, st.UnprotectedCommand, plain, st.Step)
+				require.NoError(t, err, st.Step)
+				assert.Equal(t, []byte(st.UnprotectedCommand), plain, st.Step)
 				rapdu := append(append([]byte(nil), st.ResponseData...), st.SW...)
 				out, err := c.Wrap(rapdu)
-				noErr(t, err, st.Step)
-				eqBytes(t, st.ProtectedResponse, out, st.Step)
+				require.NoError(t, err, st.Step)
+				assert.Equal(t, []byte(st.ProtectedResponse), out, st.Step)
 			}
-			eqBytes(t, v.SSCFinal, c.ch.counter(), "")
+			assert.Equal(t, []byte(v.SSCFinal), c.ch.counter())
 		})
 	}
 }
@@ -157,26 +159,26 @@ func TestVectorIntermediates(t *testing.T) {
 	for _, v := range loadSessions(t) {
 		t.Run(v.ID, func(t *testing.T) {
 			ch, err := newChannel(v.keys(t))
-			noErr(t, err, "")
+			require.NoError(t, err)
 			for _, st := range v.Steps {
 				copy(ch.ssc[:], st.SSCCommand)
 				if st.IVCommand != nil {
 					iv, err := ch.iv()
-					noErr(t, err, "")
-					eqBytes(t, st.IVCommand, iv, st.Step)
+					require.NoError(t, err)
+					assert.Equal(t, []byte(st.IVCommand), iv, st.Step)
 				}
 				if st.EncryptedData != nil {
 					cmd, err := icao.ParseCommand(st.UnprotectedCommand)
-					noErr(t, err, "")
+					require.NoError(t, err)
 					ct, err := ch.encrypt(cmd.Data)
-					noErr(t, err, "")
-					eqBytes(t, st.EncryptedData, ct, st.Step)
+					require.NoError(t, err)
+					assert.Equal(t, []byte(st.EncryptedData), ct, st.Step)
 				}
 				copy(ch.ssc[:], st.SSCResponse)
 				if st.IVResponse != nil {
 					iv, err := ch.iv()
-					noErr(t, err, "")
-					eqBytes(t, st.IVResponse, iv, st.Step)
+					require.NoError(t, err)
+					assert.Equal(t, []byte(st.IVResponse), iv, st.Step)
 				}
 			}
 		})
@@ -191,23 +193,20 @@ func TestVectorSingleCommand(t *testing.T) {
 		Single []smSingle `json:"single_commands"`
 	}
 	testvectors.Load(t, "sm_aes.json", &f)
-	if len(f.Single) == 0 {
-		t.Fatal("vectors: no single commands")
-	}
+	require.NotEmpty(t, f.Single, "vectors: no single commands")
 	for _, v := range f.Single {
 		t.Run(v.ID, func(t *testing.T) {
 			k := Keys{Suite: AES, Enc: v.KSEnc, MAC: v.KSMAC, SSC: v.SSCBefore}
 			s, c := pair(t, k, func(icao.Command) icao.Response { return icao.Response{SW: icao.StatusOK} })
 			resp, err := s.Transmit(context.Background(), v.UnprotectedCommand)
-			noErr(t, err, "")
-			eqBytes(t, []byte{0x90, 0}, resp, "response")
-			if len(c.protected) != 1 || len(c.plain) != 1 {
-				t.Fatalf("chip saw %d commands", len(c.protected))
-			}
-			eqBytes(t, v.ProtectedCommand, c.protected[0], "")
+			require.NoError(t, err)
+			assert.Equal(t, []byte{0x90, 0}, resp, "response")
+			require.Len(t, c.protected, 1, "protected commands the chip saw")
+			require.Len(t, c.plain, 1, "plain commands the chip saw")
+			assert.Equal(t, []byte(v.ProtectedCommand), c.protected[0])
 			plain, err := c.plain[0].Marshal()
-			noErr(t, err, "")
-			eqBytes(t, v.UnprotectedCommand, plain, "")
+			require.NoError(t, err)
+			assert.Equal(t, []byte(v.UnprotectedCommand), plain)
 		})
 	}
 }

@@ -1,10 +1,12 @@
 package vchip_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/bac"
 	"github.com/nfcbridge/nfcbridge/icao"
@@ -78,26 +80,19 @@ func TestBeforeBAC(t *testing.T) {
 			raw := tc.raw
 			if raw == nil {
 				var err error
-				if raw, err = tc.cmd.Marshal(); err != nil {
-					t.Fatal(err)
-				}
+				raw, err = tc.cmd.Marshal()
+				require.NoError(t, err)
 			}
 			out, err := p.Transmit(context.Background(), raw)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			resp, err := icao.ParseResponse(out)
-			if err != nil {
-				t.Fatal(err)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, resp.SW, "status")
+			if tc.wantData != nil {
+				assert.Equal(t, tc.wantData, resp.Data)
 			}
-			if resp.SW != tc.want {
-				t.Errorf("status %04X, want %04X", uint16(resp.SW), uint16(tc.want))
-			}
-			if tc.wantData != nil && !bytes.Equal(resp.Data, tc.wantData) {
-				t.Errorf("data % X, want % X", resp.Data, tc.wantData)
-			}
-			if tc.want == icao.StatusOK && tc.cmd.INS == icao.InsGetChallenge && len(resp.Data) != 8 {
-				t.Errorf("challenge of %d bytes", len(resp.Data))
+			if tc.want == icao.StatusOK && tc.cmd.INS == icao.InsGetChallenge {
+				assert.Len(t, resp.Data, 8, "challenge")
 			}
 		})
 	}
@@ -130,21 +125,16 @@ func TestBAC(t *testing.T) {
 				key = specimenKey(t)
 			}
 			s, err := bac.Open(context.Background(), p, key, nil)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("BAC: %v, want %v", err, tc.wantErr)
-			}
+			require.ErrorIs(t, err, tc.wantErr, "BAC")
 			if tc.wantErr != nil {
-				if sw, _ := errors.AsType[icao.StatusWord](err); sw != tc.wantSW {
-					t.Errorf("BAC status %04X, want %04X", uint16(sw), uint16(tc.wantSW))
-				}
+				sw, _ := errors.AsType[icao.StatusWord](err)
+				assert.Equal(t, tc.wantSW, sw, "BAC status")
 				// Whatever failed, LDS files stay closed.
 				wantSW(t, p, selectEF(0x0101), icao.StatusSecurityNotSatisfied)
 				return
 			}
 			resp := wantSW(t, s, readSFI(0x01, 0, 256), icao.StatusOK)
-			if !bytes.Equal(resp.Data, ds.Files["DG1"]) {
-				t.Error("DG1 read under SM differs from the dataset")
-			}
+			assert.Equal(t, ds.Files["DG1"], resp.Data, "DG1 read under SM")
 		})
 	}
 }
@@ -162,12 +152,8 @@ func TestSessionEnds(t *testing.T) {
 		{"bad MAC", vchip.Config{}, func(t *testing.T, p *vchip.Passport, rec *recorder, s *sm.Session) {
 			rec.corrupt = true
 			_, err := icao.Exchange(context.Background(), s, selectEF(0x011E))
-			if !errors.Is(err, sm.ErrDropped) {
-				t.Fatalf("corrupted command: %v, want sm.ErrDropped", err)
-			}
-			if !bytes.Equal(rec.last, []byte{0x69, 0x88}) {
-				t.Fatalf("chip answered % X, want unprotected 6988", rec.last)
-			}
+			require.ErrorIs(t, err, sm.ErrDropped, "corrupted command")
+			require.Equal(t, []byte{0x69, 0x88}, rec.last, "chip answer, want unprotected 6988")
 		}},
 		{"plain command", vchip.Config{}, func(t *testing.T, p *vchip.Passport, rec *recorder, s *sm.Session) {
 			wantSW(t, rec, readSFI(0x01, 0, 8), icao.StatusSecurityNotSatisfied)
@@ -186,16 +172,13 @@ func TestSessionEnds(t *testing.T) {
 			tc.end(t, p, rec, s)
 			// The chip has no session: a protected command is refused
 			// unprotected, which ends the terminal's session too.
-			if _, err := icao.Exchange(context.Background(), s, readAt(0, 4)); !errors.Is(err, sm.ErrDropped) && !errors.Is(err, icao.ErrSM) {
-				t.Fatalf("protected command after the end: %v, want an SM error", err)
-			}
+			_, err := icao.Exchange(context.Background(), s, readAt(0, 4))
+			require.True(t, errors.Is(err, sm.ErrDropped) || errors.Is(err, icao.ErrSM), "protected command after the end: %v, want an SM error", err)
 			wantSW(t, rec, selectApp(), icao.StatusOK)
 			wantSW(t, rec, readSFI(0x1E, 0, 8), icao.StatusSecurityNotSatisfied)
 			s2 := openBAC(t, rec)
 			resp := wantSW(t, s2, readSFI(0x1E, 0, 256), icao.StatusOK)
-			if !bytes.Equal(resp.Data, ds.Files[vchip.NameCOM]) {
-				t.Error("EF.COM after re-authentication differs")
-			}
+			assert.Equal(t, ds.Files[vchip.NameCOM], resp.Data, "EF.COM after re-authentication")
 		})
 	}
 }
@@ -208,9 +191,8 @@ func TestReBACWhileSecured(t *testing.T) {
 	wantSW(t, s, selectEF(0x0101), icao.StatusOK)
 	s2 := openBAC(t, rec)
 	wantSW(t, s2, readAt(0, 4), icao.StatusOK) // the selection survives
-	if _, err := icao.Exchange(context.Background(), s, readAt(0, 4)); err == nil {
-		t.Error("the old session still works")
-	}
+	_, err := icao.Exchange(context.Background(), s, readAt(0, 4))
+	assert.Error(t, err, "the old session still works")
 }
 
 // TestBACCommandsUnderSM checks that BAC cannot be run inside secure
@@ -219,9 +201,7 @@ func TestBACCommandsUnderSM(t *testing.T) {
 	ds := loadSpecimen(t, "specimen-20k")
 	_, rec, s := session(t, ds, nil)
 	wantSW(t, s, icao.Command{INS: icao.InsGetChallenge, Ne: 8}, icao.StatusConditionsNotMet)
-	if !rec.protected() {
-		t.Error("refusal was not protected")
-	}
+	assert.True(t, rec.protected(), "refusal was not protected")
 	wantSW(t, s, icao.Command{INS: icao.InsExternalAuthenticate, Data: make([]byte, 40), Ne: 40}, icao.StatusConditionsNotMet)
 	wantSW(t, s, readSFI(0x1E, 0, 4), icao.StatusOK)
 }
@@ -235,19 +215,15 @@ func TestCardAccess(t *testing.T) {
 		ds.Files[name] = data
 	}
 	p := newPassport(t, ds, nil)
-	if got := wantSW(t, p, readSFI(0x1C, 0, 256), icao.StatusOK).Data; !bytes.Equal(got, cardAccess) {
-		t.Errorf("EF.CardAccess by SFI: % X", got)
-	}
+	got := wantSW(t, p, readSFI(0x1C, 0, 256), icao.StatusOK).Data
+	assert.Equal(t, cardAccess, got, "EF.CardAccess by SFI")
 	wantSW(t, p, selectEF(0x011C), icao.StatusOK)
-	if got := wantSW(t, p, readAt(2, 2), icao.StatusOK).Data; !bytes.Equal(got, cardAccess[2:4]) {
-		t.Errorf("EF.CardAccess at 2: % X", got)
-	}
+	got = wantSW(t, p, readAt(2, 2), icao.StatusOK).Data
+	assert.Equal(t, cardAccess[2:4], got, "EF.CardAccess at 2")
 	fcp := wantSW(t, p, icao.Command{INS: icao.InsSelect, P1: 0x02, P2: 0x04, Data: []byte{0x01, 0x1C}, Ne: 256}, icao.StatusOK).Data
 	// Size 22, transparent working EF, FID 011C, SFI 1C (ISO/IEC 7816-4 §7.4.3).
 	wantFCP := []byte{0x62, 0x0E, 0x80, 0x02, 0x00, 0x16, 0x82, 0x01, 0x01, 0x83, 0x02, 0x01, 0x1C, 0x88, 0x01, 0xE0}
-	if !bytes.Equal(fcp, wantFCP) {
-		t.Errorf("FCP % X, want % X", fcp, wantFCP)
-	}
+	assert.Equal(t, wantFCP, fcp, "FCP")
 	wantSW(t, p, selectApp(), icao.StatusOK)
 	wantSW(t, p, selectEF(0x011C), icao.StatusFileNotFound) // EF.CardAccess lives in the MF
 

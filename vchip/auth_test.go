@@ -1,9 +1,11 @@
 package vchip_test
 
 import (
-	"bytes"
 	"crypto"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/chipauth"
@@ -31,57 +33,41 @@ func TestSpecimenAuth(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 5000, ChipAuth: tc.ca, ActiveAuth: tc.aa})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			com, err := icao.ParseCOM(ds.Files[vchip.NameCOM])
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sod, err := icao.ParseSOD(ds.Files[vchip.NameSOD])
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for _, n := range []int{14, 15} {
 				f, _ := icao.DataGroup(n)
-				if sod.Check(n, ds.Files[f.String()]) != nil {
-					t.Errorf("DG%d not hashed in EF.SOD", n)
-				}
+				assert.NoError(t, sod.Check(n, ds.Files[f.String()]), "DG%d not hashed in EF.SOD", n)
 			}
-			if got := com.DataGroups(); len(got) != 4 {
-				t.Errorf("EF.COM lists %v", got)
-			}
+			assert.Len(t, com.DataGroups(), 4, "EF.COM")
 			infos, err := pace.ParseDG14(ds.Files["DG14"])
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			key, err := chipauth.Choose(infos)
-			if err != nil || key.String() != tc.wantCA {
-				t.Errorf("CA key %v (%v), want %s", key, err, tc.wantCA)
+			if assert.NoError(t, err, "CA key") {
+				assert.Equal(t, tc.wantCA, key.String(), "CA key")
 			}
 			pub, err := activeauth.ParseDG15(ds.Files["DG15"])
-			if err != nil || pub.String() != tc.wantKey {
-				t.Errorf("DG15 key %v (%v), want %s", pub, err, tc.wantKey)
+			if assert.NoError(t, err, "DG15 key") {
+				assert.Equal(t, tc.wantKey, pub.String(), "DG15 key")
 			}
-			if (tc.aa.RSABits == 0) != (len(infos.ActiveAuth) == 1) {
-				t.Errorf("%d ActiveAuthenticationInfos", len(infos.ActiveAuth))
-			}
+			assert.Equal(t, tc.aa.RSABits == 0, len(infos.ActiveAuth) == 1, "%d ActiveAuthenticationInfos", len(infos.ActiveAuth))
 
 			dir := t.TempDir()
-			if err := ds.WriteDir(dir); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, ds.WriteDir(dir))
 			back, err := vchip.LoadDir(dir)
-			if err != nil {
-				t.Fatal(err)
+			require.NoError(t, err)
+			if assert.NotNil(t, back.CAKey, "CA key lost in chip.json") {
+				assert.Equal(t, ds.CAKey.Private, back.CAKey.Private, "CA key in chip.json")
+				assert.Equal(t, ds.CAKey.KeyID, back.CAKey.KeyID, "CA key ID in chip.json")
 			}
-			if back.CAKey == nil || !bytes.Equal(back.CAKey.Private, ds.CAKey.Private) || back.CAKey.KeyID != ds.CAKey.KeyID ||
-				back.AAKey == nil || back.AAKey.Hash != ds.AAKey.Hash {
-				t.Error("keys lost in chip.json")
+			if assert.NotNil(t, back.AAKey, "AA key lost in chip.json") {
+				assert.Equal(t, ds.AAKey.Hash, back.AAKey.Hash, "AA hash in chip.json")
 			}
-			if _, err := vchip.New(back, &vchip.Config{Cloned: true}); err != nil {
-				t.Fatal(err)
-			}
+			_, err = vchip.New(back, &vchip.Config{Cloned: true})
+			require.NoError(t, err)
 		})
 	}
 }

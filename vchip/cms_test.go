@@ -8,11 +8,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"math/big"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/pki"
 )
@@ -27,13 +28,9 @@ func selfSigned(t *testing.T, key crypto.Signer) *x509.Certificate {
 		NotAfter:     time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cert
 }
 
@@ -41,17 +38,11 @@ func selfSigned(t *testing.T, key crypto.Signer) *x509.Certificate {
 // package pki's parser and signature check.
 func TestBuildSOD(t *testing.T) {
 	p256, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	files := map[int][]byte{1: []byte("DG1"), 2: []byte("DG2"), 14: {0x6E, 0x00}}
 	for _, tc := range []struct {
 		hash crypto.Hash
@@ -59,30 +50,22 @@ func TestBuildSOD(t *testing.T) {
 	}{{crypto.SHA1, p256}, {crypto.SHA224, p256}, {crypto.SHA256, p256}, {crypto.SHA384, p384}, {crypto.SHA512, p384}, {crypto.SHA256, rsaKey}, {crypto.SHA512, rsaKey}} {
 		cert := selfSigned(t, tc.key)
 		sod, err := buildSOD(tc.hash, files, cert, tc.key, nil)
-		if err != nil {
-			t.Fatalf("%v: %v", tc.hash, err)
-		}
+		require.NoError(t, err, "%v", tc.hash)
 		sd, err := pki.ParseSignedData(sod)
-		if err != nil {
-			t.Fatalf("%v: %v", tc.hash, err)
-		}
-		if signer, err := sd.Verify(); err != nil || signer.SerialNumber.Cmp(cert.SerialNumber) != 0 {
-			t.Errorf("%v %T: signature %v", tc.hash, tc.key, err)
+		require.NoError(t, err, "%v", tc.hash)
+		if signer, err := sd.Verify(); assert.NoError(t, err, "%v %T: signature", tc.hash, tc.key) {
+			assert.Equal(t, cert.SerialNumber.String(), signer.SerialNumber.String(), "%v %T: signer", tc.hash, tc.key)
 		}
 		hash, hashes, err := pki.DataGroupHashes(sd.Content)
-		if err != nil || hash != tc.hash || len(hashes) != len(files) {
-			t.Fatalf("%v: %v, %d hashes, %v", hash, err, len(hashes), tc.hash)
-		}
+		require.NoError(t, err, "%v", tc.hash)
+		require.Equal(t, tc.hash, hash)
+		require.Len(t, hashes, len(files), "%v", tc.hash)
 		for dg, f := range files {
-			if string(hashes[dg]) != string(digest(tc.hash, f)) {
-				t.Errorf("%v: DG%d hash", tc.hash, dg)
-			}
+			assert.Equal(t, digest(tc.hash, f), hashes[dg], "%v: DG%d hash", tc.hash, dg)
 		}
 	}
 	other, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cert := selfSigned(t, p256)
 	for _, tc := range []struct {
 		name  string
@@ -100,8 +83,8 @@ func TestBuildSOD(t *testing.T) {
 		{"no certificate", crypto.SHA256, files, nil, p256, "needs a certificate"},
 	} {
 		b, err := buildSOD(tc.hash, tc.files, tc.cert, tc.key, nil)
-		if b != nil || !errors.Is(err, ErrSpecimen) || !strings.Contains(err.Error(), tc.msg) {
-			t.Errorf("%s: %v, want %q", tc.name, err, tc.msg)
-		}
+		assert.Nil(t, b, tc.name)
+		assert.ErrorIs(t, err, ErrSpecimen, tc.name)
+		assert.ErrorContains(t, err, tc.msg, tc.name)
 	}
 }

@@ -1,17 +1,16 @@
 package vchip_test
 
 import (
-	"bytes"
-	"errors"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
-	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -96,32 +95,27 @@ func TestLoadDataset(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ds, err := vchip.LoadDataset(specimenFS(t, tc.extra))
 			if tc.wantErr != nil {
-				if ds != nil || (!errors.Is(err, tc.wantErr) && !(tc.wantErr == fs.ErrInvalid && err != nil)) {
-					t.Fatalf("LoadDataset = %v, %v; want nil, %v", ds, err, tc.wantErr)
+				require.Nil(t, ds, "LoadDataset")
+				if tc.wantErr == fs.ErrInvalid {
+					require.Error(t, err, "LoadDataset") // any error: the file system picks it
+				} else {
+					require.ErrorIs(t, err, tc.wantErr, "LoadDataset")
 				}
-				if strings.Contains(err.Error(), "L898902C") || strings.Contains(err.Error(), "ERIKSSON") {
-					t.Errorf("error quotes the MRZ: %v", err)
-				}
+				assert.NotContains(t, err.Error(), "L898902C", "error quotes the MRZ")
+				assert.NotContains(t, err.Error(), "ERIKSSON", "error quotes the MRZ")
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(ds.Config, tc.want) {
-				t.Errorf("Config = %+v\nwant %+v", ds.Config, tc.want)
-			}
-			if string(ds.MRZInformation) != tc.wantKey {
-				t.Errorf("MRZInformation %q, want %q", ds.MRZInformation, tc.wantKey)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ds.Config)
+			assert.Equal(t, tc.wantKey, string(ds.MRZInformation), "MRZInformation")
 		})
 	}
 }
 
 func TestLoadDatasetTooLarge(t *testing.T) {
 	m := specimenFS(t, fstest.MapFS{"DG5": {Data: make([]byte, vchip.MaxFileSize+1)}})
-	if _, err := vchip.LoadDataset(m); !errors.Is(err, vchip.ErrFileTooLarge) {
-		t.Fatalf("LoadDataset = %v, want ErrFileTooLarge", err)
-	}
+	_, err := vchip.LoadDataset(m)
+	require.ErrorIs(t, err, vchip.ErrFileTooLarge)
 }
 
 func TestWriteDir(t *testing.T) {
@@ -136,60 +130,45 @@ func TestWriteDir(t *testing.T) {
 	}
 	out.Files[vchip.NameCardAccess] = []byte{0x31, 0x00}
 	dir := filepath.Join(t.TempDir(), "chip")
-	if err := out.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, out.WriteDir(dir))
 	back, err := vchip.LoadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(back, out) {
-		t.Errorf("read back %+v\nwant %+v", back.Config, out.Config)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, out, back, "read back")
 
 	plain := filepath.Join(t.TempDir(), "plain")
-	if err := ds.WriteDir(plain); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(plain, vchip.ChipJSON)); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("chip.json written for a dataset without quirks: %v", err)
-	}
+	require.NoError(t, ds.WriteDir(plain))
+	_, err = os.Stat(filepath.Join(plain, vchip.ChipJSON))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "chip.json written for a dataset without quirks")
 	for name, data := range ds.Files {
-		if got, err := os.ReadFile(filepath.Join(plain, name)); err != nil || !bytes.Equal(got, data) {
-			t.Errorf("%s not written back: %v", name, err)
+		if got, err := os.ReadFile(filepath.Join(plain, name)); assert.NoError(t, err, "%s not written back", name) {
+			assert.Equal(t, data, got, "%s not written back", name)
 		}
 	}
 
 	bad := &vchip.Dataset{Files: map[string][]byte{"DG17": {0x71, 0x00}}}
-	if err := bad.WriteDir(t.TempDir()); !errors.Is(err, vchip.ErrUnknownFile) {
-		t.Errorf("WriteDir with DG17 = %v, want ErrUnknownFile", err)
-	}
-	if _, err := vchip.New(bad, nil); !errors.Is(err, vchip.ErrUnknownFile) {
-		t.Errorf("New with DG17 = %v, want ErrUnknownFile", err)
-	}
+	assert.ErrorIs(t, bad.WriteDir(t.TempDir()), vchip.ErrUnknownFile, "WriteDir with DG17")
+	_, err = vchip.New(bad, nil)
+	assert.ErrorIs(t, err, vchip.ErrUnknownFile, "New with DG17")
 }
 
 func TestNewErrors(t *testing.T) {
-	if _, err := vchip.New(nil, nil); err == nil {
-		t.Error("New(nil) succeeded")
-	}
+	_, err := vchip.New(nil, nil)
+	assert.Error(t, err, "New(nil)")
 	noKey := &vchip.Dataset{Files: map[string][]byte{vchip.NameCOM: {0x60, 0x00}}}
-	if _, err := vchip.New(noKey, nil); !errors.Is(err, vchip.ErrNoAccessKey) {
-		t.Errorf("New without DG1 = %v, want ErrNoAccessKey", err)
-	}
-	if _, err := vchip.New(noKey, &vchip.Config{NoBAC: true}); err != nil {
-		t.Errorf("New of a PACE-only chip without DG1 = %v", err)
-	}
+	_, err = vchip.New(noKey, nil)
+	assert.ErrorIs(t, err, vchip.ErrNoAccessKey, "New without DG1")
+	_, err = vchip.New(noKey, &vchip.Config{NoBAC: true})
+	assert.NoError(t, err, "New of a PACE-only chip without DG1")
 	huge := &vchip.Dataset{Files: map[string][]byte{"DG5": make([]byte, vchip.MaxFileSize+1)}, MRZInformation: []byte("L898902C<369080619406236")}
-	if _, err := vchip.New(huge, nil); !errors.Is(err, vchip.ErrFileTooLarge) {
-		t.Errorf("New with a huge file = %v, want ErrFileTooLarge", err)
-	}
+	_, err = vchip.New(huge, nil)
+	assert.ErrorIs(t, err, vchip.ErrFileTooLarge, "New with a huge file")
 }
 
 func TestFileNames(t *testing.T) {
 	names := vchip.FileNames()
-	if len(names) != 20 || names[0] != "EF.CardAccess" || names[1] != "EF.CardSecurity" || names[2] != "EF.COM" || names[19] != "DG16" {
-		t.Errorf("FileNames() = %v", names)
+	if assert.Len(t, names, 20) {
+		assert.Equal(t, []string{"EF.CardAccess", "EF.CardSecurity", "EF.COM"}, names[:3])
+		assert.Equal(t, "DG16", names[19])
 	}
 }
 
@@ -200,11 +179,8 @@ func TestConfigValidate(t *testing.T) {
 		{Latency: -time.Second}, {Latency: time.Hour}, {RemoveAfter: -1}, {ATR: []byte{0x3B}}, {ATR: []byte{0x00, 0x00}},
 		{ATRInfo: icao.BufferSizes{Command: 1024}}, {ATRInfo: icao.BufferSizes{Command: -1, Response: -1}}, {ATRInfo: icao.BufferSizes{Command: 1024, Response: 65539}},
 	} {
-		if err := cfg.Validate(); !errors.Is(err, vchip.ErrConfig) {
-			t.Errorf("Validate(%+v) = %v, want ErrConfig", cfg, err)
-		}
-		if _, err := vchip.New(ds, &cfg); !errors.Is(err, vchip.ErrConfig) {
-			t.Errorf("New with %+v = %v, want ErrConfig", cfg, err)
-		}
+		assert.ErrorIs(t, cfg.Validate(), vchip.ErrConfig, "Validate(%+v)", cfg)
+		_, err := vchip.New(ds, &cfg)
+		assert.ErrorIs(t, err, vchip.ErrConfig, "New with %+v", cfg)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/bac"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -24,9 +26,7 @@ func loadSpecimen(t testing.TB, name string) *vchip.Dataset {
 		return ds.(*vchip.Dataset)
 	}
 	ds, err := vchip.LoadDir(specimenDir(name))
-	if err != nil {
-		t.Fatalf("load %s (regenerate with go test ./vchip -run TestSpecimenTestdata -update): %v", name, err)
-	}
+	require.NoError(t, err, "load %s (regenerate with go test ./vchip -run TestSpecimenTestdata -update)", name)
 	loaded.Store(name, ds)
 	return ds
 }
@@ -37,9 +37,7 @@ func newPassport(t testing.TB, ds *vchip.Dataset, cfg *vchip.Config) *vchip.Pass
 		cfg = &vchip.Config{}
 	}
 	p, err := vchip.New(ds, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return p
 }
 
@@ -71,8 +69,8 @@ func (r *recorder) protected() bool { return len(r.last) > 2 }
 func exchange(t testing.TB, tr icao.Transport, cmd icao.Command) icao.Response {
 	t.Helper()
 	resp, err := icao.Exchange(context.Background(), tr, cmd)
-	if _, ok := errors.AsType[icao.StatusWord](err); err != nil && !ok {
-		t.Fatalf("exchange %02X %02X %02X %02X: %v", cmd.CLA, cmd.INS, cmd.P1, cmd.P2, err)
+	if _, ok := errors.AsType[icao.StatusWord](err); !ok {
+		require.NoError(t, err, "exchange %02X %02X %02X %02X", cmd.CLA, cmd.INS, cmd.P1, cmd.P2)
 	}
 	return resp
 }
@@ -81,9 +79,7 @@ func exchange(t testing.TB, tr icao.Transport, cmd icao.Command) icao.Response {
 func wantSW(t testing.TB, tr icao.Transport, cmd icao.Command, want icao.StatusWord) icao.Response {
 	t.Helper()
 	resp := exchange(t, tr, cmd)
-	if resp.SW != want {
-		t.Fatalf("%02X %02X %02X %02X: status %04X, want %04X", cmd.CLA, cmd.INS, cmd.P1, cmd.P2, uint16(resp.SW), uint16(want))
-	}
+	require.Equal(t, want, resp.SW, "status of %02X %02X %02X %02X", cmd.CLA, cmd.INS, cmd.P1, cmd.P2)
 	return resp
 }
 
@@ -91,9 +87,7 @@ func wantSW(t testing.TB, tr icao.Transport, cmd icao.Command, want icao.StatusW
 func openBAC(t testing.TB, tr icao.Transport) *sm.Session {
 	t.Helper()
 	s, err := bac.Open(context.Background(), tr, specimenKey(t), nil)
-	if err != nil {
-		t.Fatalf("BAC: %v", err)
-	}
+	require.NoError(t, err, "BAC")
 	return s
 }
 

@@ -1,16 +1,17 @@
 package vchip_test
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/vchip"
 )
@@ -49,64 +50,49 @@ func TestParsePACEInfo(t *testing.T) {
 		t.Run(tc.in, func(t *testing.T) {
 			info, err := vchip.ParsePACEInfo(tc.in)
 			if tc.want == "" {
-				if !errors.Is(err, vchip.ErrPACEInfo) {
-					t.Fatalf("ParsePACEInfo = %v, %v; want ErrPACEInfo", vchip.FormatPACEInfo(info), err)
-				}
+				require.ErrorIs(t, err, vchip.ErrPACEInfo, "ParsePACEInfo = %v", vchip.FormatPACEInfo(info))
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := vchip.FormatPACEInfo(info); got != tc.want {
-				t.Errorf("FormatPACEInfo = %q, want %q", got, tc.want)
-			}
-			if !info.Supported() || info.Version != 2 {
-				t.Errorf("%v is not a supported version 2 PACEInfo", info)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, vchip.FormatPACEInfo(info), "FormatPACEInfo")
+			assert.True(t, info.Supported(), "%v is not supported", info)
+			assert.Equal(t, 2, info.Version, "PACEInfo version")
 			back, err := vchip.ParsePACEInfo(tc.want)
-			if err != nil || !back.Protocol.Equal(info.Protocol) || back.ParameterID != info.ParameterID {
-				t.Errorf("round trip of %q: %v, %v", tc.want, back, err)
+			if assert.NoError(t, err, "round trip of %q", tc.want) {
+				assert.True(t, back.Protocol.Equal(info.Protocol), "round trip of %q: %v", tc.want, back)
+				assert.Equal(t, info.ParameterID, back.ParameterID, "round trip of %q", tc.want)
 			}
 		})
 	}
 	list, err := vchip.ParsePACEInfos("ECDH-GM-AES-128/13, DH-GM-AES-128/2")
-	if err != nil || len(list) != 2 || list[1].ParameterID != 2 {
-		t.Errorf("ParsePACEInfos = %v, %v", list, err)
+	if assert.NoError(t, err, "ParsePACEInfos") && assert.Len(t, list, 2, "ParsePACEInfos") {
+		assert.Equal(t, 2, list[1].ParameterID, "ParsePACEInfos")
 	}
-	if _, err := vchip.ParsePACEInfos("ECDH-GM-AES-128/13,"); !errors.Is(err, vchip.ErrPACEInfo) {
-		t.Errorf("ParsePACEInfos with an empty item = %v", err)
-	}
+	_, err = vchip.ParsePACEInfos("ECDH-GM-AES-128/13,")
+	assert.ErrorIs(t, err, vchip.ErrPACEInfo, "ParsePACEInfos with an empty item")
 }
 
 func TestGenerateChipKey(t *testing.T) {
 	for id := 8; id <= 18; id++ {
 		t.Run(fmt.Sprint(id), func(t *testing.T) {
 			k, err := vchip.GenerateChipKey(id, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			pk, err := pace.NewChipKey(k.ParameterID, k.Private)
-			if err != nil || pk.ParameterID() != id {
-				t.Fatalf("generated key does not load: %v", err)
-			}
-			if want := (len(pk.PublicKey()) - 1) / 2; len(k.Private) != want {
-				t.Errorf("private key of %d bytes, want %d", len(k.Private), want)
-			}
+			require.NoError(t, err, "generated key does not load")
+			require.Equal(t, id, pk.ParameterID(), "generated key does not load")
+			assert.Len(t, k.Private, (len(pk.PublicKey())-1)/2, "private key")
 			// Deterministic in the random source; the key does not print.
 			a, _ := vchip.GenerateChipKey(id, rand.NewChaCha8([32]byte{1}))
 			b, _ := vchip.GenerateChipKey(id, rand.NewChaCha8([32]byte{1}))
-			if !bytes.Equal(a.Private, b.Private) {
-				t.Error("same random source, different keys")
-			}
-			if s := fmt.Sprintf("%v %+v %x", k, *k, k); strings.Contains(s, fmt.Sprintf("%x", k.Private)) || !strings.Contains(s, "redacted") {
-				t.Errorf("key formats as %q", s)
-			}
+			assert.Equal(t, a.Private, b.Private, "same random source, different keys")
+			s := fmt.Sprintf("%v %+v %x", k, *k, k)
+			assert.NotContains(t, s, fmt.Sprintf("%x", k.Private), "key formats with its bytes")
+			assert.Contains(t, s, "redacted", "key formats without redaction")
 		})
 	}
 	for _, id := range []int{0, 2, 7, 19} {
-		if _, err := vchip.GenerateChipKey(id, nil); !errors.Is(err, vchip.ErrChipKey) {
-			t.Errorf("GenerateChipKey(%d) = %v, want ErrChipKey", id, err)
-		}
+		_, err := vchip.GenerateChipKey(id, nil)
+		assert.ErrorIs(t, err, vchip.ErrChipKey, "GenerateChipKey(%d)", id)
 	}
 }
 
@@ -134,27 +120,23 @@ func TestChipJSONPACE(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ds, err := vchip.LoadDataset(specimenFS(t, fstest.MapFS{"chip.json": file(tc.json)}))
 			if tc.wantErr {
-				if !errors.Is(err, vchip.ErrChipJSON) || ds != nil {
-					t.Fatalf("LoadDataset = %v, %v; want ErrChipJSON", ds, err)
-				}
-				if strings.Contains(err.Error(), "12345") || strings.Contains(err.Error(), "ff") {
-					t.Errorf("error quotes a secret: %v", err)
-				}
+				require.ErrorIs(t, err, vchip.ErrChipJSON, "LoadDataset")
+				require.Nil(t, ds, "LoadDataset")
+				assert.NotContains(t, err.Error(), "12345", "error quotes a secret")
+				assert.NotContains(t, err.Error(), "ff", "error quotes a secret")
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ds.CAN != "123456" || ds.ChipKey == nil || ds.ChipKey.ParameterID != 13 || ds.Config.PACEFailStep != 4 || ds.Config.PACEFailStatus != 0x6300 {
-				t.Fatalf("CAN %v, key %v, config %+v", ds.CAN != "", ds.ChipKey != nil, ds.Config)
-			}
+			require.NoError(t, err)
+			require.Equal(t, "123456", ds.CAN)
+			require.NotNil(t, ds.ChipKey)
+			require.Equal(t, 13, ds.ChipKey.ParameterID, "chip key")
+			require.Equal(t, 4, ds.Config.PACEFailStep)
+			require.Equal(t, icao.StatusWord(0x6300), ds.Config.PACEFailStatus)
 			dir := filepath.Join(t.TempDir(), "chip")
-			if err := ds.WriteDir(dir); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, ds.WriteDir(dir))
 			back, err := vchip.LoadDir(dir)
-			if err != nil || !reflect.DeepEqual(back, ds) {
-				t.Errorf("written back: %v", err)
+			if assert.NoError(t, err, "written back") {
+				assert.Equal(t, ds, back, "written back")
 			}
 		})
 	}
@@ -162,32 +144,26 @@ func TestChipJSONPACE(t *testing.T) {
 
 func TestNewPACEErrors(t *testing.T) {
 	ds := withPACE(t, "ECDH-GM-AES-128/P-256", "12345")
-	if _, err := vchip.New(ds, nil); !errors.Is(err, pace.ErrPassword) {
-		t.Errorf("New with a bad CAN = %v, want pace.ErrPassword", err)
-	}
+	_, err := vchip.New(ds, nil)
+	assert.ErrorIs(t, err, pace.ErrPassword, "New with a bad CAN")
 	ds = withPACE(t, "ECDH-GM-AES-128/P-256", "")
 	ds.ChipKey = &vchip.ChipKey{ParameterID: 13}
-	if _, err := vchip.New(ds, nil); !errors.Is(err, vchip.ErrChipKey) {
-		t.Errorf("New with a bad chip key = %v, want ErrChipKey", err)
-	}
+	_, err = vchip.New(ds, nil)
+	assert.ErrorIs(t, err, vchip.ErrChipKey, "New with a bad chip key")
 }
 
 func TestSpecimenPACE(t *testing.T) {
 	gm := mustInfo(t, "ECDH-GM-AES-128/brainpoolP256r1")
 	cam := mustInfo(t, "ECDH-CAM-AES-128/brainpoolP256r1")
 	key, err := vchip.GenerateChipKey(13, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 5000, PACE: []pace.Info{gm, cam}, CAN: "000001", ChipKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSpecimen(t, ds, 5000)
 	checkPACESpecimen(t, ds, []pace.Info{gm, cam})
-	if ds.CAN != "000001" || !bytes.Equal(ds.ChipKey.Private, key.Private) || ds.ChipKey == key {
-		t.Error("the specimen does not keep a copy of the CAN and the given key")
-	}
+	assert.Equal(t, "000001", ds.CAN, "the specimen does not keep the CAN")
+	assert.Equal(t, key.Private, ds.ChipKey.Private, "the specimen does not keep the given key")
+	assert.NotSame(t, key, ds.ChipKey, "the specimen does not keep a copy of the given key")
 
 	tests := []struct {
 		name string
@@ -204,9 +180,9 @@ func TestSpecimenPACE(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.DG2Size = 5000
-			if ds, err := vchip.Specimen(tc.cfg); !errors.Is(err, vchip.ErrSpecimen) || ds != nil {
-				t.Fatalf("Specimen = %v, %v; want ErrSpecimen", ds != nil, err)
-			}
+			ds, err := vchip.Specimen(tc.cfg)
+			require.ErrorIs(t, err, vchip.ErrSpecimen)
+			require.Nil(t, ds)
 		})
 	}
 }

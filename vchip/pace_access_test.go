@@ -2,9 +2,11 @@ package vchip_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
@@ -103,9 +105,7 @@ func TestPACEBACOnlyChip(t *testing.T) {
 			ds := withPACE(t, "ECDH-GM-AES-128/P-256", "")
 			ds.Files[vchip.NameCardAccess] = ca
 			p := newPassport(t, ds, nil)
-			if got := p.PACEInfos(); len(got) != 0 {
-				t.Errorf("runs %v", names(got))
-			}
+			assert.Empty(t, names(p.PACEInfos()), "the chip runs offers")
 			wantSW(t, p, mseSetAT(0), icao.StatusWrongData)
 			wantSW(t, p, gaNonce(), icao.StatusConditionsNotMet)
 			s := openBAC(t, p) // BAC is unaffected
@@ -117,9 +117,7 @@ func TestPACEBACOnlyChip(t *testing.T) {
 func mustInfo(t testing.TB, s string) pace.Info {
 	t.Helper()
 	i, err := vchip.ParsePACEInfo(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return i
 }
 
@@ -127,9 +125,7 @@ func mustInfo(t testing.TB, s string) pace.Info {
 // pace.ErrAccessDenied, and no session; the right one works afterwards.
 func TestPACEWrongPassword(t *testing.T) {
 	wrongCAN, err := pace.CAN("654321")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, pw := range map[string]pace.Password{
 		"MRZ": pace.MRZ([]byte("L898902C<369080619406236")), // the 9303-11 D.2 key, not the specimen's
 		"CAN": wrongCAN,
@@ -139,18 +135,13 @@ func TestPACEWrongPassword(t *testing.T) {
 			p := newPassport(t, ds, nil)
 			c := &counter{t: p}
 			_, err := openPACE(t, c, pw)
-			if !errors.Is(err, pace.ErrAccessDenied) || !errors.Is(err, icao.StatusWord(icao.StatusAuthFailed)) {
-				t.Fatalf("PACE with a wrong %s = %v, want ErrAccessDenied with 6300", name, err)
-			}
-			if c.general != 4 {
-				t.Errorf("%d GENERAL AUTHENTICATE, want 4", c.general)
-			}
+			require.ErrorIs(t, err, pace.ErrAccessDenied, "PACE with a wrong %s", name)
+			require.ErrorIs(t, err, icao.StatusWord(icao.StatusAuthFailed), "PACE with a wrong %s", name)
+			assert.Equal(t, 4, c.general, "GENERAL AUTHENTICATE commands")
 			wantSW(t, p, selectApp(), icao.StatusOK)
 			wantSW(t, p, readSFI(0x1E, 0, 8), icao.StatusSecurityNotSatisfied)
 			res, err := openPACE(t, p, password(t, name))
-			if err != nil {
-				t.Fatalf("PACE with the right %s after a wrong one: %v", name, err)
-			}
+			require.NoError(t, err, "PACE with the right %s after a wrong one", name)
 			readLDS(t, res.Session, ds, icao.EFCOM)
 		})
 	}
@@ -179,12 +170,9 @@ func TestPACEFailStep(t *testing.T) {
 			for range 2 { // every run fails the same way
 				c := &counter{t: p}
 				res, err := openPACE(t, c, password(t, "MRZ"))
-				if !errors.Is(err, tc.wantErr) || res != nil {
-					t.Fatalf("PACE = %v, want %v", err, tc.wantErr)
-				}
-				if c.general != tc.step {
-					t.Errorf("%d GENERAL AUTHENTICATE, want %d", c.general, tc.step)
-				}
+				require.ErrorIs(t, err, tc.wantErr, "PACE")
+				require.Nil(t, res, "PACE")
+				assert.Equal(t, tc.step, c.general, "GENERAL AUTHENTICATE commands")
 			}
 			wantSW(t, p, gaNonce(), icao.StatusConditionsNotMet) // the run is over
 			wantSW(t, p, selectApp(), icao.StatusOK)
@@ -204,21 +192,16 @@ func TestPACEAndBAC(t *testing.T) {
 	readLDS(t, s, both, icao.EFCOM, icao.EFDG14)
 	wantSW(t, s, mseSetAT(0), icao.StatusConditionsNotMet) // PACE starts in plain
 	res, err := openPACE(t, p, password(t, "MRZ"))         // a plain command ends BAC's session
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	readLDS(t, res.Session, both, icao.EFCOM, icao.EFDG1)
-	if _, err := icao.Exchange(context.Background(), s, selectApp()); err == nil {
-		t.Error("the BAC session survived PACE")
-	}
+	_, err = icao.Exchange(context.Background(), s, selectApp())
+	assert.Error(t, err, "the BAC session survived PACE")
 
 	only := loadSpecimen(t, "specimen-pace-only-cam")
 	q := newPassport(t, only, &only.Config) // chip.json: no_bac
 	wantSW(t, q, icao.Command{INS: icao.InsGetChallenge, Ne: 8}, icao.StatusRefDataNotFound)
 	res, err = openPACE(t, q, password(t, "CAN"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	readLDS(t, res.Session, only, icao.EFCOM, icao.EFDG1)
 }
 
@@ -232,13 +215,10 @@ func TestPACEReset(t *testing.T) {
 	wantSW(t, p, gaNonce(), icao.StatusConditionsNotMet)
 
 	res, err := openPACE(t, p, password(t, "MRZ"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.Reset()
-	if _, err := icao.Exchange(context.Background(), res.Session, selectApp()); !errors.Is(err, icao.ErrSM) {
-		t.Errorf("session after reset: %v, want an SM error", err)
-	}
+	_, err = icao.Exchange(context.Background(), res.Session, selectApp())
+	assert.ErrorIs(t, err, icao.ErrSM, "session after reset")
 }
 
 // TestPACENoExtendedLength: DH-2048 public keys need an extended-length
@@ -246,14 +226,12 @@ func TestPACEReset(t *testing.T) {
 func TestPACENoExtendedLength(t *testing.T) {
 	ds := withPACE(t, "DH-GM-AES-128/2", "")
 	p := newPassport(t, ds, &vchip.Config{NoExtendedLength: true})
-	if _, err := openPACE(t, p, password(t, "MRZ")); !errors.Is(err, icao.StatusWord(icao.StatusWrongLength)) {
-		t.Fatalf("PACE DH-2048 without extended length = %v, want 6700", err)
-	}
+	_, err := openPACE(t, p, password(t, "MRZ"))
+	require.ErrorIs(t, err, icao.StatusWord(icao.StatusWrongLength), "PACE DH-2048 without extended length")
 	ds = withPACE(t, "DH-GM-AES-128/0", "")
 	p = newPassport(t, ds, &vchip.Config{NoExtendedLength: true})
-	if _, err := openPACE(t, p, password(t, "MRZ")); err != nil {
-		t.Fatalf("PACE DH-1024 without extended length = %v", err)
-	}
+	_, err = openPACE(t, p, password(t, "MRZ"))
+	require.NoError(t, err, "PACE DH-1024 without extended length")
 }
 
 // shortOuter sends every protected command in the short form with Le 00,
@@ -297,9 +275,7 @@ func TestPACEStrictOuterLe(t *testing.T) {
 				ds := withPACE(t, tc.offers, "")
 				p := newPassport(t, ds, &vchip.Config{StrictOuterLe: strict})
 				res, err := openPACE(t, shortOuter{p}, password(t, "MRZ"))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				s := res.Session
 				wantSW(t, s, selectApp(), icao.StatusOK)
 				wantSW(t, s, readSFI(0x02, 0, tc.ne), want)

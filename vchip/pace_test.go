@@ -3,10 +3,12 @@ package vchip_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
@@ -19,44 +21,31 @@ import (
 func checkPACESpecimen(t *testing.T, ds *vchip.Dataset, offers []pace.Info) {
 	t.Helper()
 	if len(offers) == 0 {
-		if ds.ChipKey != nil || ds.CAN != "" {
-			t.Error("BAC-only specimen with a chip key or CAN")
-		}
+		assert.Nil(t, ds.ChipKey, "BAC-only specimen with a chip key")
+		assert.Empty(t, ds.CAN, "BAC-only specimen with a CAN")
 		return
 	}
 	ca, err := pace.ParseCardAccess(ds.Files[vchip.NameCardAccess])
-	if err != nil {
-		t.Fatalf("EF.CardAccess: %v", err)
-	}
+	require.NoError(t, err, "EF.CardAccess")
 	dg14, err := pace.ParseDG14(ds.Files["DG14"])
-	if err != nil {
-		t.Fatalf("DG14: %v", err)
-	}
+	require.NoError(t, err, "DG14")
 	want := names(offers)
-	if got := names(ca.PACE); !slices.Equal(got, want) {
-		t.Errorf("EF.CardAccess offers %v, want %v", got, want)
-	}
-	if got := names(dg14.PACE); !slices.Equal(got, want) {
-		t.Errorf("DG14 offers %v, want %v", got, want)
-	}
+	assert.Equal(t, want, names(ca.PACE), "EF.CardAccess offers")
+	assert.Equal(t, want, names(dg14.PACE), "DG14 offers")
 	cam := slices.ContainsFunc(offers, func(i pace.Info) bool { return i.Mapping() == pace.ChipAuthenticationMapping })
-	switch {
-	case cam && (ds.ChipKey == nil || len(dg14.ChipKeys) != 1):
-		t.Fatalf("CAM specimen: chip key %v, %d keys in DG14", ds.ChipKey != nil, len(dg14.ChipKeys))
-	case cam:
+	if cam {
+		require.NotNil(t, ds.ChipKey, "CAM specimen without a chip key")
+		require.Len(t, dg14.ChipKeys, 1, "CAM specimen: keys in DG14")
 		key, err := pace.NewChipKey(ds.ChipKey.ParameterID, ds.ChipKey.Private)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if k := dg14.ChipKeys[0]; !bytes.Equal(k.PublicKey, key.PublicKey()) || k.KeyID != key.ParameterID() {
-			t.Error("DG14 does not hold the chip key's public key with keyId = parameter ID")
-		}
-	case ds.ChipKey != nil || len(dg14.ChipKeys) != 0:
-		t.Error("chip key without a CAM offer")
+		require.NoError(t, err)
+		k := dg14.ChipKeys[0]
+		assert.Equal(t, key.PublicKey(), k.PublicKey, "DG14 does not hold the chip key's public key")
+		assert.Equal(t, key.ParameterID(), k.KeyID, "DG14 keyId is not the parameter ID")
+	} else {
+		assert.Nil(t, ds.ChipKey, "chip key without a CAM offer")
+		assert.Empty(t, dg14.ChipKeys, "chip key without a CAM offer")
 	}
-	if got := names(newPassport(t, ds, nil).PACEInfos()); !slices.Equal(got, want) {
-		t.Errorf("the chip runs %v, want %v", got, want)
-	}
+	assert.Equal(t, want, names(newPassport(t, ds, nil).PACEInfos()), "the chip runs")
 }
 
 func names(infos []pace.Info) []string {
@@ -72,9 +61,7 @@ func names(infos []pace.Info) []string {
 func withPACE(t *testing.T, offers, can string) *vchip.Dataset {
 	t.Helper()
 	infos, err := vchip.ParsePACEInfos(offers)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	base := loadSpecimen(t, "specimen-20k")
 	ds := &vchip.Dataset{Files: maps.Clone(base.Files), CAN: can}
 	ds.Files[vchip.NameCardAccess] = pace.EncodeCardAccess(infos)
@@ -88,9 +75,7 @@ func password(t testing.TB, kind string) pace.Password {
 		return pace.MRZ(specimenKey(t))
 	}
 	pw, err := pace.CAN(specimenCAN)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return pw
 }
 
@@ -99,21 +84,14 @@ func password(t testing.TB, kind string) pace.Password {
 func openPACE(t testing.TB, tr icao.Transport, pw pace.Password) (*pace.Result, error) {
 	t.Helper()
 	selectMF := icao.Command{INS: icao.InsSelect, P1: 0x00, P2: 0x0C, Data: []byte{0x3F, 0x00}}
-	if _, err := icao.Exchange(context.Background(), tr, selectMF); err != nil {
-		t.Fatalf("select MF: %v", err)
-	}
+	_, err := icao.Exchange(context.Background(), tr, selectMF)
+	require.NoError(t, err, "select MF")
 	b, err := icao.NewFileReader(tr, nil).Read(context.Background(), icao.EFCardAccess, nil)
-	if err != nil {
-		t.Fatalf("read EF.CardAccess before authentication: %v", err)
-	}
+	require.NoError(t, err, "read EF.CardAccess before authentication")
 	infos, err := pace.ParseCardAccess(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	info, ok := pace.Choose(infos.PACE)
-	if !ok {
-		t.Fatal("no PACE offer")
-	}
+	require.True(t, ok, "no PACE offer")
 	return pace.Open(context.Background(), tr, pw, info, nil)
 }
 
@@ -122,15 +100,13 @@ func openPACE(t testing.TB, tr icao.Transport, pw pace.Password) (*pace.Result, 
 func readLDS(t testing.TB, s icao.Transport, ds *vchip.Dataset, files ...icao.EF) {
 	t.Helper()
 	ctx := context.Background()
-	if err := icao.SelectApplication(ctx, s); err != nil {
-		t.Fatalf("select application: %v", err)
-	}
+	require.NoError(t, icao.SelectApplication(ctx, s), "select application")
 	r := icao.NewFileReader(s, nil)
 	for _, ef := range files {
 		got, err := r.Read(ctx, ef, nil)
-		if err != nil || !bytes.Equal(got, ds.Files[ef.String()]) {
-			t.Fatalf("read %v under PACE: %d bytes, %v", ef, len(got), err)
-		}
+		require.NoError(t, err, "read %v under PACE", ef)
+		// Whole files, DG2 included: a hex diff would bury the message.
+		require.True(t, bytes.Equal(got, ds.Files[ef.String()]), "read %v under PACE: %d bytes that differ from the dataset's %d", ef, len(got), len(ds.Files[ef.String()]))
 	}
 }
 
@@ -163,13 +139,9 @@ func TestPACE(t *testing.T) {
 			ds := withPACE(t, tc.offers, specimenCAN)
 			p := newPassport(t, ds, nil)
 			res, err := openPACE(t, p, password(t, tc.pw))
-			if err != nil {
-				t.Fatalf("PACE: %v", err)
-			}
+			require.NoError(t, err, "PACE")
 			defer res.Session.Close()
-			if got := res.Info.String(); got != tc.want {
-				t.Errorf("ran %s, want %s", got, tc.want)
-			}
+			assert.Equal(t, tc.want, res.Info.String(), "protocol run")
 			readLDS(t, res.Session, ds, icao.EFCOM, icao.EFDG1, icao.EFSOD)
 		})
 	}
@@ -183,38 +155,24 @@ func TestPACECAM(t *testing.T) {
 		t.Run(pw, func(t *testing.T) {
 			p := newPassport(t, ds, nil)
 			res, err := openPACE(t, p, password(t, pw))
-			if err != nil {
-				t.Fatalf("PACE: %v", err)
-			}
+			require.NoError(t, err, "PACE")
 			defer res.Session.Close()
-			if res.CAM == nil || res.Info.Mapping() != pace.ChipAuthenticationMapping || res.Domain != "brainpoolP256r1" {
-				t.Fatalf("ran %v on %s, CAM %v", res.Info, res.Domain, res.CAM != nil)
-			}
+			require.Equal(t, pace.ChipAuthenticationMapping, res.Info.Mapping(), "ran %v", res.Info)
+			require.Equal(t, "brainpoolP256r1", res.Domain)
+			require.NotNil(t, res.CAM, "CAM result")
 			readLDS(t, res.Session, ds, icao.EFCOM, icao.EFSOD, icao.EFDG14, icao.EFDG1, icao.EFDG2)
 			dg14, err := icao.NewFileReader(res.Session, nil).Read(context.Background(), icao.EFDG14, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			infos, err := pace.ParseDG14(dg14)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := res.CAM.Verify(infos); err != nil {
-				t.Errorf("CAM does not verify against DG14: %v", err)
-			}
+			require.NoError(t, err)
+			assert.NoError(t, res.CAM.Verify(infos), "CAM does not verify against DG14")
 			// Another chip's key does not verify: CAM proves which key the
 			// chip holds.
 			other, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 5000, PACE: []pace.Info{res.Info}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			otherInfos, err := pace.ParseDG14(other.Files["DG14"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := res.CAM.Verify(otherInfos); !errors.Is(err, pace.ErrCAM) {
-				t.Errorf("CAM against another chip's DG14 = %v, want ErrCAM", err)
-			}
+			require.NoError(t, err)
+			assert.ErrorIs(t, res.CAM.Verify(otherInfos), pace.ErrCAM, "CAM against another chip's DG14")
 		})
 	}
 }

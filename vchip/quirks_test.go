@@ -1,12 +1,13 @@
 package vchip_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -108,13 +109,9 @@ func TestQuirks(t *testing.T) {
 				tr = rec
 			}
 			resp := wantSW(t, tr, tc.cmd, tc.want)
-			if got := dataLen(t, tc.cmd, resp); got != tc.wantLen {
-				t.Errorf("%d data bytes, want %d", got, tc.wantLen)
-			}
-			if tc.secured && rec.protected() != tc.protected {
-				t.Errorf("answer protected: %v, want %v", rec.protected(), tc.protected)
-			}
+			assert.Equal(t, tc.wantLen, dataLen(t, tc.cmd, resp), "data bytes")
 			if tc.secured {
+				assert.Equal(t, tc.protected, rec.protected(), "answer protected")
 				// Whatever the refusal, the session survives.
 				wantSW(t, tr, selectEF(0x011E), icao.StatusOK)
 				wantSW(t, tr, readAt(0, 4), icao.StatusOK)
@@ -133,9 +130,7 @@ func dataLen(t *testing.T, cmd icao.Command, resp icao.Response) int {
 	if cmd.INS != icao.InsReadBinaryOdd || len(resp.Data) == 0 {
 		return len(resp.Data)
 	}
-	if len(resp.Data) < 3 {
-		t.Fatalf("odd-INS answer of %d bytes", len(resp.Data))
-	}
+	require.GreaterOrEqual(t, len(resp.Data), 3, "odd-INS answer length")
 	return len(resp.Data) - 3 // 53 81 xx
 }
 
@@ -146,28 +141,24 @@ func TestRemoveAfter(t *testing.T) {
 	for i := range 3 {
 		select {
 		case <-removed:
-			t.Fatalf("removed after %d APDUs", i)
+			require.FailNowf(t, "card removed early", "removed after %d APDUs", i)
 		default:
 		}
 		wantSW(t, p, selectApp(), icao.StatusOK)
 	}
 	<-removed
 	raw, _ := selectApp().Marshal()
-	if _, err := p.Transmit(context.Background(), raw); !errors.Is(err, vchip.ErrRemoved) {
-		t.Fatalf("APDU 4: %v, want ErrRemoved", err)
-	}
-	if got := p.Stats().APDUs; got != 3 {
-		t.Errorf("%d APDUs counted, want 3", got)
-	}
+	_, err := p.Transmit(context.Background(), raw)
+	require.ErrorIs(t, err, vchip.ErrRemoved, "APDU 4")
+	assert.Equal(t, int64(3), p.Stats().APDUs, "APDUs counted")
 	p.Reset() // a power cycle does not bring the card back
-	if _, err := p.Transmit(context.Background(), raw); !errors.Is(err, vchip.ErrRemoved) {
-		t.Fatalf("after Reset: %v, want ErrRemoved", err)
-	}
+	_, err = p.Transmit(context.Background(), raw)
+	require.ErrorIs(t, err, vchip.ErrRemoved, "after Reset")
 
 	p.Reinsert()
 	select {
 	case <-p.Removed():
-		t.Fatal("reinserted card reports removed")
+		require.FailNow(t, "reinserted card reports removed")
 	default:
 	}
 	s := openBAC(t, p) // well past RemoveAfter: disarmed
@@ -176,9 +167,8 @@ func TestRemoveAfter(t *testing.T) {
 
 	q := newPassport(t, ds, nil)
 	q.Remove()
-	if _, err := q.Transmit(context.Background(), raw); !errors.Is(err, vchip.ErrRemoved) {
-		t.Fatalf("after Remove: %v, want ErrRemoved", err)
-	}
+	_, err = q.Transmit(context.Background(), raw)
+	require.ErrorIs(t, err, vchip.ErrRemoved, "after Remove")
 }
 
 func TestLatency(t *testing.T) {
@@ -187,32 +177,23 @@ func TestLatency(t *testing.T) {
 
 	p := newPassport(t, ds, &vchip.Config{Latency: 30 * time.Millisecond})
 	start := time.Now()
-	if _, err := p.Transmit(context.Background(), raw); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 30*time.Millisecond {
-		t.Errorf("APDU took %v, want at least 30ms", d)
-	}
+	_, err := p.Transmit(context.Background(), raw)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond, "APDU time")
 
 	slow := newPassport(t, ds, &vchip.Config{Latency: time.Minute})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	start = time.Now()
-	if _, err := slow.Transmit(ctx, raw); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Transmit = %v, want DeadlineExceeded", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("cancelled APDU took %v", d)
-	}
-	if got := slow.Stats().APDUs; got != 0 {
-		t.Errorf("cancelled APDU was counted (%d)", got)
-	}
+	_, err = slow.Transmit(ctx, raw)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.LessOrEqual(t, time.Since(start), 5*time.Second, "cancelled APDU time")
+	assert.Zero(t, slow.Stats().APDUs, "cancelled APDU was counted")
 
 	done, cancel2 := context.WithCancel(context.Background())
 	cancel2()
-	if _, err := newPassport(t, ds, nil).Transmit(done, raw); !errors.Is(err, context.Canceled) {
-		t.Errorf("Transmit with a done context = %v", err)
-	}
+	_, err = newPassport(t, ds, nil).Transmit(done, raw)
+	assert.ErrorIs(t, err, context.Canceled, "Transmit with a done context")
 }
 
 func TestStats(t *testing.T) {
@@ -222,15 +203,11 @@ func TestStats(t *testing.T) {
 	for _, cmd := range []icao.Command{selectApp(), {INS: icao.InsGetChallenge, Ne: 8}, selectEF(0x011E)} {
 		raw, _ := cmd.Marshal()
 		resp, err := p.Transmit(context.Background(), raw)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		in += int64(len(raw))
 		out += int64(len(resp))
 	}
-	if got, want := p.Stats(), (vchip.Stats{APDUs: 3, BytesIn: in, BytesOut: out}); got != want {
-		t.Errorf("Stats = %+v, want %+v", got, want)
-	}
+	assert.Equal(t, vchip.Stats{APDUs: 3, BytesIn: in, BytesOut: out}, p.Stats())
 }
 
 // TestConcurrent hammers one chip from several goroutines; run with -race.
@@ -244,8 +221,8 @@ func TestConcurrent(t *testing.T) {
 			for i := range 50 {
 				raw, _ := cmds[i%len(cmds)].Marshal()
 				resp, err := p.Transmit(context.Background(), raw)
-				if err != nil || len(resp) < 2 {
-					t.Errorf("Transmit = % X, %v", resp, err)
+				// assert, not require: this is not the test's goroutine.
+				if !assert.NoError(t, err, "Transmit") || !assert.GreaterOrEqual(t, len(resp), 2, "Transmit = % X", resp) {
 					return
 				}
 				if i%17 == 0 {
@@ -256,23 +233,17 @@ func TestConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := p.Stats().APDUs; got != 8*50 {
-		t.Errorf("%d APDUs counted, want 400", got)
-	}
+	assert.Equal(t, int64(8*50), p.Stats().APDUs, "APDUs counted")
 }
 
 func TestATR(t *testing.T) {
 	ds := loadSpecimen(t, "specimen-20k")
-	if atr := newPassport(t, ds, nil).ATR(); atr != nil {
-		t.Errorf("default ATR % X, want nil (vpcd's default)", atr)
-	}
+	assert.Nil(t, newPassport(t, ds, nil).ATR(), "default ATR, want nil (vpcd's default)")
 	want := []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
 	cfg := &vchip.Config{ATR: want}
 	p := newPassport(t, ds, cfg)
 	cfg.ATR[4] = 0xFF // the chip keeps its own copy
-	if atr := p.ATR(); !bytes.Equal(atr, []byte{0x3B, 0x80, 0x80, 0x01, 0x01}) {
-		t.Errorf("ATR % X", atr)
-	}
+	assert.Equal(t, []byte{0x3B, 0x80, 0x80, 0x01, 0x01}, p.ATR(), "ATR")
 }
 
 // TestATRInfo reads EF.ATR/INFO as a terminal does, before the
@@ -291,8 +262,10 @@ func TestATRInfo(t *testing.T) {
 			resp = wantSW(t, p, c, icao.StatusOK)
 		}
 		c, err := icao.ParseATRInfo(resp.Data)
-		if err != nil || c.Buffers != want || !c.ExtendedLength() || !c.LengthInfo() {
-			t.Errorf("EF.ATR/INFO % X: %+v, %v", resp.Data, c, err)
+		if assert.NoError(t, err, "EF.ATR/INFO % X", resp.Data) {
+			assert.Equal(t, want, c.Buffers, "EF.ATR/INFO % X", resp.Data)
+			assert.True(t, c.ExtendedLength(), "EF.ATR/INFO % X: %+v", resp.Data, c)
+			assert.True(t, c.LengthInfo(), "EF.ATR/INFO % X: %+v", resp.Data, c)
 		}
 	}
 	// EF.ATR/INFO lives in the MF: the application has no file 2F01.

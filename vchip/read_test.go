@@ -6,6 +6,9 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -41,12 +44,9 @@ func TestReadFiles(t *testing.T) {
 			r := icao.NewFileReader(s, &tc.reader)
 			for _, ef := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
 				got, err := r.Read(context.Background(), ef, nil)
-				if err != nil {
-					t.Fatalf("read %v: %v", ef, err)
-				}
-				if !bytes.Equal(got, ds.Files[ef.String()]) {
-					t.Fatalf("%v: read %d bytes that differ from the dataset's %d", ef, len(got), len(ds.Files[ef.String()]))
-				}
+				require.NoError(t, err, "read %v", ef)
+				// Up to 150 KB: a hex diff would bury the message.
+				require.True(t, bytes.Equal(got, ds.Files[ef.String()]), "%v: read %d bytes that differ from the dataset's %d", ef, len(got), len(ds.Files[ef.String()]))
 			}
 		})
 	}
@@ -84,13 +84,13 @@ func TestSelectAndRead(t *testing.T) {
 		got := resp.Data
 		if st.cmd.INS == icao.InsReadBinaryOdd {
 			o, err := tlv.DecodeExpect(got, 0x53)
-			if err != nil {
-				t.Fatalf("%s: %v", st.name, err)
-			}
+			require.NoError(t, err, st.name)
 			got = o.Value
 		}
-		if !bytes.Equal(got, st.want) {
-			t.Fatalf("%s: got %d bytes, want %d", st.name, len(got), len(st.want))
+		if st.want == nil {
+			require.Empty(t, got, st.name) // testify tells nil from empty; bytes.Equal did not
+		} else {
+			require.Equal(t, st.want, got, st.name)
 		}
 	}
 	for _, st := range []struct {
@@ -119,37 +119,27 @@ func TestSelectAndRead(t *testing.T) {
 func TestOddReadAbove32K(t *testing.T) {
 	ds := loadSpecimen(t, "specimen-150k")
 	dg2 := ds.Files["DG2"]
-	if len(dg2) < 0x10000+1000 {
-		t.Fatalf("DG2 of %d bytes is too small for this test", len(dg2))
-	}
+	require.GreaterOrEqual(t, len(dg2), 0x10000+1000, "DG2 is too small for this test")
 	_, rec, s := session(t, ds, nil)
 	wantSW(t, s, selectEF(0x0102), icao.StatusOK)
 	for _, off := range []int{32767, 32768, 32769, 0xFFFF, 0x10000, 100_000, len(dg2) - 300, len(dg2) - 1} {
 		for _, ne := range []int{231, 4096} {
 			resp := wantSW(t, s, readOdd(0, off, ne), icao.StatusOK)
 			o, err := tlv.DecodeExpect(resp.Data, 0x53)
-			if err != nil {
-				t.Fatalf("offset %d Ne %d: %v", off, ne, err)
-			}
-			if len(resp.Data) > ne {
-				t.Fatalf("offset %d: %d bytes for Ne %d", off, len(resp.Data), ne)
-			}
+			require.NoError(t, err, "offset %d Ne %d", off, ne)
+			require.LessOrEqual(t, len(resp.Data), ne, "offset %d: response length for Ne %d", off, ne)
 			end := min(len(dg2), off+len(o.Value))
-			if !bytes.Equal(o.Value, dg2[off:end]) || (end < len(dg2) && len(resp.Data) < ne-3) {
-				t.Fatalf("offset %d Ne %d: %d bytes, not the file's", off, ne, len(o.Value))
-			}
+			require.Equal(t, dg2[off:end], o.Value, "offset %d Ne %d: not the file's bytes", off, ne)
+			require.False(t, end < len(dg2) && len(resp.Data) < ne-3, "offset %d Ne %d: %d bytes before the end of the file", off, ne, len(o.Value))
 		}
 	}
-	if got := wantSW(t, s, readAt(32767, 2), icao.StatusOK).Data; !bytes.Equal(got, dg2[32767:32769]) {
-		t.Error("B0 at 32767 reading across 32768 differs")
-	}
+	got := wantSW(t, s, readAt(32767, 2), icao.StatusOK).Data
+	assert.Equal(t, dg2[32767:32769], got, "B0 at 32767 reading across 32768")
 	// B0 cannot express 32768: P1 80 names SFI 0 and A0–FF are invalid.
 	wantSW(t, s, icao.Command{INS: icao.InsReadBinary, P1: 0x80, P2: 0x00, Ne: 16}, icao.StatusWrongP1P2)
 	wantSW(t, s, icao.Command{INS: icao.InsReadBinary, P1: 0xA0, P2: 0x00, Ne: 16}, icao.StatusWrongP1P2)
 	wantSW(t, s, icao.Command{INS: icao.InsReadBinary, P1: 0xFF, P2: 0xFF, Ne: 16}, icao.StatusWrongP1P2)
-	if !rec.protected() {
-		t.Error("6B00 answered without SM")
-	}
+	assert.True(t, rec.protected(), "6B00 answered without SM")
 	wantSW(t, s, readOdd(0, len(dg2), 16), icao.StatusWrongP1P2)
 }
 
@@ -181,9 +171,7 @@ func TestResponseLength(t *testing.T) {
 			_, _, s := session(t, ds, &tc.cfg)
 			wantSW(t, s, selectEF(0x011E), icao.StatusOK)
 			resp := wantSW(t, s, readAt(tc.off, tc.ne), tc.wantSW)
-			if !bytes.Equal(resp.Data, com[tc.off:tc.off+tc.wantLen]) {
-				t.Errorf("got % X, want % X", resp.Data, com[tc.off:tc.off+tc.wantLen])
-			}
+			assert.Equal(t, com[tc.off:tc.off+tc.wantLen], resp.Data)
 		})
 	}
 }
@@ -198,9 +186,7 @@ func TestEACFiles(t *testing.T) {
 	_, rec, s := session(t, ds, nil)
 	wantSW(t, s, selectEF(0x0103), icao.StatusOK)
 	wantSW(t, s, readAt(0, 4), icao.StatusSecurityNotSatisfied)
-	if !rec.protected() {
-		t.Error("6982 for DG3 answered without SM")
-	}
+	assert.True(t, rec.protected(), "6982 for DG3 answered without SM")
 	wantSW(t, s, readSFI(0x03, 0, 4), icao.StatusSecurityNotSatisfied)
 	wantSW(t, s, readOdd(0x0103, 0, 8), icao.StatusSecurityNotSatisfied)
 	wantSW(t, s, readSFI(0x01, 0, 4), icao.StatusOK)
@@ -218,9 +204,8 @@ func BenchmarkReadDG2(b *testing.B) {
 			var st vchip.Stats
 			for b.Loop() {
 				p, _, s := session(b, ds, nil)
-				if _, err := icao.NewFileReader(s, &rc.cfg).Read(context.Background(), icao.EFDG2, nil); err != nil {
-					b.Fatal(err)
-				}
+				_, err := icao.NewFileReader(s, &rc.cfg).Read(context.Background(), icao.EFDG2, nil)
+				require.NoError(b, err)
 				st = p.Stats()
 			}
 			b.ReportMetric(float64(st.APDUs), "APDUs/read")

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ebfe/scard"
 
@@ -29,9 +31,8 @@ type fakeReader struct {
 
 func (r *fakeReader) send(msg []byte) {
 	r.t.Helper()
-	if _, err := r.conn.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(msg))), msg...)); err != nil {
-		r.t.Fatal(err)
-	}
+	_, err := r.conn.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(msg))), msg...))
+	require.NoError(r.t, err)
 }
 
 // recv returns the next frame, or the read error (io.EOF once the card
@@ -52,9 +53,7 @@ func (r *fakeReader) exchange(cmd icao.Command) []byte {
 	raw, _ := cmd.Marshal()
 	r.send(raw)
 	out, err := r.recv()
-	if err != nil {
-		r.t.Fatalf("exchange: %v", err)
-	}
+	require.NoError(r.t, err, "exchange")
 	return out
 }
 
@@ -64,9 +63,7 @@ func (r *fakeReader) exchange(cmd icao.Command) []byte {
 func TestServeFake(t *testing.T) {
 	ds := loadSpecimen(t, "specimen-20k")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	p := newPassport(t, ds, &vchip.Config{RemoveAfter: 3, ATR: []byte{0x3B, 0x80, 0x80, 0x01, 0x01}})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,27 +78,22 @@ func TestServeFake(t *testing.T) {
 	}()
 	for round := range 2 {
 		conn, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		r := &fakeReader{t: t, conn: conn}
 		r.send([]byte{0x04}) // get ATR
-		if atr, err := r.recv(); err != nil || !bytes.Equal(atr, []byte{0x3B, 0x80, 0x80, 0x01, 0x01}) {
-			t.Fatalf("ATR % X, %v", atr, err)
-		}
+		atr, err := r.recv()
+		require.NoError(t, err, "ATR")
+		require.Equal(t, []byte{0x3B, 0x80, 0x80, 0x01, 0x01}, atr, "ATR")
 		<-inserted
 		r.send([]byte{0x01}) // power on
 		for i := range 3 {
-			if out := r.exchange(selectApp()); !bytes.Equal(out, []byte{0x90, 0x00}) {
-				t.Fatalf("round %d APDU %d answered % X", round, i, out)
-			}
+			require.Equal(t, []byte{0x90, 0x00}, r.exchange(selectApp()), "round %d APDU %d", round, i)
 		}
 		if round == 0 {
 			raw, _ := selectApp().Marshal()
 			r.send(raw)
-			if out, err := r.recv(); err == nil {
-				t.Fatalf("the removed card answered % X", out)
-			}
+			out, err := r.recv()
+			require.Error(t, err, "the removed card answered % X", out)
 		}
 		if round == 0 {
 			conn.Close()
@@ -111,24 +103,18 @@ func TestServeFake(t *testing.T) {
 		// the fake reader hangs up: a reader that closes first is vpcd
 		// going away, which Serve reports as an error.
 		cancel()
-		if err := <-served; err != nil {
-			t.Fatalf("Serve = %v", err)
-		}
+		require.NoError(t, <-served, "Serve")
 		conn.Close()
 	}
 }
 
 func TestServeNoReader(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close()
 	p := newPassport(t, loadSpecimen(t, "specimen-20k"), nil)
-	if err := vchip.Serve(context.Background(), addr, p, nil); err == nil {
-		t.Fatal("Serve without a reader succeeded")
-	}
+	require.Error(t, vchip.Serve(context.Background(), addr, p, nil), "Serve without a reader succeeded")
 }
 
 // scardTransport is an icao.Transport over a PC/SC card handle.
@@ -154,29 +140,22 @@ func TestServePCSC(t *testing.T) {
 	go func() { served <- vchip.Serve(ctx, vpcd.Addr(0), p, nil) }()
 	defer func() {
 		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve = %v", err)
-		}
+		assert.NoError(t, <-served, "Serve")
 		pcsctest.WaitEmpty(t, 0)
 	}()
 	pcsctest.WaitPresent(t, 0)
 
 	sc, err := scard.EstablishContext()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sc.Release()
 	names, err := sc.ListReaders()
-	if err != nil || !containsString(names, pcsctest.ReaderName(0)) {
-		t.Fatalf("readers %q, %v", names, err)
-	}
+	require.NoError(t, err, "readers")
+	require.Contains(t, names, pcsctest.ReaderName(0), "readers")
 	card, err := sc.Connect(pcsctest.ReaderName(0), scard.ShareExclusive, scard.ProtocolAny)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer card.Disconnect(scard.LeaveCard)
-	if st, err := card.Status(); err != nil || !bytes.Equal(st.Atr, vpcd.DefaultATR()) {
-		t.Errorf("ATR % X, %v; want vpcd's default", st.Atr, err)
+	if st, err := card.Status(); assert.NoError(t, err, "card status") {
+		assert.Equal(t, vpcd.DefaultATR(), st.Atr, "ATR, want vpcd's default")
 	}
 	tr := scardTransport{card}
 	wantSW(t, tr, selectApp(), icao.StatusOK)
@@ -185,9 +164,9 @@ func TestServePCSC(t *testing.T) {
 	r := icao.NewFileReader(s, nil)
 	for _, ef := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
 		got, err := r.Read(context.Background(), ef, nil)
-		if err != nil || !bytes.Equal(got, ds.Files[ef.String()]) {
-			t.Fatalf("read %v through PC/SC: %d bytes, %v", ef, len(got), err)
-		}
+		require.NoError(t, err, "read %v through PC/SC", ef)
+		// Whole files, DG2 included: a hex diff would bury the message.
+		require.True(t, bytes.Equal(got, ds.Files[ef.String()]), "read %v through PC/SC: %d bytes that differ from the dataset's %d", ef, len(got), len(ds.Files[ef.String()]))
 	}
 }
 
@@ -204,14 +183,10 @@ func TestServePCSCRemoval(t *testing.T) {
 	pcsctest.WaitPresent(t, 0)
 
 	sc, err := scard.EstablishContext()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sc.Release()
 	card, err := sc.Connect(pcsctest.ReaderName(0), scard.ShareExclusive, scard.ProtocolAny)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer card.Disconnect(scard.LeaveCard)
 	raw, _ := selectApp().Marshal()
 	n := 0
@@ -219,9 +194,7 @@ func TestServePCSCRemoval(t *testing.T) {
 		out, err := card.Transmit(raw)
 		if err != nil {
 			var se scard.Error
-			if !errors.As(err, &se) {
-				t.Fatalf("APDU %d: %v, want a PC/SC error", n+1, err)
-			}
+			require.ErrorAs(t, err, &se, "APDU %d: want a PC/SC error", n+1)
 			t.Logf("APDU %d: %v", n+1, err)
 			break
 		}
@@ -231,30 +204,14 @@ func TestServePCSCRemoval(t *testing.T) {
 			t.Logf("APDU %d: empty response", n+1)
 			break
 		}
-		if !bytes.Equal(out, []byte{0x90, 0x00}) {
-			t.Fatalf("APDU %d answered % X", n+1, out)
-		}
+		require.Equal(t, []byte{0x90, 0x00}, out, "APDU %d", n+1)
 	}
-	if n != 4 {
-		t.Fatalf("%d APDUs served through PC/SC, want 4", n)
-	}
+	require.Equal(t, 4, n, "APDUs served through PC/SC")
 	pcsctest.WaitEmpty(t, 0)
-	if out, err := card.Transmit(raw); err == nil {
-		t.Errorf("APDU to the removed card answered % X", out)
-	}
+	out, err := card.Transmit(raw)
+	assert.Error(t, err, "APDU to the removed card answered % X", out)
 	cancel()
-	if err := <-served; err != nil {
-		t.Errorf("Serve = %v", err)
-	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	assert.NoError(t, <-served, "Serve")
 }
 
 // TestServePCSCPACE serves the PACE-only CAM specimen through pcscd's vpcd
@@ -271,39 +228,26 @@ func TestServePCSCPACE(t *testing.T) {
 	go func() { served <- vchip.Serve(ctx, vpcd.Addr(0), p, nil) }()
 	defer func() {
 		cancel()
-		if err := <-served; err != nil {
-			t.Errorf("Serve = %v", err)
-		}
+		assert.NoError(t, <-served, "Serve")
 		pcsctest.WaitEmpty(t, 0)
 	}()
 	pcsctest.WaitPresent(t, 0)
 
 	sc, err := scard.EstablishContext()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer sc.Release()
 	card, err := sc.Connect(pcsctest.ReaderName(0), scard.ShareExclusive, scard.ProtocolAny)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer card.Disconnect(scard.LeaveCard)
 	tr := scardTransport{card}
 	wantSW(t, tr, icao.Command{INS: icao.InsGetChallenge, Ne: 8}, icao.StatusRefDataNotFound)
 	res, err := openPACE(t, tr, password(t, "CAN"))
-	if err != nil {
-		t.Fatalf("PACE through PC/SC: %v", err)
-	}
+	require.NoError(t, err, "PACE through PC/SC")
 	defer res.Session.Close()
-	if res.Info.Mapping() != pace.ChipAuthenticationMapping || res.Info.Cipher() != sm.AES {
-		t.Errorf("ran %v", res.Info)
-	}
+	assert.Equal(t, pace.ChipAuthenticationMapping, res.Info.Mapping(), "ran %v", res.Info)
+	assert.Equal(t, sm.AES, res.Info.Cipher(), "ran %v", res.Info)
 	readLDS(t, res.Session, ds, icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2, icao.EFDG14)
 	infos, err := pace.ParseDG14(ds.Files["DG14"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.CAM.Verify(infos); err != nil {
-		t.Errorf("CAM: %v", err)
-	}
+	require.NoError(t, err)
+	assert.NoError(t, res.CAM.Verify(infos), "CAM")
 }

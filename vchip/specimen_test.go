@@ -2,7 +2,6 @@ package vchip_test
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"image/jpeg"
@@ -12,6 +11,9 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -52,32 +54,21 @@ func TestSpecimenTestdata(t *testing.T) {
 			if s.pace == "" {
 				offers, err = nil, nil
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if *update {
 				ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: s.dg2Size, Seed: s.seed, PACE: offers, CAN: s.can})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				ds.Config.NoBAC = s.noBAC
-				if err := os.RemoveAll(dir); err != nil {
-					t.Fatal(err)
-				}
-				if err := ds.WriteDir(dir); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.RemoveAll(dir))
+				require.NoError(t, ds.WriteDir(dir))
 			}
 			ds, err := vchip.LoadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			checkSpecimen(t, ds, s.dg2Size)
 			checkPACESpecimen(t, ds, offers)
 			checkTrust(t, dir, ds)
-			if ds.CAN != s.can || ds.Config.NoBAC != s.noBAC {
-				t.Errorf("chip.json: CAN set %v, NoBAC %v; want %v, %v", ds.CAN != "", ds.Config.NoBAC, s.can != "", s.noBAC)
-			}
+			assert.Equal(t, s.can, ds.CAN, "chip.json CAN")
+			assert.Equal(t, s.noBAC, ds.Config.NoBAC, "chip.json NoBAC")
 			for _, name := range slices.Sorted(maps.Keys(ds.Files)) {
 				t.Logf("%s: %d bytes", name, len(ds.Files[name]))
 			}
@@ -91,28 +82,25 @@ func TestSpecimenTestdata(t *testing.T) {
 // CSCA it carries and that EF.SOD verifies as valid under them.
 func checkTrust(t *testing.T, dir string, ds *vchip.Dataset) {
 	t.Helper()
-	if ds.MasterList == nil || ds.CRL == nil || ds.CSCA == nil {
-		t.Fatal("dataset without CSCA.cer, CSCA.ml or CSCA.crl")
-	}
+	require.NotNil(t, ds.MasterList, "dataset without CSCA.ml")
+	require.NotNil(t, ds.CRL, "dataset without CSCA.crl")
+	require.NotNil(t, ds.CSCA, "dataset without CSCA.cer")
 	var store pki.Store
 	for _, name := range []string{vchip.MasterListFile, vchip.MasterListFile, vchip.CRLFile} {
 		// The second load of the list finds its signer's CSCA, which
 		// the first load added.
-		if _, err := store.LoadPath(filepath.Join(dir, name)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
+		_, err := store.LoadPath(filepath.Join(dir, name))
+		require.NoError(t, err, name)
 	}
 	reports := store.Reports()
-	if len(reports) != 3 || len(reports[1].Signers) != 1 || !reports[1].Signers[0].Chained || reports[1].CSCAs != 1 {
-		t.Fatalf("master list reports %+v", reports)
-	}
-	if reports[2].CRLs != 1 || store.CRLs() != 1 {
-		t.Errorf("CRL report %+v", reports[2])
-	}
+	require.Len(t, reports, 3, "reports")
+	require.Len(t, reports[1].Signers, 1, "master list report %+v", reports[1])
+	require.True(t, reports[1].Signers[0].Chained, "master list report %+v", reports[1])
+	require.Equal(t, 1, reports[1].CSCAs, "master list report %+v", reports[1])
+	assert.Equal(t, 1, reports[2].CRLs, "CRL report %+v", reports[2])
+	assert.Equal(t, 1, store.CRLs(), "CRLs in the store")
 	v := pki.VerifySOD(ds.Files[vchip.NameSOD], &store, pki.VerifyOptions{IssuingState: "UTO"})
-	if v.Status != pki.StatusValid {
-		t.Errorf("EF.SOD under the specimen master list: %s (%s)", v.Status, v.Reason)
-	}
+	assert.Equal(t, pki.StatusValid, v.Status, "EF.SOD under the specimen master list: %s", v.Reason)
 }
 
 // checkSpecimen checks a specimen dataset: the files parse, EF.COM lists
@@ -128,40 +116,23 @@ func checkSpecimen(t *testing.T, ds *vchip.Dataset, dg2Size int) {
 	if _, ok := ds.Files[vchip.NameCardSecurity]; ok { // specimens made since EF.CardSecurity
 		wantFiles = append(wantFiles[:5:5], vchip.NameCardSecurity, vchip.NameSOD)
 	}
-	if got := slices.Sorted(maps.Keys(ds.Files)); !slices.Equal(got, wantFiles) {
-		t.Fatalf("files %v, want %v", got, wantFiles)
-	}
+	require.Equal(t, wantFiles, slices.Sorted(maps.Keys(ds.Files)), "files")
 	com, err := icao.ParseCOM(ds.Files[vchip.NameCOM])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := com.DataGroups(); !slices.Equal(got, wantDGs) {
-		t.Errorf("EF.COM lists data groups %v, want %v", got, wantDGs)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, wantDGs, com.DataGroups(), "EF.COM data groups")
 	dg1, err := icao.ParseDG1(ds.Files["DG1"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dg1.Err(); err != nil {
-		t.Errorf("DG1: %v", err)
-	}
-	if !bytes.Equal(dg1.MRZ.AccessKey().Information(), specimenKey(t)) {
-		t.Error("DG1 does not hold the ICAO specimen MRZ")
-	}
+	require.NoError(t, err)
+	assert.NoError(t, dg1.Err(), "DG1")
+	assert.Equal(t, specimenKey(t), dg1.MRZ.AccessKey().Information(), "DG1 does not hold the ICAO specimen MRZ")
 	checkDG2(t, ds.Files["DG2"], dg2Size)
 	sod, err := icao.ParseSOD(ds.Files[vchip.NameSOD])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, dg := range wantDGs {
 		name := fmt.Sprintf("DG%d", dg)
-		if err := sod.Check(dg, ds.Files[name]); err != nil {
-			t.Errorf("EF.SOD hash of %s: %v", name, err)
-		}
+		assert.NoError(t, sod.Check(dg, ds.Files[name]), "EF.SOD hash of %s", name)
 	}
-	if _, err := verifySignedData(ds.Files[vchip.NameSOD]); err != nil {
-		t.Errorf("EF.SOD signature: %v", err)
-	}
+	_, err = verifySignedData(ds.Files[vchip.NameSOD])
+	assert.NoError(t, err, "EF.SOD signature")
 }
 
 // verifySignedData checks the signature of a CMS SignedData and returns
@@ -176,78 +147,50 @@ func verifySignedData(b []byte) (*pki.Certificate, error) {
 
 func checkDG2(t *testing.T, dg2 []byte, size int) {
 	t.Helper()
-	if d := len(dg2) - size; d < -size/100 || d > size/100 {
-		t.Errorf("DG2 is %d bytes, want %d ± 1%%", len(dg2), size)
-	}
+	assert.InDelta(t, size, len(dg2), float64(size/100), "DG2 size, want ± 1%")
 	parsed, err := icao.ParseDG2(dg2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(parsed.Faces) != 1 {
-		t.Fatalf("DG2 holds %d faces, want 1", len(parsed.Faces))
-	}
+	require.NoError(t, err)
+	require.Len(t, parsed.Faces, 1, "DG2 faces")
 	face := parsed.Faces[0]
-	if face.Format != icao.ImageJPEG {
-		t.Errorf("DG2 face format %v", face.Format)
-	}
+	assert.Equal(t, icao.ImageJPEG, face.Format, "DG2 face format")
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(face.Data))
-	if err != nil {
-		t.Fatalf("DG2 face does not decode: %v", err)
-	}
-	if cfg.Width != face.Width || cfg.Height != face.Height || cfg.Width*4 != cfg.Height*3 {
-		t.Errorf("JPEG is %dx%d, DG2 header says %dx%d, want 3:4", cfg.Width, cfg.Height, face.Width, face.Height)
-	}
+	require.NoError(t, err, "DG2 face does not decode")
+	assert.Equal(t, face.Width, cfg.Width, "JPEG width, as the DG2 header says")
+	assert.Equal(t, face.Height, cfg.Height, "JPEG height, as the DG2 header says")
+	assert.Equal(t, cfg.Height*3, cfg.Width*4, "JPEG is %dx%d, want 3:4", cfg.Width, cfg.Height)
 }
 
 // specimenKey is the BAC key seed input of the ICAO specimen MRZ.
 func specimenKey(t testing.TB) []byte {
 	t.Helper()
 	m, err := icao.ParseMRZ(vchip.SpecimenMRZ)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m.AccessKey().Information()
 }
 
 func TestSpecimen(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	a, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 8000, Seed: 7, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSpecimen(t, a, 8000)
 	b, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 8000, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Files["DG2"], b.Files["DG2"]) {
-		t.Error("same seed gave different DG2 bytes")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, a.Files["DG2"], b.Files["DG2"], "same seed gave different DG2 bytes")
 	c, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 8000, Seed: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Equal(a.Files["DG2"], c.Files["DG2"]) {
-		t.Error("different seeds gave the same DG2 bytes")
-	}
+	require.NoError(t, err)
+	assert.NotEqual(t, a.Files["DG2"], c.Files["DG2"], "different seeds gave the same DG2 bytes")
 	cert, err := verifySignedData(a.Files[vchip.NameSOD])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !cert.NotBefore.Before(now) || !cert.NotAfter.After(now.AddDate(9, 0, 0)) {
-		t.Errorf("DS certificate valid %v to %v, want around %v + 10 years", cert.NotBefore, cert.NotAfter, now)
-	}
+	require.NoError(t, err)
+	assert.True(t, cert.NotBefore.Before(now), "DS certificate valid from %v, want before %v", cert.NotBefore, now)
+	assert.True(t, cert.NotAfter.After(now.AddDate(9, 0, 0)), "DS certificate valid to %v, want around %v + 10 years", cert.NotAfter, now)
 }
 
 func TestSpecimenIndefiniteSOD(t *testing.T) {
 	ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 5000, IndefiniteSOD: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sod := ds.Files[vchip.NameSOD]
-	if !bytes.HasPrefix(sod, []byte{0x77, 0x80, 0x30, 0x80}) || !bytes.HasSuffix(sod, []byte{0, 0, 0, 0}) {
-		t.Fatalf("EF.SOD does not start 77 80 30 80 and end 00 00 00 00: % x … % x", sod[:4], sod[len(sod)-4:])
-	}
+	require.True(t, bytes.HasPrefix(sod, []byte{0x77, 0x80, 0x30, 0x80}), "EF.SOD does not start 77 80 30 80: % x", sod[:4])
+	require.True(t, bytes.HasSuffix(sod, []byte{0, 0, 0, 0}), "EF.SOD does not end 00 00 00 00: % x", sod[len(sod)-4:])
 	checkSpecimen(t, ds, 5000)
 }
 
@@ -264,17 +207,14 @@ func TestSpecimenErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ds, err := vchip.Specimen(tc.cfg)
-			if !errors.Is(err, vchip.ErrSpecimen) || ds != nil {
-				t.Fatalf("Specimen = %v, %v; want nil, ErrSpecimen", ds, err)
-			}
+			require.ErrorIs(t, err, vchip.ErrSpecimen)
+			require.Nil(t, ds)
 		})
 	}
 }
 
 func TestDefaultSpecimen(t *testing.T) {
 	ds, err := vchip.DefaultSpecimen()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkSpecimen(t, ds, vchip.DefaultDG2Size)
 }

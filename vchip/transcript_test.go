@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -78,12 +80,8 @@ func TestAppendixD(t *testing.T) {
 	}
 	for _, x := range exchanges {
 		got, err := p.Transmit(context.Background(), testvectors.Hex(t, x.cmd))
-		if err != nil {
-			t.Fatalf("%s: %v", x.name, err)
-		}
-		if want := testvectors.Hex(t, x.resp); !bytes.Equal(got, want) {
-			t.Fatalf("%s:\n got % X\nwant % X", x.name, got, want)
-		}
+		require.NoError(t, err, x.name)
+		require.Equal(t, testvectors.Hex(t, x.resp), got, x.name)
 	}
 }
 
@@ -117,18 +115,14 @@ func (k *tdesTerminal) protect(t *testing.T, cmd icao.Command) []byte {
 			padded = append(padded, 0)
 		}
 		ct, err := sm.EncryptCBC(sm.TDES, k.enc, nil, padded)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		dos = append([]byte{0x87, byte(1 + len(ct)), 0x01}, ct...)
 	}
 	if cmd.Ne > 0 {
 		dos = append(dos, 0x97, 0x01, byte(cmd.Ne))
 	}
 	mac, err := sm.Checksum(sm.TDES, k.mac, append(append(k.ssc[:], header...), dos...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	body := append(append(dos, 0x8E, 0x08), mac...)
 	k.inc() // the response
 	return append(append([]byte{0x0C, cmd.INS, cmd.P1, cmd.P2, byte(len(body))}, body...), 0x00)
@@ -155,27 +149,22 @@ func TestStrictOuterLe(t *testing.T) {
 			p, bv, _ := appendixD(t, vchip.Config{StrictOuterLe: tc.strict}, 1000)
 			wantSW(t, p, selectApp(), icao.StatusOK)
 			for _, c := range []string{bv.D3.GetChallengeCommand, bv.D3.ExtAuthCommand} {
-				if _, err := p.Transmit(context.Background(), testvectors.Hex(t, c)); err != nil {
-					t.Fatal(err)
-				}
+				_, err := p.Transmit(context.Background(), testvectors.Hex(t, c))
+				require.NoError(t, err)
 			}
 			term := &tdesTerminal{enc: testvectors.Hex(t, bv.D3.KSEnc), mac: testvectors.Hex(t, bv.D3.KSMac)}
 			copy(term.ssc[:], testvectors.Hex(t, bv.D3.SSC))
 			for _, cmd := range []icao.Command{selectEF(0x0102), readAt(0, tc.ne)} {
 				out, err := p.Transmit(context.Background(), term.protect(t, cmd))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				r, _ := icao.ParseResponse(out)
 				if cmd.INS == icao.InsSelect {
-					if r.SW != icao.StatusOK || len(out) != 16 {
-						t.Fatalf("protected SELECT answered % X", out)
-					}
+					require.Equal(t, icao.StatusOK, r.SW, "protected SELECT answered % X", out)
+					require.Len(t, out, 16, "protected SELECT answered % X", out)
 					continue
 				}
-				if r.SW != tc.wantSW || len(out) != tc.wantLen {
-					t.Fatalf("answer of %d bytes with %04X, want %d bytes with %04X", len(out), uint16(r.SW), tc.wantLen, uint16(tc.wantSW))
-				}
+				require.Equal(t, tc.wantSW, r.SW, "answer of %d bytes", len(out))
+				require.Len(t, out, tc.wantLen, "answer with %04X", uint16(r.SW))
 			}
 		})
 	}

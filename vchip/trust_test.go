@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/pki"
 )
 
@@ -19,17 +22,11 @@ func TestSpecimenRevoked(t *testing.T) {
 	now := time.Now()
 	cfg := SpecimenConfig{Now: func() time.Time { return now }}
 	s, err := newSigner(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sod, err := specimenSOD(cfg, s, map[int][]byte{1: []byte("DG1")})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ml, crl, err := specimenTrust(cfg, s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	revoking, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
 		Number:     big.NewInt(2),
 		ThisUpdate: now.Add(-time.Minute),
@@ -38,9 +35,7 @@ func TestSpecimenRevoked(t *testing.T) {
 			{SerialNumber: s.cert.SerialNumber, RevocationTime: now.Add(-time.Minute)},
 		},
 	}, s.csca, s.cscaKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
 		crl  []byte
@@ -48,16 +43,12 @@ func TestSpecimenRevoked(t *testing.T) {
 	}{{"empty CRL", crl, pki.StatusValid}, {"CRL listing the DS", revoking, pki.StatusRevoked}} {
 		dir := t.TempDir()
 		for name, b := range map[string][]byte{CSCAFile: s.csca.Raw, MasterListFile: ml, CRLFile: tc.crl} {
-			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 		}
 		var store pki.Store
-		if _, err := store.LoadPath(dir); err != nil {
-			t.Fatal(err)
-		}
-		if v := pki.VerifySOD(sod, &store, pki.VerifyOptions{}); v.Status != tc.want {
-			t.Errorf("%s: %s (%s), want %s", tc.name, v.Status, v.Reason, tc.want)
-		}
+		_, err := store.LoadPath(dir)
+		require.NoError(t, err)
+		v := pki.VerifySOD(sod, &store, pki.VerifyOptions{})
+		assert.Equal(t, tc.want, v.Status, "%s: %s", tc.name, v.Reason)
 	}
 }

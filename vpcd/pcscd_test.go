@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/reader"
 )
@@ -18,50 +21,33 @@ func TestThroughPCSCD(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	p, err := reader.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer p.Close()
 	for slot := range pcsctest.Slots {
 		t.Run(pcsctest.ReaderName(slot), func(t *testing.T) {
 			card := &echoCard{}
 			ins, err := Insert(ctx, Addr(slot), card, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer ins.Remove()
 			name, err := p.WaitForCard(ctx, "")
-			if err != nil || name != pcsctest.ReaderName(slot) {
-				t.Fatalf("WaitForCard = %q, %v; want %q", name, err, pcsctest.ReaderName(slot))
-			}
+			require.NoError(t, err, "WaitForCard")
+			require.Equal(t, pcsctest.ReaderName(slot), name, "WaitForCard")
 			select {
 			case <-ins.Attached():
 			default:
-				t.Error("card present but not attached")
+				assert.Fail(t, "card present but not attached")
 			}
 			c, err := p.Connect(ctx, name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			wantBytes(t, "ATR", c.ATR(), DefaultATR())
 			resp, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x04, 0x0C, 0x03, 0xA0, 0x00, 0x01})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			wantBytes(t, "response", resp, []byte{0xA0, 0x00, 0x01, 0x90, 0x00})
 			resets := card.resets.Load()
-			if err := c.Close(); err != nil { // SCARD_RESET_CARD
-				t.Fatal(err)
-			}
-			if card.resets.Load() == resets {
-				t.Error("closing with SCARD_RESET_CARD did not reset the card")
-			}
-			if err := ins.Remove(); err != nil {
-				t.Fatal(err)
-			}
-			if err := p.WaitForRemoval(ctx, name); err != nil {
-				t.Fatalf("WaitForRemoval: %v", err)
-			}
+			require.NoError(t, c.Close()) // SCARD_RESET_CARD
+			assert.NotEqual(t, resets, card.resets.Load(), "closing with SCARD_RESET_CARD did not reset the card")
+			require.NoError(t, ins.Remove())
+			require.NoError(t, p.WaitForRemoval(ctx, name), "WaitForRemoval")
 		})
 	}
 }
@@ -78,30 +64,21 @@ func BenchmarkPCSCDRoundTrip(b *testing.B) {
 			pcsctest.Lock(b)
 			ctx := context.Background()
 			ins, err := Insert(ctx, Addr(0), &echoCard{}, &Config{noQuickAck: tc.noQuickAck})
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			defer pcsctest.WaitEmpty(b, 0)
 			defer ins.Remove()
 			p, err := reader.Open()
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			defer p.Close()
 			name, err := p.WaitForCard(ctx, pcsctest.ReaderName(0))
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			c, err := p.Connect(ctx, name)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			defer c.Close()
 			capdu := []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E} // SELECT EF.COM
 			for b.Loop() {
-				if _, err := c.Transmit(ctx, capdu); err != nil {
-					b.Fatal(err)
-				}
+				_, err := c.Transmit(ctx, capdu)
+				require.NoError(b, err)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "apdus/s")
 		})

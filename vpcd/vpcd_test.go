@@ -12,6 +12,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // echoCard answers every command with its data field and 9000, counts
@@ -44,19 +47,13 @@ type fakeVPCD struct {
 func insertFake(ctx context.Context, t *testing.T, card Card, cfg *Config) (*fakeVPCD, *Insertion) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { ln.Close() })
 	ins, err := Insert(ctx, ln.Addr().String(), card, cfg)
-	if err != nil {
-		t.Fatalf("Insert: %v", err)
-	}
+	require.NoError(t, err, "Insert")
 	t.Cleanup(func() { ins.Remove() })
 	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return &fakeVPCD{t: t, conn: conn}, ins
 }
@@ -64,9 +61,8 @@ func insertFake(ctx context.Context, t *testing.T, card Card, cfg *Config) (*fak
 func (f *fakeVPCD) send(msg []byte) {
 	f.t.Helper()
 	b := binary.BigEndian.AppendUint16(nil, uint16(len(msg)))
-	if _, err := f.conn.Write(append(b, msg...)); err != nil {
-		f.t.Fatal(err)
-	}
+	_, err := f.conn.Write(append(b, msg...))
+	require.NoError(f.t, err)
 }
 
 // exchange sends msg and returns the answer frame.
@@ -75,18 +71,15 @@ func (f *fakeVPCD) exchange(msg []byte) []byte {
 	f.send(msg)
 	f.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	out, err := readFrame(f.conn)
-	if err != nil {
-		f.t.Fatalf("read answer: %v", err)
-	}
+	require.NoError(f.t, err, "read answer")
 	return out
 }
 
-// wantBytes fails t unless got equals want, printing short prefixes only.
+// wantBytes fails t unless got equals want, printing short prefixes only:
+// frames run to 64 KiB, whose hex diff would bury the message.
 func wantBytes(t *testing.T, what string, got, want []byte) {
 	t.Helper()
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s = % X… (%d bytes), want % X… (%d bytes)", what, head(got), len(got), head(want), len(want))
-	}
+	assert.True(t, bytes.Equal(got, want), "%s = % X… (%d bytes), want % X… (%d bytes)", what, head(got), len(got), head(want), len(want))
 }
 
 func head(b []byte) []byte { return b[:min(len(b), 16)] }
@@ -98,23 +91,15 @@ func TestDefaultATR(t *testing.T) {
 	for _, b := range atr[1:] { // TCK makes T0 ^ … ^ TCK zero (ISO 7816-3 §8.2.5)
 		x ^= b
 	}
-	if x != 0 {
-		t.Errorf("XOR of T0..TCK = %02X, want 00", x)
-	}
-	if k := int(atr[1] & 0x0F); k != len(atr)-5 { // TS T0 TD1 TD2 … TCK
-		t.Errorf("T0 announces %d historical bytes, ATR holds %d", k, len(atr)-5)
-	}
+	assert.Zero(t, x, "XOR of T0..TCK")
+	assert.Equal(t, len(atr)-5, int(atr[1]&0x0F), "historical bytes T0 announces") // TS T0 TD1 TD2 … TCK
 	atr[0] = 0
-	if DefaultATR()[0] != 0x3B {
-		t.Error("DefaultATR does not return a copy")
-	}
+	assert.Equal(t, byte(0x3B), DefaultATR()[0], "DefaultATR does not return a copy")
 }
 
 func TestAddr(t *testing.T) {
 	for slot, want := range []string{"127.0.0.1:35963", "127.0.0.1:35964"} {
-		if got := Addr(slot); got != want {
-			t.Errorf("Addr(%d) = %q, want %q", slot, got, want)
-		}
+		assert.Equal(t, want, Addr(slot), "Addr(%d)", slot)
 	}
 }
 
@@ -125,7 +110,7 @@ func TestControlMessages(t *testing.T) {
 
 	select {
 	case <-ins.Attached():
-		t.Fatal("attached before vpcd spoke")
+		require.FailNow(t, "attached before vpcd spoke")
 	default:
 	}
 	wantBytes(t, "ATR", f.exchange([]byte{ctrlATR}), custom)
@@ -138,9 +123,7 @@ func TestControlMessages(t *testing.T) {
 	}
 	f.send(nil) // an empty frame is ignored
 	wantBytes(t, "ATR", f.exchange([]byte{ctrlATR}), custom)
-	if got := card.resets.Load(); got != 3 {
-		t.Errorf("resets = %d, want 3 (power off, power on, reset)", got)
-	}
+	assert.Equal(t, int32(3), card.resets.Load(), "resets (power off, power on, reset)")
 }
 
 func TestAPDU(t *testing.T) {
@@ -171,9 +154,7 @@ func TestAPDU(t *testing.T) {
 			wantBytes(t, "response", f.exchange(tc.capdu), tc.want)
 			// The card keeps serving after a failed command.
 			wantBytes(t, "ATR", f.exchange([]byte{ctrlATR}), DefaultATR())
-			if err := ins.Err(); err != nil {
-				t.Errorf("Err = %v", err)
-			}
+			assert.NoError(t, ins.Err())
 		})
 	}
 }
@@ -195,12 +176,10 @@ func TestConfigATR(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := (&Config{ATR: tc.atr}).atr()
-			switch {
-			case !tc.ok && (err == nil || got != nil):
-				t.Errorf("atr() = % X, %v; want nil and an error", got, err)
-			case tc.ok && err != nil:
-				t.Errorf("atr() error %v", err)
-			case tc.ok:
+			if !tc.ok {
+				assert.Error(t, err, "atr()")
+				assert.Nil(t, got, "atr()")
+			} else if assert.NoError(t, err, "atr()") {
 				wantBytes(t, "atr()", got, tc.atr)
 			}
 		})
@@ -209,9 +188,7 @@ func TestConfigATR(t *testing.T) {
 
 func TestInsertErrors(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there any more
 
@@ -228,9 +205,8 @@ func TestInsertErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ins, err := Insert(context.Background(), addr, tc.card, tc.cfg)
-			if ins != nil || !tc.want(err) {
-				t.Errorf("Insert = %v, %v", ins, err)
-			}
+			assert.Nil(t, ins, "Insert")
+			assert.True(t, tc.want(err), "Insert error %v", err)
 		})
 	}
 }
@@ -242,9 +218,7 @@ func TestStop(t *testing.T) {
 		wantErr error // nil: Err must be nil
 	}{
 		{name: "remove", stop: func(t *testing.T, _ *fakeVPCD, ins *Insertion, _ context.CancelFunc) {
-			if err := ins.Remove(); err != nil {
-				t.Errorf("Remove: %v", err)
-			}
+			assert.NoError(t, ins.Remove(), "Remove")
 		}},
 		{name: "context", stop: func(_ *testing.T, _ *fakeVPCD, _ *Insertion, cancel context.CancelFunc) { cancel() }},
 		{name: "vpcd closes", stop: func(_ *testing.T, f *fakeVPCD, _ *Insertion, _ context.CancelFunc) { f.conn.Close() }, wantErr: ErrReaderClosed},
@@ -263,33 +237,24 @@ func TestStop(t *testing.T) {
 			defer cancel()
 			f, ins := insertFake(ctx, t, &echoCard{}, nil)
 			wantBytes(t, "ATR", f.exchange([]byte{ctrlATR}), DefaultATR())
-			if err := ins.Err(); err != nil {
-				t.Errorf("Err before Done = %v", err)
-			}
+			assert.NoError(t, ins.Err(), "Err before Done")
 			tc.stop(t, f, ins, cancel)
 			select {
 			case <-ins.Done():
 			case <-time.After(5 * time.Second):
-				t.Fatal("serving did not stop")
+				require.FailNow(t, "serving did not stop")
 			}
 			err := ins.Err()
 			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Errorf("Err = %v, want %v", err, tc.wantErr)
-				}
+				assert.ErrorIs(t, err, tc.wantErr, "Err")
 				return
 			}
-			if err != nil {
-				t.Errorf("Err = %v, want nil", err)
-			}
+			assert.NoError(t, err, "Err")
 			// vpcd sees the connection closed: that is the removal.
 			f.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := f.conn.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-				t.Errorf("vpcd read after stop: %v, want EOF", err)
-			}
-			if err := ins.Remove(); err != nil {
-				t.Errorf("Remove after stop: %v", err)
-			}
+			_, err = f.conn.Read(make([]byte, 1))
+			assert.ErrorIs(t, err, io.EOF, "vpcd read after stop")
+			assert.NoError(t, ins.Remove(), "Remove after stop")
 		})
 	}
 }
@@ -315,18 +280,13 @@ func TestRemoveWaitsForTransmit(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 2 { // Remove is safe for concurrent use
 		wg.Go(func() {
-			if err := ins.Remove(); err != nil {
-				t.Errorf("Remove: %v", err)
-			}
-			if !card.returned.Load() {
-				t.Error("Remove returned while Transmit was running")
-			}
+			// assert, not require: this is not the test's goroutine.
+			assert.NoError(t, ins.Remove(), "Remove")
+			assert.True(t, card.returned.Load(), "Remove returned while Transmit was running")
 		})
 	}
 	wg.Wait()
-	if err := ins.Err(); err != nil {
-		t.Errorf("Err = %v", err)
-	}
+	assert.NoError(t, ins.Err())
 }
 
 // FuzzServe feeds arbitrary bytes from "vpcd" to the card side: it must not
@@ -359,21 +319,13 @@ func FuzzServe(f *testing.F) {
 		}
 		var out bytes.Buffer
 		s := &server{card: &echoCard{}, atr: DefaultATR(), r: bytes.NewReader(in), w: &out}
-		if err := s.serve(context.Background()); err == nil {
-			t.Fatal("serve returned nil at end of input")
-		}
+		require.Error(t, s.serve(context.Background()), "serve returned nil at end of input")
 		var got int
 		for r := bytes.NewReader(out.Bytes()); r.Len() > 0; got++ {
 			msg, err := readFrame(r)
-			if err != nil {
-				t.Fatalf("answer %d malformed: %v", got, err)
-			}
-			if len(msg) < 2 {
-				t.Fatalf("answer %d has %d bytes", got, len(msg))
-			}
+			require.NoError(t, err, "answer %d malformed", got)
+			require.GreaterOrEqual(t, len(msg), 2, "answer %d length", got)
 		}
-		if got != want {
-			t.Fatalf("%d answers, want %d", got, want)
-		}
+		require.Equal(t, want, got, "answers")
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
@@ -25,30 +27,26 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		o, rest, err := tlv.Next(b)
 		if err != nil {
-			if o.Tag != 0 || o.Value != nil || o.Raw != nil || rest != nil {
-				t.Fatalf("error %v with results", err)
-			}
+			require.Zero(t, o.Tag, "error %v with results", err)
+			require.Nil(t, o.Value, "error %v with results", err)
+			require.Nil(t, o.Raw, "error %v with results", err)
+			require.Nil(t, rest, "error %v with results", err)
 			return
 		}
-		if len(o.Raw)+len(rest) != len(b) || !bytes.Equal(o.Raw, b[:len(o.Raw)]) {
-			t.Fatal("Raw and rest do not split the input")
-		}
+		require.Equal(t, len(b), len(o.Raw)+len(rest), "Raw and rest do not split the input")
+		require.Equal(t, b[:len(o.Raw)], o.Raw, "Raw and rest do not split the input")
 		h, err := tlv.ParseHeader(b)
-		if err != nil {
-			t.Fatalf("Next accepted what ParseHeader rejects: %v", err)
-		}
+		require.NoError(t, err, "Next accepted what ParseHeader rejects")
 		if h.Indefinite {
-			if !bytes.HasSuffix(o.Raw, []byte{0, 0}) || len(o.Value) != len(o.Raw)-h.Size-2 {
-				t.Fatal("indefinite object without end-of-contents")
-			}
-			if _, err := tlv.Children(o.Value, len(o.Value)); err != nil {
-				t.Fatalf("children of an indefinite object do not decode: %v", err)
-			}
+			require.True(t, bytes.HasSuffix(o.Raw, []byte{0, 0}), "indefinite object without end-of-contents")
+			require.Len(t, o.Value, len(o.Raw)-h.Size-2, "indefinite object without end-of-contents")
+			_, err := tlv.Children(o.Value, len(o.Value))
+			require.NoError(t, err, "children of an indefinite object do not decode")
 			return
 		}
 		header := tlv.AppendLength(tlv.AppendTag(nil, o.Tag), len(o.Value))
-		if bytes.Equal(header, b[:h.Size]) && !bytes.Equal(tlv.Encode(o.Tag, o.Value), o.Raw) {
-			t.Fatal("DER-shaped object does not round-trip")
+		if bytes.Equal(header, b[:h.Size]) {
+			require.Equal(t, o.Raw, tlv.Encode(o.Tag, o.Value), "DER-shaped object does not round-trip")
 		}
 	})
 }
