@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
@@ -22,9 +25,7 @@ import (
 func readNZ(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", "NZ", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -32,41 +33,31 @@ func readNZ(t testing.TB, name string) []byte {
 // (testdata/realdata/AA-README.md): RSA-1792, trailer 34CC.
 func TestRealNZ(t *testing.T) {
 	pub, err := ParseDG15(readNZ(t, "DG15.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	challenge, response := readNZ(t, "AA-challenge"), readNZ(t, "AA-response")
 	alg, err := Verify(pub, challenge, response, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if alg.String() != "ISO/IEC 9796-2 SHA-256 RSA-1792" {
-		t.Fatalf("algorithm %v", alg)
-	}
-	if n, _ := ResponseLen(pub); n != len(response) {
-		t.Errorf("Le %d for a %d-byte response", n, len(response))
-	}
+	require.NoError(t, err)
+	require.Equal(t, "ISO/IEC 9796-2 SHA-256 RSA-1792", alg.String())
+	n, _ := ResponseLen(pub)
+	assert.Equal(t, len(response), n, "Le for the response")
 	other := bytes.Clone(challenge)
 	other[7] ^= 1
-	if _, err := Verify(pub, other, response, 0); !errors.Is(err, ErrSignature) {
-		t.Fatalf("other challenge: %v", err)
-	}
+	_, err = Verify(pub, other, response, 0)
+	require.ErrorIs(t, err, ErrSignature, "other challenge")
 	// Through Authenticate, with the challenge as the random source.
 	script := apdutest.NewScript(t, apdutest.Exchange{
 		Cmd:  append(append([]byte{0, 0x88, 0, 0, 8}, challenge...), 224),
 		Resp: append(bytes.Clone(response), 0x90, 0),
 	})
 	res, err := Authenticate(context.Background(), script, pub, 0, &Config{Rand: bytes.NewReader(challenge)})
-	if err != nil || !bytes.Equal(res.Response, response) || !bytes.Equal(res.Challenge, challenge) {
-		t.Fatalf("Authenticate: %v", err)
-	}
+	require.NoError(t, err, "Authenticate")
+	require.Equal(t, response, res.Response)
+	require.Equal(t, challenge, res.Challenge)
 }
 
 func TestRSATrailers(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pub := rsaPublic(t, key)
 	m1 := bytes.Repeat([]byte{0x5A}, 200)
 	challenge := []byte{1, 2, 3, 4, 5, 6, 7, 8}
@@ -91,14 +82,13 @@ func TestRSATrailers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sig := sign9796(t, key, tc.hash, tc.implicit, tc.total, tc.m1, challenge)
 			alg, err := Verify(pub, challenge, sig, crypto.SHA512) // the hash argument is ignored for RSA
-			if err != nil || alg.Hash != tc.hash || alg.Scheme != ISO9796 {
-				t.Fatalf("Verify: %v, %v", alg, err)
-			}
+			require.NoError(t, err)
+			require.Equal(t, tc.hash, alg.Hash)
+			require.Equal(t, ISO9796, alg.Scheme)
 			wrong := bytes.Clone(challenge)
 			wrong[0] ^= 0x80
-			if _, err := Verify(pub, wrong, sig, 0); !errors.Is(err, ErrSignature) {
-				t.Fatalf("wrong challenge: %v", err)
-			}
+			_, err = Verify(pub, wrong, sig, 0)
+			require.ErrorIs(t, err, ErrSignature, "wrong challenge")
 		})
 	}
 }
@@ -130,9 +120,8 @@ func TestRSABadResponses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := Verify(pub, challenge, tc.resp, 0); !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
+			_, err := Verify(pub, challenge, tc.resp, 0)
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
 }
@@ -171,26 +160,21 @@ func TestECDSA(t *testing.T) {
 			for enc, sig := range map[string][]byte{"plain": key.plain(r, s), "DER": der(r, s)} {
 				t.Run(name+"/"+h.String()+"/"+enc, func(t *testing.T) {
 					alg, err := Verify(pub, challenge, sig, h)
-					if err != nil || alg.Hash != h || alg.Scheme != ECDSA {
-						t.Fatalf("Verify: %v %v", alg, err)
-					}
-					if alg, err := Verify(pub, challenge, sig, 0); err != nil || alg.Hash != h {
-						t.Fatalf("Verify without hash: %v %v", alg, err)
-					}
+					require.NoError(t, err)
+					require.Equal(t, h, alg.Hash)
+					require.Equal(t, ECDSA, alg.Scheme)
+					alg, err = Verify(pub, challenge, sig, 0)
+					require.NoError(t, err, "Verify without hash")
+					require.Equal(t, h, alg.Hash, "Verify without hash")
 					other := crypto.SHA384
-					if _, err := Verify(pub, challenge, sig, other); !errors.Is(err, ErrSignature) {
-						t.Fatalf("other hash: %v", err)
-					}
-					if _, err := Verify(pub, []byte("another"), sig, h); !errors.Is(err, ErrSignature) {
-						t.Fatalf("wrong challenge: %v", err)
-					}
-					if _, err := Verify(pub, challenge, sig[:len(sig)-1], h); !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrSignature) {
-						t.Fatalf("truncated: %v", err)
-					}
+					_, err = Verify(pub, challenge, sig, other)
+					require.ErrorIs(t, err, ErrSignature, "other hash")
+					_, err = Verify(pub, []byte("another"), sig, h)
+					require.ErrorIs(t, err, ErrSignature, "wrong challenge")
+					_, err = Verify(pub, challenge, sig[:len(sig)-1], h)
+					require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrSignature), "truncated: %v", err)
 					n, _ := ResponseLen(pub)
-					if len(sig) > n {
-						t.Fatalf("Le %d below a %d-byte signature", n, len(sig))
-					}
+					require.LessOrEqual(t, len(sig), n, "Le below the signature")
 				})
 			}
 		}
@@ -201,16 +185,13 @@ func TestECDSAGarbage(t *testing.T) {
 	c, _ := group.CurveByID(13)
 	pub := newECKey(t, c).public(t)
 	for _, resp := range [][]byte{nil, {0x30, 0x00}, bytes.Repeat([]byte{0xFF}, 63), {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01, 0x00}} {
-		if _, err := Verify(pub, []byte("12345678"), resp, crypto.SHA256); !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrSignature) {
-			t.Fatalf("%x: %v", resp, err)
-		}
+		_, err := Verify(pub, []byte("12345678"), resp, crypto.SHA256)
+		require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrSignature), "%x: %v", resp, err)
 	}
-	if _, err := Verify(pub, []byte("12345678"), bytes.Repeat([]byte{0xFF}, 63), crypto.SHA256); !errors.Is(err, ErrMalformed) {
-		t.Fatalf("63 bytes of FF: %v", err)
-	}
-	if _, err := Verify(pub, nil, make([]byte, 64), crypto.SHA256); !errors.Is(err, ErrSignature) {
-		t.Fatalf("zero plain signature: %v", err)
-	}
+	_, err := Verify(pub, []byte("12345678"), bytes.Repeat([]byte{0xFF}, 63), crypto.SHA256)
+	require.ErrorIs(t, err, ErrMalformed, "63 bytes of FF")
+	_, err = Verify(pub, nil, make([]byte, 64), crypto.SHA256)
+	require.ErrorIs(t, err, ErrSignature, "zero plain signature")
 }
 
 func TestAuthenticate(t *testing.T) {
@@ -225,33 +206,30 @@ func TestAuthenticate(t *testing.T) {
 		return append(bytes.Clone(sig), 0x90, 0), err
 	})
 	res, err := Authenticate(context.Background(), chip, pub, 0, &Config{Rand: bytes.NewReader(challenge)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.INS != 0x88 || got.P1 != 0 || got.P2 != 0 || got.Ne != 384 || !got.Extended() || !bytes.Equal(got.Data, challenge) {
-		t.Fatalf("command %+v", got)
-	}
-	if res.String() != "ISO/IEC 9796-2 SHA-256 RSA-3072" {
-		t.Fatalf("result %v", res)
-	}
+	require.NoError(t, err)
+	require.Equal(t, byte(0x88), got.INS, "command %+v", got)
+	require.Zero(t, got.P1, "command %+v", got)
+	require.Zero(t, got.P2, "command %+v", got)
+	require.Equal(t, 384, got.Ne, "command %+v", got)
+	require.True(t, got.Extended(), "command %+v", got)
+	require.Equal(t, challenge, got.Data)
+	require.Equal(t, "ISO/IEC 9796-2 SHA-256 RSA-3072", res.String())
 	// A clone: the result comes back with the evidence and ErrSignature.
 	res, err = Authenticate(context.Background(), chip, pub, 0, &Config{Rand: bytes.NewReader([]byte("ABCDEFGH"))})
-	if !errors.Is(err, ErrSignature) || res == nil || !bytes.Equal(res.Response, sig) {
-		t.Fatalf("clone: %v %v", res, err)
-	}
+	require.ErrorIs(t, err, ErrSignature, "clone")
+	require.NotNil(t, res, "clone")
+	require.Equal(t, sig, res.Response, "clone")
 	// A refusal.
-	if res, err := Authenticate(context.Background(), apdutest.Answers(t, []byte{0x6D, 0}), pub, 0, nil); !errors.Is(err, icao.ErrNotSupported) || res != nil {
-		t.Fatalf("6D00: %v %v", res, err)
-	}
+	res, err = Authenticate(context.Background(), apdutest.Answers(t, []byte{0x6D, 0}), pub, 0, nil)
+	require.ErrorIs(t, err, icao.ErrNotSupported, "6D00")
+	require.Nil(t, res, "6D00")
 	// Short Le for RSA-2048 (256 = 00), ECDSA on P-256.
 	k2048, _ := rsa.GenerateKey(rand.Reader, 2048)
-	if n, _ := ResponseLen(rsaPublic(t, k2048)); n != 256 {
-		t.Fatalf("RSA-2048 Le %d", n)
-	}
+	n, _ := ResponseLen(rsaPublic(t, k2048))
+	require.Equal(t, 256, n, "RSA-2048 Le")
 	c, _ := group.CurveByID(12)
-	if n, _ := ResponseLen(newECKey(t, c).public(t)); n != 72 {
-		t.Fatalf("P-256 Le %d", n)
-	}
+	n, _ = ResponseLen(newECKey(t, c).public(t))
+	require.Equal(t, 72, n, "P-256 Le")
 }
 
 func TestParseDG15(t *testing.T) {
@@ -269,9 +247,8 @@ func TestParseDG15(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := ParseDG15(tc.in)
-			if !errors.Is(err, tc.want) || (err != nil) != (k == nil) {
-				t.Fatalf("got %v, %v; want %v", k, err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
+			require.Equal(t, err != nil, k == nil, "key %v with error %v", k, err)
 		})
 	}
 }
@@ -286,13 +263,13 @@ func TestHashForAlgorithm(t *testing.T) {
 			}
 			o = append(o, n)
 		}
-		if h, err := HashForAlgorithm(o); err != nil || h != want {
-			t.Errorf("%s: %v %v", oid, h, err)
+		h, err := HashForAlgorithm(o)
+		if assert.NoError(t, err, oid) {
+			assert.Equal(t, want, h, oid)
 		}
 	}
-	if _, err := HashForAlgorithm(asn1.ObjectIdentifier{1, 2, 3}); !errors.Is(err, ErrUnsupported) {
-		t.Fatal(err)
-	}
+	_, err := HashForAlgorithm(asn1.ObjectIdentifier{1, 2, 3})
+	require.ErrorIs(t, err, ErrUnsupported)
 }
 
 func BenchmarkVerify(b *testing.B) {
@@ -301,7 +278,7 @@ func BenchmarkVerify(b *testing.B) {
 	b.Run("RSA-1792 9796-2 (NZ)", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := Verify(pub, challenge, response, 0); err != nil {
-				b.Fatal(err)
+				b.Fatal(err) // not require: it would call b.Helper in the timed loop
 			}
 		}
 	})

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 )
 
@@ -20,18 +22,13 @@ func FuzzParseDG15(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		k, err := ParseDG15(b)
 		if err != nil {
-			if k != nil {
-				t.Fatal("key with an error")
-			}
+			require.Nil(t, k, "key with an error")
 			return
 		}
 		again := tlv.Encode(0x6F, k.Raw)
-		if !bytes.HasPrefix(b, again) {
-			t.Fatalf("re-encoding differs:\n%x\n%x", again, b)
-		}
-		if _, err := ResponseLen(k); err != nil {
-			t.Fatal(err)
-		}
+		require.True(t, bytes.HasPrefix(b, again), "re-encoding differs:\n%x\n%x", again, b)
+		_, err = ResponseLen(k)
+		require.NoError(t, err)
 	})
 }
 
@@ -48,17 +45,12 @@ func FuzzRecover(f *testing.F) {
 	f.Fuzz(func(t *testing.T, block []byte) {
 		r, err := Recover(block)
 		if err != nil {
-			if r.M1 != nil || r.Digest != nil {
-				t.Fatal("content with an error")
-			}
+			require.Nil(t, r.M1, "content with an error")
+			require.Nil(t, r.Digest, "content with an error")
 			return
 		}
-		if len(r.Digest) != r.Hash.Size() {
-			t.Fatalf("digest of %d bytes for %v", len(r.Digest), r.Hash)
-		}
-		if !bytes.Equal(rebuild(r, block[0]), block) {
-			t.Fatalf("rebuilt representative differs")
-		}
+		require.Len(t, r.Digest, r.Hash.Size(), "digest for %v", r.Hash)
+		require.Equal(t, block, rebuild(r, block[0]), "rebuilt representative differs")
 	})
 }
 

@@ -13,6 +13,8 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/group"
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/pki"
@@ -44,9 +46,7 @@ func sign9796(t testing.TB, key *rsa.PrivateKey, h crypto.Hash, implicit, total 
 	}
 	capacity := size - 1 - h.Size() - len(trailer)
 	if len(m1) > capacity {
-		if total {
-			t.Fatal("message too long for total recovery")
-		}
+		require.False(t, total, "message too long for total recovery")
 		m1 = m1[:capacity]
 		digest.Reset()
 		digest.Write(m1)
@@ -76,9 +76,7 @@ type ecKey struct {
 func newECKey(t testing.TB, c *group.Curve) *ecKey {
 	t.Helper()
 	d, err := rand.Int(rand.Reader, new(big.Int).Sub(c.Params().N, big.NewInt(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &ecKey{c: c, d: d.Add(d, big.NewInt(1))}
 }
 
@@ -90,9 +88,7 @@ func (k *ecKey) public(t testing.TB) *pki.PublicKey {
 	alg := append(derOID(t, []int{1, 2, 840, 10045, 2, 1}), derOID(t, k.c.OID())...)
 	spki := tlv.Encode(0x30, append(tlv.Encode(0x30, alg), tlv.Encode(0x03, append([]byte{0}, pt...))...))
 	pub, err := pki.ParsePublicKey(spki)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return pub
 }
 
@@ -143,9 +139,7 @@ func derInt(v *big.Int) []byte {
 func derOID(t testing.TB, oid []int) []byte {
 	t.Helper()
 	b, err := asn1.Marshal(asn1.ObjectIdentifier(oid))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -153,12 +147,8 @@ func derOID(t testing.TB, oid []int) []byte {
 func rsaPublic(t testing.TB, key *rsa.PrivateKey) *pki.PublicKey {
 	t.Helper()
 	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	pub, err := pki.ParsePublicKey(spki)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return pub
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,12 +11,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // pacKeys are session keys as after PACE with AES-128.
@@ -29,9 +31,7 @@ func paceKeys() sm.Keys {
 func infosOf(t testing.TB, entries ...[]byte) *pace.SecurityInfos {
 	t.Helper()
 	s, err := pace.ParseSecurityInfos(pace.EncodeSecurityInfos(nil, entries...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -40,27 +40,19 @@ func infosOf(t testing.TB, entries ...[]byte) *pace.SecurityInfos {
 func roundTrip(t *testing.T, key *CardKey, offered []Cipher, infos *pace.SecurityInfos, cfg *Config) (*Result, *chip, error) {
 	t.Helper()
 	card, err := sm.NewCard(paceKeys())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ch := &chip{sm: card, ca: NewCard(key, offered...)}
 	sess, err := sm.NewSession(ch, paceKeys())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	k, err := Choose(infos)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := Authenticate(context.Background(), sess, k, cfg)
 	if err != nil {
 		return nil, ch, err
 	}
 	sess.Close()
 	next, err := res.Session(ch)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = icao.Exchange(context.Background(), next, icao.Command{INS: icao.InsSelect, P1: 2, P2: 0x0C, Data: []byte{1, 0x0E}})
 	return res, ch, err
 }
@@ -89,9 +81,7 @@ func TestRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			key, err := GenerateCardKey(tc.domain, tc.keyID, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			entries := [][]byte{key.PublicKeyInfo()}
 			cipher := tc.cipher
 			if tc.noInfo {
@@ -100,15 +90,12 @@ func TestRoundTrip(t *testing.T) {
 				entries = append(entries, key.Info(cipher))
 			}
 			res, ch, err := roundTrip(t, key, []Cipher{cipher}, infosOf(t, entries...), &Config{Method: tc.method})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Method != tc.want || res.Protocol.Cipher != cipher || res.KeyID != tc.keyID || res.Inferred != tc.noInfo {
-				t.Fatalf("result %v", res)
-			}
-			if got := len(ch.seen) - 1; got != tc.wantAPDU {
-				t.Errorf("%d CA commands, want %d", got, tc.wantAPDU)
-			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, res.Method, "result %v", res)
+			require.Equal(t, cipher, res.Protocol.Cipher, "result %v", res)
+			require.Equal(t, tc.keyID, res.KeyID, "result %v", res)
+			require.Equal(t, tc.noInfo, res.Inferred, "result %v", res)
+			assert.Equal(t, tc.wantAPDU, len(ch.seen)-1, "CA commands")
 		})
 	}
 }
@@ -122,18 +109,14 @@ func TestClone(t *testing.T) {
 		clone, _ := GenerateCardKey(domain, NoKeyID, nil)
 		infos := infosOf(t, genuine.PublicKeyInfo(), genuine.Info(AES128))
 		_, _, err := roundTrip(t, clone, []Cipher{AES128}, infos, nil)
-		if !errors.Is(err, icao.ErrSM) {
-			t.Fatalf("domain %d: clone gave %v, want an SM error", domain, err)
-		}
+		require.ErrorIs(t, err, icao.ErrSM, "domain %d: clone", domain)
 	}
 }
 
 func TestRejected(t *testing.T) {
 	key, _ := GenerateCardKey(13, NoKeyID, nil)
 	k, err := Choose(infosOf(t, key.PublicKeyInfo(), key.Info(AES128)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name  string
 		resps [][]byte
@@ -149,17 +132,14 @@ func TestRejected(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := Authenticate(context.Background(), apdutest.Answers(t, tc.resps...), k, nil)
-			if !errors.Is(err, tc.want) || res != nil {
-				t.Fatalf("got %v, %v; want %v", res, err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
+			require.Nil(t, res)
 		})
 	}
-	if _, err := Authenticate(context.Background(), apdutest.Answers(t), k, &Config{Method: SetKAT}); !errors.Is(err, ErrNotSupported) {
-		t.Fatalf("KAT with AES: %v", err)
-	}
-	if _, err := Authenticate(context.Background(), apdutest.Answers(t), Key{}, nil); !errors.Is(err, ErrNoKey) {
-		t.Fatalf("zero key: %v", err)
-	}
+	_, err = Authenticate(context.Background(), apdutest.Answers(t), k, &Config{Method: SetKAT})
+	require.ErrorIs(t, err, ErrNotSupported, "KAT with AES")
+	_, err = Authenticate(context.Background(), apdutest.Answers(t), Key{}, nil)
+	require.ErrorIs(t, err, ErrNoKey, "zero key")
 }
 
 // TestCommands checks the plain commands against 9303-11 §6.2.4.
@@ -175,17 +155,20 @@ func TestCommands(t *testing.T) {
 		}
 		return []byte{0x90, 0}, err
 	})
-	if _, err := Authenticate(context.Background(), rec, k, nil); err != nil {
-		t.Fatal(err)
-	}
+	_, err := Authenticate(context.Background(), rec, k, nil)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(cmds), 2, "commands")
 	wantMSE := "0022 41a4 800a04007f00070202030202 8401c3"
-	if got := fmt.Sprintf("%02x%02x %02x%02x %x", cmds[0].CLA, cmds[0].INS, cmds[0].P1, cmds[0].P2, cmds[0].Data); strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(wantMSE, " ", "") || cmds[0].Ne != 0 {
-		t.Errorf("MSE:Set AT %s Ne %d", got, cmds[0].Ne)
-	}
+	got := fmt.Sprintf("%02x%02x %02x%02x %x", cmds[0].CLA, cmds[0].INS, cmds[0].P1, cmds[0].P2, cmds[0].Data)
+	assert.Equal(t, strings.ReplaceAll(wantMSE, " ", ""), strings.ReplaceAll(got, " ", ""), "MSE:Set AT")
+	assert.Zero(t, cmds[0].Ne, "MSE:Set AT Ne")
 	ga := cmds[1]
-	if ga.CLA != 0 || ga.INS != 0x86 || ga.P1 != 0 || ga.P2 != 0 || ga.Ne != 256 || !bytes.HasPrefix(ga.Data, []byte{0x7C, 0x43, 0x80, 0x41, 0x04}) {
-		t.Errorf("GENERAL AUTHENTICATE %+v", ga)
-	}
+	assert.Zero(t, ga.CLA, "GENERAL AUTHENTICATE %+v", ga)
+	assert.Equal(t, byte(0x86), ga.INS, "GENERAL AUTHENTICATE %+v", ga)
+	assert.Zero(t, ga.P1, "GENERAL AUTHENTICATE %+v", ga)
+	assert.Zero(t, ga.P2, "GENERAL AUTHENTICATE %+v", ga)
+	assert.Equal(t, 256, ga.Ne, "GENERAL AUTHENTICATE %+v", ga)
+	assert.True(t, bytes.HasPrefix(ga.Data, []byte{0x7C, 0x43, 0x80, 0x41, 0x04}), "GENERAL AUTHENTICATE data %x", ga.Data)
 }
 
 // TestKeys checks the pairing of infos and keys.
@@ -214,17 +197,13 @@ func TestKeys(t *testing.T) {
 			for _, k := range Keys(infosOf(t, tc.entries...)) {
 				got = append(got, k.String())
 			}
-			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
-				t.Fatalf("got %q\nwant %q", got, tc.want)
-			}
+			require.Equal(t, tc.want, got)
 		})
 	}
-	if _, err := Choose(infosOf(t, a.Info(AES128))); !errors.Is(err, ErrNoKey) {
-		t.Fatalf("Choose without key: %v", err)
-	}
-	if _, err := Choose(nil); !errors.Is(err, ErrNoKey) {
-		t.Fatalf("Choose(nil): %v", err)
-	}
+	_, err := Choose(infosOf(t, a.Info(AES128)))
+	require.ErrorIs(t, err, ErrNoKey, "Choose without key")
+	_, err = Choose(nil)
+	require.ErrorIs(t, err, ErrNoKey, "Choose(nil)")
 }
 
 // TestRealCardSecurity chooses the CA key of a real German EF.CardSecurity
@@ -232,17 +211,12 @@ func TestKeys(t *testing.T) {
 // key 13, the PACE-CAM key, has no info.
 func TestRealCardSecurity(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", "DE", "EF.CardSecurity.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	infos, err := pace.ParseSecurityInfos(eContent(t, b))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ks := Keys(infos)
-	if len(ks) != 1 || ks[0].String() != "CA-ECDH-AES-CBC-CMAC-128 keyId=72 brainpoolP256r1" {
-		t.Fatalf("keys %v", ks)
-	}
+	require.Len(t, ks, 1)
+	require.Equal(t, "CA-ECDH-AES-CBC-CMAC-128 keyId=72 brainpoolP256r1", ks[0].String())
 }
 
 // eContent returns the encapsulated content of a DER CMS SignedData
@@ -251,13 +225,12 @@ func eContent(t *testing.T, b []byte) []byte {
 	t.Helper()
 	s := cryptobyte.String(b)
 	var ci, sd, eci, content, inner cryptobyte.String
-	if !s.ReadASN1(&ci, cbasn1.SEQUENCE) || !ci.SkipASN1(cbasn1.OBJECT_IDENTIFIER) ||
-		!ci.ReadASN1(&sd, cbasn1.Tag(0).Constructed().ContextSpecific()) || !sd.ReadASN1(&sd, cbasn1.SEQUENCE) ||
-		!sd.SkipASN1(cbasn1.INTEGER) || !sd.SkipASN1(cbasn1.SET) || !sd.ReadASN1(&eci, cbasn1.SEQUENCE) ||
-		!eci.SkipASN1(cbasn1.OBJECT_IDENTIFIER) || !eci.ReadASN1(&content, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
-		!content.ReadASN1(&inner, cbasn1.OCTET_STRING) {
-		t.Fatal("not a DER SignedData")
-	}
+	ok := s.ReadASN1(&ci, cbasn1.SEQUENCE) && ci.SkipASN1(cbasn1.OBJECT_IDENTIFIER) &&
+		ci.ReadASN1(&sd, cbasn1.Tag(0).Constructed().ContextSpecific()) && sd.ReadASN1(&sd, cbasn1.SEQUENCE) &&
+		sd.SkipASN1(cbasn1.INTEGER) && sd.SkipASN1(cbasn1.SET) && sd.ReadASN1(&eci, cbasn1.SEQUENCE) &&
+		eci.SkipASN1(cbasn1.OBJECT_IDENTIFIER) && eci.ReadASN1(&content, cbasn1.Tag(0).Constructed().ContextSpecific()) &&
+		content.ReadASN1(&inner, cbasn1.OCTET_STRING)
+	require.True(t, ok, "not a DER SignedData")
 	return inner
 }
 
@@ -265,9 +238,7 @@ func eContent(t *testing.T, b []byte) []byte {
 func TestResultRedacted(t *testing.T) {
 	key, _ := GenerateCardKey(13, 5, nil)
 	res, _, err := roundTrip(t, key, []Cipher{AES256}, infosOf(t, key.PublicKeyInfo(), key.Info(AES256)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res.Keys = sm.Keys{Suite: sm.AES, Enc: bytes.Repeat([]byte{0xAB}, 32), MAC: bytes.Repeat([]byte{0xCD}, 32)}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("ca", "result", res)
@@ -275,21 +246,15 @@ func TestResultRedacted(t *testing.T) {
 	j, _ := json.Marshal(map[string]any{"ca": res})
 	jv, _ := json.Marshal(struct{ CA Result }{*res})
 	for _, out := range []string{res.String(), fmt.Sprintf("%v %+v %#v", res, *res, *res), logged.String(), string(j), string(jv)} {
-		if strings.Contains(strings.ToLower(out), "abab") || strings.Contains(strings.ToLower(out), "cdcd") || strings.Contains(out, "171, 171") {
-			t.Fatalf("keys printed: %s", out)
-		}
+		require.NotContains(t, strings.ToLower(out), "abab", "keys printed")
+		require.NotContains(t, strings.ToLower(out), "cdcd", "keys printed")
+		require.NotContains(t, out, "171, 171", "keys printed")
 	}
 	for _, want := range []string{`"protocol":"CA-ECDH-AES-CBC-CMAC-256"`, `"cipher":"AES-256"`, `"keyAgreement":"ECDH"`, `"keyId":5`, `"domain":"brainpoolP256r1"`} {
-		if !strings.Contains(logged.String(), want) {
-			t.Errorf("log lacks %s: %s", want, logged.String())
-		}
+		assert.Contains(t, logged.String(), want, "log")
 	}
-	if want := `{"CA":"CA-ECDH-AES-CBC-CMAC-256 keyId=5 brainpoolP256r1 MSE:Set AT+GA"}`; string(jv) != want {
-		t.Errorf("JSON %s, want %s", jv, want)
-	}
-	if want := `{"ca":"CA-ECDH-AES-CBC-CMAC-256 keyId=5 brainpoolP256r1 MSE:Set AT+GA"}`; string(j) != want {
-		t.Errorf("JSON %s, want %s", j, want)
-	}
+	assert.Equal(t, `{"CA":"CA-ECDH-AES-CBC-CMAC-256 keyId=5 brainpoolP256r1 MSE:Set AT+GA"}`, string(jv), "JSON")
+	assert.Equal(t, `{"ca":"CA-ECDH-AES-CBC-CMAC-256 keyId=5 brainpoolP256r1 MSE:Set AT+GA"}`, string(j), "JSON")
 }
 
 func TestProtocolByOID(t *testing.T) {
@@ -297,15 +262,13 @@ func TestProtocolByOID(t *testing.T) {
 		for c := TDES; c <= AES256; c++ {
 			p := Protocol{ka, c}
 			got, ok := ProtocolByOID(p.OID())
-			if !ok || got != p {
-				t.Errorf("%v: round trip gave %v %v", p, got, ok)
-			}
+			assert.True(t, ok, "%v: round trip", p)
+			assert.Equal(t, p, got, "%v: round trip", p)
 		}
 	}
 	for _, oid := range [][]int{{0, 4, 0, 127, 0, 7, 2, 2, 3, 3, 1}, {0, 4, 0, 127, 0, 7, 2, 2, 3, 2, 5}, {0, 4, 0, 127, 0, 7, 2, 2, 3, 2}, {0, 4, 0, 127, 0, 7, 2, 2, 4, 2, 2}} {
-		if p, ok := ProtocolByOID(oid); ok {
-			t.Errorf("%v accepted as %v", oid, p)
-		}
+		p, ok := ProtocolByOID(oid)
+		assert.False(t, ok, "%v accepted as %v", oid, p)
 	}
 }
 
@@ -314,9 +277,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		key, _ := GenerateCardKey(domain, NoKeyID, nil)
 		s, _ := pace.ParseSecurityInfos(pace.EncodeSecurityInfos(nil, key.PublicKeyInfo(), key.Info(AES128)))
 		k, err := Choose(s)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		ok := apdutest.Func(func(_ context.Context, capdu []byte) ([]byte, error) {
 			if capdu[1] == icao.InsGeneralAuthenticate {
 				return []byte{0x7C, 0, 0x90, 0}, nil
@@ -326,7 +287,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		b.Run(k.Domain(), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := Authenticate(context.Background(), ok, k, nil); err != nil {
-					b.Fatal(err)
+					b.Fatal(err) // not require: it would call b.Helper in the timed loop
 				}
 			}
 		})

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/pace"
 )
 
@@ -22,19 +24,16 @@ func FuzzKeys(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := pace.ParseDG14(b)
 		if err != nil {
-			if s != nil {
-				t.Fatal("result with an error")
-			}
+			require.Nil(t, s, "result with an error")
 			return
 		}
 		for _, k := range Keys(s) {
-			if !k.Protocol.valid() || k.Domain() == "" || len(k.PublicKey()) == 0 {
-				t.Fatalf("incomplete key %v", k)
-			}
+			require.True(t, k.Protocol.valid(), "incomplete key %v", k)
+			require.NotEmpty(t, k.Domain(), "incomplete key %v", k)
+			require.NotEmpty(t, k.PublicKey(), "incomplete key %v", k)
 			if k.curve != nil {
-				if _, err := k.curve.Unmarshal(k.pub); err != nil {
-					t.Fatalf("invalid point accepted: %v", err)
-				}
+				_, err := k.curve.Unmarshal(k.pub)
+				require.NoError(t, err, "invalid point accepted")
 			}
 			_ = k.String()
 		}

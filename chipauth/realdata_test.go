@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/pace"
@@ -56,39 +59,27 @@ type preSM struct {
 func loadTranscripts(t *testing.T) []caTranscript {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "testdata", "realdata", "CA-transcripts.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	dec := json.NewDecoder(f)
 	dec.DisallowUnknownFields()
 	var ts []caTranscript
-	if err := dec.Decode(&ts); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, dec.Decode(&ts))
 	for _, tr := range ts {
 		for name, v := range map[string]string{"state": tr.State, "dg14": tr.DG14, "cipher": tr.Cipher, "chip_pub_x": tr.ChipPubX,
 			"terminal_priv": tr.TerminalPriv, "exp_ks_enc": tr.ExpKSEnc, "exp_ks_mac": tr.ExpKSMAC, "pre_sm.ks_enc": tr.PreSM.KSEnc, "pre_sm.ssc": tr.PreSM.SSC} {
-			if v == "" {
-				t.Fatalf("%s: %s missing", tr.State, name)
-			}
+			require.NotEmpty(t, v, "%s: %s missing", tr.State, name)
 		}
-		if len(tr.APDUs) < 2 {
-			t.Fatalf("%s: %d APDUs", tr.State, len(tr.APDUs))
-		}
+		require.GreaterOrEqual(t, len(tr.APDUs), 2, "%s: APDUs", tr.State)
 	}
-	if len(ts) != 4 {
-		t.Fatalf("%d transcripts, want 4", len(ts))
-	}
+	require.Len(t, ts, 4, "transcripts")
 	return ts
 }
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatalf("hex %q: %v", s, err)
-	}
+	require.NoError(t, err, "hex %q", s)
 	return b
 }
 
@@ -107,17 +98,11 @@ func suiteOf(t testing.TB, name string) sm.Suite {
 func realKey(t *testing.T, tr caTranscript) Key {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "realdata", tr.DG14))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	infos, err := pace.ParseDG14(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	k, err := Choose(infos)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
@@ -143,49 +128,32 @@ func TestRealTranscripts(t *testing.T) {
 	for _, tr := range loadTranscripts(t) {
 		t.Run(tr.State, func(t *testing.T) {
 			w, ok := want[tr.State]
-			if !ok {
-				t.Fatalf("unexpected state %s", tr.State)
-			}
+			require.True(t, ok, "unexpected state %s", tr.State)
 			key := realKey(t, tr)
-			if key.Protocol != w.protocol || key.KeyID != w.keyID || key.Inferred != w.inferred {
-				t.Fatalf("key %v, want %v keyId %d inferred %v", key, w.protocol, w.keyID, w.inferred)
-			}
-			if !strings.Contains(tr.Curve, key.Domain()) {
-				t.Errorf("domain %s, transcript says %s", key.Domain(), tr.Curve)
-			}
+			require.Equal(t, w.protocol, key.Protocol, "key %v", key)
+			require.Equal(t, w.keyID, key.KeyID, "key %v", key)
+			require.Equal(t, w.inferred, key.Inferred, "key %v", key)
+			assert.Contains(t, tr.Curve, key.Domain(), "domain")
 			chipPub := append([]byte{4}, append(unhex(t, pad64(tr.ChipPubX)), unhex(t, pad64(tr.ChipPubY))...)...)
-			if !bytes.Equal(key.PublicKey(), chipPub) {
-				t.Fatal("DG14 key differs from the transcript's chip key")
-			}
+			require.Equal(t, chipPub, key.PublicKey(), "DG14 key differs from the transcript's chip key")
 			replay := newReplay(t, tr)
 			pre, err := sm.NewSession(replay, sm.Keys{Suite: suiteOf(t, tr.PreSM.Cipher), Enc: unhex(t, tr.PreSM.KSEnc),
 				MAC: unhex(t, tr.PreSM.KSMAC), SSC: unhex(t, tr.PreSM.SSC)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			d := new(big.Int).SetBytes(unhex(t, tr.TerminalPriv))
 			cfg := &Config{Rand: bytes.NewReader(d.FillBytes(make([]byte, 32))), Method: w.method}
 			res, err := Authenticate(context.Background(), pre, key, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Method != w.method {
-				t.Errorf("method %v, want %v", res.Method, w.method)
-			}
-			if !bytes.Equal(res.Keys.Enc, unhex(t, tr.ExpKSEnc)) || !bytes.Equal(res.Keys.MAC, unhex(t, tr.ExpKSMAC)) {
-				t.Fatal("session keys differ from the recorded ones")
-			}
-			if res.Keys.Suite != suiteOf(t, tr.Cipher) || len(res.Keys.Enc)*8 != max(tr.Bits, 128) {
-				t.Fatalf("suite %v with %d-byte keys, want %s-%d", res.Keys.Suite, len(res.Keys.Enc), tr.Cipher, tr.Bits)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, w.method, res.Method, "method")
+			require.Equal(t, unhex(t, tr.ExpKSEnc), res.Keys.Enc, "session keys differ from the recorded ones")
+			require.Equal(t, unhex(t, tr.ExpKSMAC), res.Keys.MAC, "session keys differ from the recorded ones")
+			require.Equal(t, suiteOf(t, tr.Cipher), res.Keys.Suite, "suite")
+			require.Equal(t, max(tr.Bits, 128), len(res.Keys.Enc)*8, "key bits of %s-%d", tr.Cipher, tr.Bits)
 			next, err := res.Session(replay)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			// The recorded SELECT of DG14 under the new keys.
-			if _, err := icao.Exchange(context.Background(), next, icao.Command{INS: icao.InsSelect, P1: 2, P2: 0x0C, Data: []byte{1, 0x0E}}); err != nil {
-				t.Fatalf("first command under the new keys: %v", err)
-			}
+			_, err = icao.Exchange(context.Background(), next, icao.Command{INS: icao.InsSelect, P1: 2, P2: 0x0C, Data: []byte{1, 0x0E}})
+			require.NoError(t, err, "first command under the new keys")
 			replay.done(t)
 		})
 	}
@@ -207,54 +175,43 @@ type replay struct {
 
 func newReplay(t *testing.T, tr caTranscript) *replay {
 	k := sm.Keys{Suite: suiteOf(t, tr.PreSM.Cipher), Enc: unhex(t, tr.PreSM.KSEnc), MAC: unhex(t, tr.PreSM.KSMAC), SSC: unhex(t, tr.PreSM.SSC)}
-	ours, err1 := sm.NewCard(k)
-	theirs, err2 := sm.NewCard(k)
-	if err1 != nil || err2 != nil {
-		t.Fatal(err1, err2)
-	}
+	ours, err := sm.NewCard(k)
+	require.NoError(t, err)
+	theirs, err := sm.NewCard(k)
+	require.NoError(t, err)
 	return &replay{t: t, tr: tr, ours: ours, theirs: theirs}
 }
 
 func (r *replay) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
-	if r.n >= len(r.tr.APDUs) {
-		r.t.Errorf("command %d after the transcript: %x", r.n+1, capdu)
+	if !assert.Less(r.t, r.n, len(r.tr.APDUs), "command %d after the transcript: %x", r.n+1, capdu) {
 		return nil, apdutest.ErrUnexpected
 	}
 	rec := unhex(r.t, r.tr.APDUs[r.n][0])
 	resp := unhex(r.t, r.tr.APDUs[r.n][1])
 	r.n++
 	if r.n == len(r.tr.APDUs) { // under the new keys: exact bytes
-		if !bytes.Equal(capdu, rec) {
-			r.t.Errorf("command %d:\n got %x\nwant %x", r.n, capdu, rec)
-		}
+		assert.Equal(r.t, rec, capdu, "command %d", r.n)
 		return resp, nil
 	}
 	ourPlain, err := r.ours.Unwrap(capdu)
-	if err != nil {
-		r.t.Fatalf("command %d does not unwrap under the pre-CA keys: %v", r.n, err)
-	}
+	require.NoError(r.t, err, "command %d does not unwrap under the pre-CA keys", r.n)
 	theirPlain, err := r.theirs.Unwrap(rec)
-	if err != nil {
-		r.t.Fatalf("recorded command %d does not unwrap: %v", r.n, err)
-	}
+	require.NoError(r.t, err, "recorded command %d does not unwrap", r.n)
 	a, _ := icao.ParseCommand(ourPlain)
 	b, _ := icao.ParseCommand(theirPlain)
-	if a.INS == icao.InsMSE && !bytes.Equal(capdu, rec) {
-		r.t.Errorf("MSE command %d:\n got %x\nwant %x", r.n, capdu, rec)
+	if a.INS == icao.InsMSE {
+		assert.Equal(r.t, rec, capdu, "MSE command %d", r.n)
 	}
-	if a.CLA != b.CLA || a.INS != b.INS || a.P1 != b.P1 || a.P2 != b.P2 || !bytes.Equal(a.Data, b.Data) {
-		r.t.Errorf("command %d content:\n got %x\nwant %x", r.n, ourPlain, theirPlain)
-	}
+	// Le is left out: see shortLe.
+	assert.Equal(r.t, []byte{b.CLA, b.INS, b.P1, b.P2}, []byte{a.CLA, a.INS, a.P1, a.P2}, "command %d header", r.n)
+	assert.Equal(r.t, b.Data, a.Data, "command %d content:\n got %x\nwant %x", r.n, ourPlain, theirPlain)
 	for _, c := range []*sm.Card{r.ours, r.theirs} {
-		if _, err := c.Wrap([]byte{0x90, 0}); err != nil {
-			r.t.Fatal(err)
-		}
+		_, err := c.Wrap([]byte{0x90, 0})
+		require.NoError(r.t, err)
 	}
 	return resp, nil
 }
 
 func (r *replay) done(t *testing.T) {
-	if r.n != len(r.tr.APDUs) {
-		t.Errorf("%d of %d recorded APDUs used", r.n, len(r.tr.APDUs))
-	}
+	assert.Equal(t, len(r.tr.APDUs), r.n, "recorded APDUs used")
 }

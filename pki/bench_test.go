@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/group"
 )
 
@@ -23,9 +25,7 @@ import (
 func bigMasterList(b *testing.B, n int) []byte {
 	b.Helper()
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	bp, _ := group.CurveByOID([]int{1, 3, 36, 3, 3, 2, 8, 1, 1, 11})
 	p256, _ := group.CurveByOID([]int{1, 2, 840, 10045, 3, 1, 7})
 	keys := []struct {
@@ -58,16 +58,14 @@ func bigMasterList(b *testing.B, n int) []byte {
 func BenchmarkLoadMasterList(b *testing.B) {
 	ml := bigMasterList(b, 600)
 	path := filepath.Join(b.TempDir(), "big.ml")
-	if err := os.WriteFile(path, ml, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, os.WriteFile(path, ml, 0o644))
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	s := &Store{}
-	if _, err := s.LoadPath(path); err != nil || s.Len() != 600 {
-		b.Fatalf("%v, %d certificates", err, s.Len())
-	}
+	_, err := s.LoadPath(path)
+	require.NoError(b, err)
+	require.Equal(b, 600, s.Len(), "certificates")
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(s)
@@ -75,7 +73,7 @@ func BenchmarkLoadMasterList(b *testing.B) {
 	for b.Loop() {
 		s := &Store{}
 		if _, err := s.LoadPath(path); err != nil {
-			b.Fatal(err)
+			b.Fatal(err) // not require: it would call b.Helper in the timed loop
 		}
 	}
 	b.ReportMetric(float64(len(ml)), "file-B")
@@ -86,9 +84,7 @@ func BenchmarkLoadMasterList(b *testing.B) {
 // defers to first use, for all 600 certificates.
 func BenchmarkAnchorChecks(b *testing.B) {
 	ml, err := ParseMasterList(bigMasterList(b, 600))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	for b.Loop() {
 		for _, c := range ml.Certificates {
 			if err := c.CheckSignatureFrom(c); err != nil {

@@ -9,10 +9,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"errors"
 	"math/big"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/group"
 )
@@ -20,9 +22,7 @@ import (
 func rsaKey(t *testing.T) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
@@ -50,9 +50,7 @@ func TestAgainstX509(t *testing.T) {
 				SubjectKeyId: []byte{9, 9, 9}, SignatureAlgorithm: tc.alg,
 			}
 			caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, tc.caKey.Public(), tc.caKey)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			caX, _ := x509.ParseCertificate(caDER)
 			dsTmpl := &x509.Certificate{
 				SerialNumber: new(big.Int).Lsh(big.NewInt(1), 100), Subject: pkix.Name{Country: []string{"ut"}, CommonName: "DS"},
@@ -60,75 +58,59 @@ func TestAgainstX509(t *testing.T) {
 				KeyUsage: x509.KeyUsageDigitalSignature, SignatureAlgorithm: tc.alg,
 			}
 			dsDER, err := x509.CreateCertificate(rand.Reader, dsTmpl, caX, tc.dsKy.Public(), tc.caKey)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for _, der := range [][]byte{caDER, dsDER} {
 				want, _ := x509.ParseCertificate(der)
 				compareX509(t, mustParse(t, der), want)
 			}
 			ca, ds := mustParse(t, caDER), mustParse(t, dsDER)
-			if err := ds.CheckSignatureFrom(ca); err != nil {
-				t.Fatalf("DS from CSCA: %v", err)
-			}
-			if err := ca.CheckSignatureFrom(ca); err != nil {
-				t.Fatalf("self-signed CSCA: %v", err)
-			}
-			if !ca.SelfSigned() || ds.SelfSigned() {
-				t.Fatal("SelfSigned")
-			}
-			if err := ds.CheckSignatureFrom(ds); !errors.Is(err, ErrNotCA) {
-				t.Fatalf("DS as issuer: %v", err)
-			}
+			require.NoError(t, ds.CheckSignatureFrom(ca), "DS from CSCA")
+			require.NoError(t, ca.CheckSignatureFrom(ca), "self-signed CSCA")
+			require.True(t, ca.SelfSigned(), "SelfSigned")
+			require.False(t, ds.SelfSigned(), "SelfSigned")
+			require.ErrorIs(t, ds.CheckSignatureFrom(ds), ErrNotCA, "DS as issuer")
 			bad := bytes.Clone(dsDER)
 			bad[len(bad)-3] ^= 1
-			if err := mustParse(t, bad).CheckSignatureFrom(ca); !errors.Is(err, ErrSignature) {
-				t.Fatalf("changed signature: %v", err)
-			}
-			if ds.Subject.Country() != "UT" || ds.Issuer.Country() != "UT" {
-				t.Fatalf("country %q/%q", ds.Subject.Country(), ds.Issuer.Country())
-			}
+			require.ErrorIs(t, mustParse(t, bad).CheckSignatureFrom(ca), ErrSignature, "changed signature")
+			require.Equal(t, "UT", ds.Subject.Country(), "subject country")
+			require.Equal(t, "UT", ds.Issuer.Country(), "issuer country")
 		})
 	}
 }
 
 func compareX509(t *testing.T, got *Certificate, want *x509.Certificate) {
 	t.Helper()
-	switch {
-	case !bytes.Equal(got.Raw, want.Raw) || !bytes.Equal(got.RawTBSCertificate, want.RawTBSCertificate):
-		t.Error("raw bytes differ")
-	case got.Version != want.Version || got.SerialNumber.Cmp(want.SerialNumber) != 0:
-		t.Error("version or serial differ")
-	case !bytes.Equal(got.Subject.Raw, want.RawSubject) || !bytes.Equal(got.Issuer.Raw, want.RawIssuer):
-		t.Error("names differ")
-	case got.Subject.CommonName() != want.Subject.CommonName:
-		t.Error("common name differs")
-	case !got.NotBefore.Equal(want.NotBefore) || !got.NotAfter.Equal(want.NotAfter):
-		t.Error("validity differs")
-	case !bytes.Equal(got.SubjectKeyID, want.SubjectKeyId) || !bytes.Equal(got.AuthorityKeyID, want.AuthorityKeyId):
-		t.Error("key identifiers differ")
-	case got.IsCA != want.IsCA || got.BasicConstraintsValid != want.BasicConstraintsValid:
-		t.Error("basicConstraints differ")
-	case int(got.KeyUsage) != int(want.KeyUsage):
-		t.Errorf("keyUsage %b, want %b", got.KeyUsage, want.KeyUsage)
-	case !bytes.Equal(got.Signature, want.Signature) || !bytes.Equal(got.PublicKey.Raw, want.RawSubjectPublicKeyInfo):
-		t.Error("signature or key differ")
-	case len(got.Extensions) != len(want.Extensions):
-		t.Error("extension count differs")
-	}
-	if want.IsCA && got.MaxPathLen != want.MaxPathLen {
-		t.Errorf("MaxPathLen %d, want %d", got.MaxPathLen, want.MaxPathLen)
+	assert.Equal(t, want.Raw, got.Raw, "raw bytes")
+	assert.Equal(t, want.RawTBSCertificate, got.RawTBSCertificate, "raw TBS bytes")
+	assert.Equal(t, want.Version, got.Version, "version")
+	assert.Zero(t, got.SerialNumber.Cmp(want.SerialNumber), "serial %v, want %v", got.SerialNumber, want.SerialNumber)
+	assert.Equal(t, want.RawSubject, got.Subject.Raw, "subject")
+	assert.Equal(t, want.RawIssuer, got.Issuer.Raw, "issuer")
+	assert.Equal(t, want.Subject.CommonName, got.Subject.CommonName(), "common name")
+	assert.True(t, got.NotBefore.Equal(want.NotBefore), "notBefore %v, want %v", got.NotBefore, want.NotBefore)
+	assert.True(t, got.NotAfter.Equal(want.NotAfter), "notAfter %v, want %v", got.NotAfter, want.NotAfter)
+	assert.Equal(t, want.SubjectKeyId, got.SubjectKeyID, "subjectKeyIdentifier")
+	assert.Equal(t, want.AuthorityKeyId, got.AuthorityKeyID, "authorityKeyIdentifier")
+	assert.Equal(t, want.IsCA, got.IsCA, "basicConstraints cA")
+	assert.Equal(t, want.BasicConstraintsValid, got.BasicConstraintsValid, "basicConstraints present")
+	assert.Equal(t, int(want.KeyUsage), int(got.KeyUsage), "keyUsage %b, want %b", got.KeyUsage, want.KeyUsage)
+	assert.Equal(t, want.Signature, got.Signature, "signature")
+	assert.Equal(t, want.RawSubjectPublicKeyInfo, got.PublicKey.Raw, "subjectPublicKeyInfo")
+	assert.Len(t, got.Extensions, len(want.Extensions), "extension count")
+	if want.IsCA {
+		assert.Equal(t, want.MaxPathLen, got.MaxPathLen, "MaxPathLen")
 	}
 	switch k := want.PublicKey.(type) {
 	case *rsa.PublicKey:
-		if got.PublicKey.Type != RSA || !got.PublicKey.RSA.Equal(k) {
-			t.Error("RSA key differs")
+		if assert.Equal(t, RSA, got.PublicKey.Type, "RSA key type") {
+			assert.True(t, got.PublicKey.RSA.Equal(k), "RSA key differs")
 		}
 	case *ecdsa.PublicKey:
 		b, _ := k.Bytes()
-		if got.PublicKey.Type != EC || !bytes.Equal(got.PublicKey.EC.Bytes(), b) || got.PublicKey.ExplicitParameters {
-			t.Error("EC key differs")
+		if assert.Equal(t, EC, got.PublicKey.Type, "EC key type") {
+			assert.Equal(t, b, got.PublicKey.EC.Bytes(), "EC key")
 		}
+		assert.False(t, got.PublicKey.ExplicitParameters, "EC key with explicit parameters")
 	}
 }
 
@@ -143,31 +125,23 @@ func TestExplicitParameters(t *testing.T) {
 			for _, alg := range []string{"ecdsa-with-SHA256", "ecdsa-with-SHA1", "ecdsa-plain-SHA384"} {
 				ca := mustParse(t, cscaSpec(t, cscaKey, alg).build(t))
 				ds := mustParse(t, dsSpec(t, cscaKey, dsKey, alg).build(t))
-				if !ca.PublicKey.ExplicitParameters || ca.PublicKey.EC.Curve().ID() != c.ID() || ds.PublicKey.ExplicitParameters {
-					t.Fatalf("%s: key %v explicit=%v", alg, ca.PublicKey, ca.PublicKey.ExplicitParameters)
-				}
-				if err := ca.CheckSignatureFrom(ca); err != nil {
-					t.Fatalf("%s: CSCA: %v", alg, err)
-				}
-				if err := ds.CheckSignatureFrom(ca); err != nil {
-					t.Fatalf("%s: DS: %v", alg, err)
-				}
-				if err := ca.CheckSignatureFrom(ds); !errors.Is(err, ErrNotCA) {
-					t.Fatalf("%s: DS as issuer: %v", alg, err)
-				}
+				require.True(t, ca.PublicKey.ExplicitParameters, "%s: CSCA key %v", alg, ca.PublicKey)
+				require.Equal(t, c.ID(), ca.PublicKey.EC.Curve().ID(), "%s: CSCA key %v", alg, ca.PublicKey)
+				require.False(t, ds.PublicKey.ExplicitParameters, "%s: DS key %v", alg, ds.PublicKey)
+				require.NoError(t, ca.CheckSignatureFrom(ca), "%s: CSCA", alg)
+				require.NoError(t, ds.CheckSignatureFrom(ca), "%s: DS", alg)
+				require.ErrorIs(t, ca.CheckSignatureFrom(ds), ErrNotCA, "%s: DS as issuer", alg)
 			}
 			named := &ecSigner{c: c, d: cscaKey.d}
 			k, err := ParsePublicKey(named.spki())
-			if err != nil || !k.Equal(mustParse(t, cscaSpec(t, cscaKey, "ecdsa-with-SHA256").build(t)).PublicKey) {
-				t.Fatalf("named and explicit encodings of one key differ: %v", err)
-			}
+			require.NoError(t, err)
+			require.True(t, k.Equal(mustParse(t, cscaSpec(t, cscaKey, "ecdsa-with-SHA256").build(t)).PublicKey), "named and explicit encodings of one key differ")
 			// A curve that differs in b alone: never used.
 			pr := c.Params()
 			pr.B.Add(pr.B, big.NewInt(1))
 			pub := c.Marshal(c.ScalarBaseMult(cscaKey.d))
-			if _, err := ParsePublicKey(spkiDER(oidECPublicKey, explicitParams(pr, c), pub)); !errors.Is(err, ErrUnsupported) {
-				t.Fatalf("changed b: %v", err)
-			}
+			_, err = ParsePublicKey(spkiDER(oidECPublicKey, explicitParams(pr, c), pub))
+			require.ErrorIs(t, err, ErrUnsupported, "changed b")
 		})
 	}
 }
@@ -192,68 +166,53 @@ func TestOddCertificates(t *testing.T) {
 				t.Log("crypto/x509 accepts it too")
 			}
 			c := mustParse(t, der)
-			if c.SerialNumber.Cmp(big.NewInt(tc.want)) != 0 {
-				t.Fatalf("serial %v, want %d", c.SerialNumber, tc.want)
-			}
-			if err := c.CheckSignatureFrom(c); err != nil {
-				t.Fatal(err)
-			}
+			require.Zero(t, c.SerialNumber.Cmp(big.NewInt(tc.want)), "serial %v, want %d", c.SerialNumber, tc.want)
+			require.NoError(t, c.CheckSignatureFrom(c))
 		})
 	}
 	t.Run("RSA key without NULL", func(t *testing.T) {
 		c := mustParse(t, cscaSpec(t, key, "sha1WithRSAEncryption").build(t))
-		if c.PublicKey.Type != RSA || c.PublicKey.Algorithm.Parameters != nil {
-			t.Fatalf("key %v with parameters %x", c.PublicKey, c.PublicKey.Algorithm.Parameters)
-		}
+		require.Equal(t, RSA, c.PublicKey.Type, "key %v", c.PublicKey)
+		require.Nil(t, c.PublicKey.Algorithm.Parameters, "key %v", c.PublicKey)
 	})
 	t.Run("version 1 without extensions", func(t *testing.T) {
 		spec := cscaSpec(t, key, "sha256WithRSAEncryption")
 		spec.noExtensions = true
 		c := mustParse(t, spec.build(t))
-		if c.Version != 3 || c.BasicConstraintsValid || c.KeyUsage != 0 {
-			t.Fatalf("version %d", c.Version)
-		}
+		require.Equal(t, 3, c.Version)
+		require.False(t, c.BasicConstraintsValid, "basicConstraints")
+		require.Zero(t, c.KeyUsage, "keyUsage")
 	})
 	t.Run("different inner and outer algorithm", func(t *testing.T) {
 		spec := cscaSpec(t, key, "sha256WithRSAEncryption")
 		outer := algorithm(t, "sha1WithRSAEncryption")
 		spec.outerAlg = &outer
-		if _, err := ParseCertificate(spec.build(t)); !errors.Is(err, ErrMalformed) {
-			t.Fatalf("got %v", err)
-		}
+		_, err := ParseCertificate(spec.build(t))
+		require.ErrorIs(t, err, ErrMalformed)
 	})
 	t.Run("NULL against absent parameters", func(t *testing.T) {
 		spec := cscaSpec(t, key, "sha256WithRSAEncryption")
 		outer := mustAlg(t, spec.alg.Algorithm, []byte{5, 0})
 		spec.outerAlg = &outer
-		if c := mustParse(t, spec.build(t)); c.CheckSignatureFrom(c) != nil {
-			t.Fatal("does not verify")
-		}
+		c := mustParse(t, spec.build(t))
+		require.NoError(t, c.CheckSignatureFrom(c), "does not verify")
 	})
 }
 
 func TestVerifySignature(t *testing.T) {
 	rk := &rsaSigner{key: rsaKey(t)}
 	rsaPub, err := ParsePublicKey(rk.spki())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bp, _ := group.CurveByID(13)
 	ek := newECSigner(t, bp, true)
 	ecPub, err := ParsePublicKey(ek.spki())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	msg := []byte("signed attributes")
 	good := func(name string, pub *PublicKey, key signer, alg AlgorithmIdentifier) {
 		t.Run(name, func(t *testing.T) {
 			sig := key.sign(t, alg, msg)
-			if err := VerifySignature(pub, alg, msg, sig); err != nil {
-				t.Fatal(err)
-			}
-			if err := VerifySignature(pub, alg, append(msg, '!'), sig); !errors.Is(err, ErrSignature) {
-				t.Fatalf("other message: %v", err)
-			}
+			require.NoError(t, VerifySignature(pub, alg, msg, sig))
+			require.ErrorIs(t, VerifySignature(pub, alg, append(msg, '!'), sig), ErrSignature, "other message")
 		})
 	}
 	for _, name := range []string{"sha1WithRSAEncryption", "sha224WithRSAEncryption", "sha256WithRSAEncryption", "sha384WithRSAEncryption", "sha512WithRSAEncryption"} {
@@ -286,16 +245,12 @@ func TestVerifySignature(t *testing.T) {
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
-			if err := VerifySignature(tc.pub, tc.alg, msg, make([]byte, 64)); !errors.Is(err, tc.want) {
-				t.Fatalf("got %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, VerifySignature(tc.pub, tc.alg, msg, make([]byte, 64)), tc.want)
 		})
 	}
 	t.Run("PSS salt length differs", func(t *testing.T) {
 		sig := rk.sign(t, pssAlgorithm(t, crypto.SHA256, crypto.SHA256, 32), msg)
-		if err := VerifySignature(rsaPub, pssAlgorithm(t, crypto.SHA256, crypto.SHA256, 20), msg, sig); !errors.Is(err, ErrSignature) {
-			t.Fatalf("got %v", err)
-		}
+		require.ErrorIs(t, VerifySignature(rsaPub, pssAlgorithm(t, crypto.SHA256, crypto.SHA256, 20), msg, sig), ErrSignature)
 	})
 }
 
@@ -320,9 +275,8 @@ func TestParsePublicKeyErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, err := ParsePublicKey(tc.der)
-			if !errors.Is(err, tc.want) || k != nil {
-				t.Fatalf("got %v, %v; want %v", k, err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
+			require.Nil(t, k)
 		})
 	}
 }
@@ -337,16 +291,12 @@ func TestName(t *testing.T) {
 	read := func(b []byte) Name {
 		s := cryptobyteString(b)
 		n, err := readName(&s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return n
 	}
 	a, b := read(printable), read(utf8)
-	if !a.Equal(b) || a.Country() != "DE" || b.CommonName() != "CSCA germ" {
-		t.Fatalf("%q and %q do not match (%s, %s)", a, b, a.Key(), b.Key())
-	}
-	if a.String() != "C=de,CN=csca  Germ" {
-		t.Fatalf("String() = %q", a.String())
-	}
+	require.True(t, a.Equal(b), "%q and %q do not match (%s, %s)", a, b, a.Key(), b.Key())
+	require.Equal(t, "DE", a.Country())
+	require.Equal(t, "CSCA germ", b.CommonName())
+	require.Equal(t, "C=de,CN=csca  Germ", a.String())
 }

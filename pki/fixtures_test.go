@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -40,9 +41,7 @@ type testCert struct {
 func newP256(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return k
 }
 
@@ -62,9 +61,7 @@ func utName(cn, country string) pkix.Name {
 func issue(t testing.TB, subject pkix.Name, key *ecdsa.PrivateKey, parent *testCert, tmpl x509.Certificate) *testCert {
 	t.Helper()
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tmpl.SerialNumber = serial
 	tmpl.Subject = subject
 	if tmpl.NotBefore.IsZero() {
@@ -78,13 +75,9 @@ func issue(t testing.TB, subject pkix.Name, key *ecdsa.PrivateKey, parent *testC
 		parentCert, parentKey = parent.cert, parent.key
 	}
 	der, err := x509.CreateCertificate(rand.Reader, &tmpl, parentCert, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &testCert{der: der, cert: c, key: key}
 }
 
@@ -146,9 +139,7 @@ func (s sdSpec) build(t testing.TB) []byte {
 	}
 	h := sha256.Sum256(msg)
 	sig, err := ecdsa.SignASN1(rand.Reader, s.signer.key, h[:])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if s.tamper != nil {
 		s.tamper(signedAttrs)
 	}
@@ -299,9 +290,7 @@ func testCRL(t testing.TB, csca *testCert, serials ...*big.Int) []byte {
 		Number: big.NewInt(3), ThisUpdate: fixtureStart, NextUpdate: fixtureEnd,
 		RevokedCertificateEntries: entries,
 	}, csca.cert, csca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return der
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // certSeeds returns the DS certificates of the real EF.SOD files and a
@@ -16,9 +18,7 @@ func certSeeds(f *testing.F) [][]byte {
 		state := filepath.Base(name[:len(name)-len(".hex")])
 		seeds = append(seeds, readSOD(f, state).cert)
 	}
-	if len(seeds) == 0 {
-		f.Fatal("no seed certificates")
-	}
+	require.NotEmpty(f, seeds, "no seed certificates")
 	return seeds
 }
 
@@ -33,22 +33,19 @@ func FuzzParseCertificate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		c, err := ParseCertificate(der)
 		if err != nil {
-			if c != nil {
-				t.Fatal("certificate returned with an error")
-			}
-			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) {
-				t.Fatalf("error of no kind: %v", err)
-			}
+			require.Nil(t, c, "certificate returned with an error")
+			require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupported), "error of no kind: %v", err)
 			return
 		}
-		if !bytes.Equal(c.Raw, der) || !bytes.Contains(der, c.RawTBSCertificate) || !bytes.Contains(c.RawTBSCertificate, c.PublicKey.Raw) {
-			t.Fatal("raw parts are not the input's")
-		}
+		require.Equal(t, der, c.Raw, "raw parts are not the input's")
+		require.True(t, bytes.Contains(der, c.RawTBSCertificate), "raw TBS is not the input's")
+		require.True(t, bytes.Contains(c.RawTBSCertificate, c.PublicKey.Raw), "raw key is not the input's")
 		again, err := ParseCertificate(c.Raw)
-		if err != nil || again.SerialNumber.Cmp(c.SerialNumber) != 0 || again.Subject.Key() != c.Subject.Key() ||
-			again.Issuer.Key() != c.Issuer.Key() || !again.PublicKey.Equal(c.PublicKey) {
-			t.Fatalf("second parse differs: %v", err)
-		}
+		require.NoError(t, err, "second parse")
+		require.Zero(t, again.SerialNumber.Cmp(c.SerialNumber), "second parse: serial")
+		require.Equal(t, c.Subject.Key(), again.Subject.Key(), "second parse: subject")
+		require.Equal(t, c.Issuer.Key(), again.Issuer.Key(), "second parse: issuer")
+		require.True(t, again.PublicKey.Equal(c.PublicKey), "second parse: key")
 		_ = c.CheckSignatureFrom(c) // must not panic
 		_ = c.Subject.String()
 	})
@@ -70,25 +67,21 @@ func FuzzParsePublicKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		k, err := ParsePublicKey(der)
 		if err != nil {
-			if k != nil || (!errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported)) {
-				t.Fatalf("bad error result: %v, %v", k, err)
-			}
+			require.Nil(t, k, "key returned with an error")
+			require.True(t, errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupported), "error of no kind: %v", err)
 			return
 		}
 		switch k.Type {
 		case RSA:
-			if k.RSA == nil || k.EC != nil {
-				t.Fatal("RSA key not set")
-			}
+			require.NotNil(t, k.RSA, "RSA key not set")
+			require.Nil(t, k.EC, "RSA key with an EC key")
 		case EC:
-			if k.EC == nil || k.RSA != nil || !k.EC.Curve().IsOnCurve(k.EC.Point()) {
-				t.Fatal("EC key not set or off the curve")
-			}
+			require.NotNil(t, k.EC, "EC key not set")
+			require.Nil(t, k.RSA, "EC key with an RSA key")
+			require.True(t, k.EC.Curve().IsOnCurve(k.EC.Point()), "EC key off the curve")
 		default:
-			t.Fatalf("type %v", k.Type)
+			t.Fatalf("type %v", k.Type) // ParsePublicKey returns RSA or EC keys only
 		}
-		if !bytes.Equal(k.Raw, der) {
-			t.Fatal("Raw is not the input")
-		}
+		require.Equal(t, der, k.Raw, "Raw is not the input")
 	})
 }

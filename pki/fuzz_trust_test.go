@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // kindOK reports whether err is one of the parsers' error kinds.
@@ -17,9 +19,7 @@ func sodSeeds(f *testing.F) {
 		rel, _ := filepath.Rel(realData, name)
 		f.Add(readFile(f, filepath.ToSlash(rel)))
 	}
-	if len(files) == 0 {
-		f.Fatal("no seeds")
-	}
+	require.NotEmpty(f, files, "no seeds")
 }
 
 // FuzzParseSignedData checks: no panic, nil with every error and only the
@@ -30,16 +30,16 @@ func FuzzParseSignedData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sd, err := ParseSignedData(b)
 		if err != nil {
-			if sd != nil || !kindOK(err) {
-				t.Fatalf("bad error result: %v", err)
-			}
+			require.Nil(t, sd, "SignedData with an error")
+			require.True(t, kindOK(err), "bad error result: %v", err)
 			return
 		}
 		again, err := ParseSignedData(sd.Raw)
-		if err != nil || !bytes.Equal(again.Content, sd.Content) || len(again.Signers) != len(sd.Signers) ||
-			len(again.Certificates) != len(sd.Certificates) {
-			t.Fatalf("DER does not parse to the same: %v", err)
-		}
+		require.NoError(t, err, "DER does not parse")
+		// bytes.Equal: an empty content may come back nil on one side.
+		require.True(t, bytes.Equal(again.Content, sd.Content), "DER does not parse to the same content")
+		require.Len(t, again.Signers, len(sd.Signers), "DER does not parse to the same signers")
+		require.Len(t, again.Certificates, len(sd.Certificates), "DER does not parse to the same certificates")
 		_, _ = sd.Verify()
 		_ = VerifySOD(b, nil, VerifyOptions{})
 	})
@@ -54,15 +54,12 @@ func FuzzParseMasterList(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ml, err := ParseMasterList(b)
 		if err != nil {
-			if ml != nil || !kindOK(err) {
-				t.Fatalf("bad error result: %v", err)
-			}
+			require.Nil(t, ml, "master list with an error")
+			require.True(t, kindOK(err), "bad error result: %v", err)
 			return
 		}
 		for _, c := range ml.Certificates {
-			if !bytes.Contains(ml.SignedData.Content, c.Raw) {
-				t.Fatal("certificate not from the list")
-			}
+			require.True(t, bytes.Contains(ml.SignedData.Content, c.Raw), "certificate not from the list")
 		}
 		_, _ = ml.Verify()
 	})
@@ -78,9 +75,8 @@ func FuzzParseLDIF(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		l, err := ParseLDIF(b)
 		if err != nil {
-			if l != nil || !kindOK(err) {
-				t.Fatalf("bad error result: %v", err)
-			}
+			require.Nil(t, l, "LDIF with an error")
+			require.True(t, kindOK(err), "bad error result: %v", err)
 			return
 		}
 		var sb strings.Builder
@@ -94,14 +90,13 @@ func FuzzParseLDIF(f *testing.F) {
 			sb.WriteString(ldifEntry("cn=x", "certificateRevocationList;binary", v))
 		}
 		again, err := ParseLDIF([]byte(sb.String()))
-		if err != nil || len(again.Certificates) != len(l.Certificates) || len(again.MasterLists) != len(l.MasterLists) ||
-			len(again.CRLs) != len(l.CRLs) {
-			t.Fatalf("round trip: %v", err)
-		}
+		require.NoError(t, err, "round trip")
+		require.Len(t, again.Certificates, len(l.Certificates), "round trip")
+		require.Len(t, again.MasterLists, len(l.MasterLists), "round trip")
+		require.Len(t, again.CRLs, len(l.CRLs), "round trip")
 		for i := range l.Certificates {
-			if !bytes.Equal(again.Certificates[i], l.Certificates[i]) {
-				t.Fatal("round trip changed a value")
-			}
+			// bytes.Equal: an empty value may come back nil on one side.
+			require.True(t, bytes.Equal(again.Certificates[i], l.Certificates[i]), "round trip changed a value")
 		}
 	})
 }
@@ -114,16 +109,15 @@ func FuzzParseCRL(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCRL(b)
 		if err != nil {
-			if c != nil || !kindOK(err) {
-				t.Fatalf("bad error result: %v", err)
-			}
+			require.Nil(t, c, "CRL with an error")
+			require.True(t, kindOK(err), "bad error result: %v", err)
 			return
 		}
 		again, err := ParseCRL(c.Raw)
-		if err != nil || !again.Issuer.Equal(c.Issuer) || len(again.Revoked) != len(c.Revoked) ||
-			!bytes.Contains(c.Raw, c.RawTBSCertList) {
-			t.Fatalf("second parse differs: %v", err)
-		}
+		require.NoError(t, err, "second parse")
+		require.True(t, again.Issuer.Equal(c.Issuer), "second parse: issuer differs")
+		require.Len(t, again.Revoked, len(c.Revoked), "second parse: revoked entries")
+		require.True(t, bytes.Contains(c.Raw, c.RawTBSCertList), "raw TBSCertList is not in the CRL")
 		_ = c.CheckSignatureFrom(mustParse(t, csca.der))
 	})
 }

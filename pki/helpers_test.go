@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nfcbridge/nfcbridge/group"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/nfcbridge/nfcbridge/group"
 )
 
 // This file builds certificates by hand, for what crypto/x509 cannot make:
@@ -38,9 +40,7 @@ func newECSigner(t testing.TB, c *group.Curve, explicit bool) *ecSigner {
 	t.Helper()
 	n := c.Params().N
 	d, err := rand.Int(rand.Reader, new(big.Int).Sub(n, big.NewInt(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &ecSigner{c: c, d: d.Add(d, big.NewInt(1)), explicit: explicit}
 }
 
@@ -80,9 +80,8 @@ func explicitParams(p group.Params, c *group.Curve) []byte {
 func (k *ecSigner) sign(t testing.TB, alg AlgorithmIdentifier, msg []byte) []byte {
 	t.Helper()
 	sch, hash, _, err := resolve(alg)
-	if err != nil || (sch != ecdsaDER && sch != ecdsaPlain) {
-		t.Fatalf("ecSigner cannot sign %v: %v", alg, err)
-	}
+	require.NoError(t, err, "ecSigner cannot sign %v", alg)
+	require.True(t, sch == ecdsaDER || sch == ecdsaPlain, "ecSigner cannot sign %v", alg)
 	h := hash.New()
 	h.Write(msg)
 	r, s := ecdsaSign(t, k.c, k.d, h.Sum(nil))
@@ -107,9 +106,7 @@ func ecdsaSign(t testing.TB, c *group.Curve, d *big.Int, digest []byte) (r, s *b
 	}
 	for {
 		k, err := rand.Int(rand.Reader, n)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if k.Sign() == 0 {
 			continue
 		}
@@ -149,9 +146,7 @@ func (k *rsaSigner) spki() []byte {
 func (k *rsaSigner) sign(t testing.TB, alg AlgorithmIdentifier, msg []byte) []byte {
 	t.Helper()
 	sch, hash, opts, err := resolve(alg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := hash.New()
 	h.Write(msg)
 	var sig []byte
@@ -163,9 +158,7 @@ func (k *rsaSigner) sign(t testing.TB, alg AlgorithmIdentifier, msg []byte) []by
 	default:
 		t.Fatalf("rsaSigner cannot sign %v", alg)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return sig
 }
 
@@ -206,9 +199,7 @@ func mustAlg(t testing.TB, oid asn1.ObjectIdentifier, params []byte) AlgorithmId
 		}
 	})
 	a, err := ParseAlgorithmIdentifier(b.BytesOrPanic())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return a
 }
 
@@ -270,9 +261,7 @@ type certSpec struct {
 func nameDER(t testing.TB, n pkix.Name) []byte {
 	t.Helper()
 	b, err := asn1.Marshal(n.ToRDNSequence())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -400,9 +389,7 @@ func dsSpec(t testing.TB, issuerKey, key signer, alg string) certSpec {
 func mustParse(t testing.TB, der []byte) *Certificate {
 	t.Helper()
 	c, err := ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("ParseCertificate: %v", err)
-	}
+	require.NoError(t, err, "ParseCertificate")
 	return c
 }
 

@@ -2,12 +2,14 @@ package pki
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // realData is testdata/realdata: published EF.SOD files and CSCAs of
@@ -23,9 +25,7 @@ func realStore(t testing.TB) (*Store, []LoadReport) {
 	t.Helper()
 	s := &Store{Now: func() time.Time { return checkTime }}
 	reports, err := s.LoadPath(realData)
-	if err != nil {
-		t.Fatalf("LoadPath: %v", err)
-	}
+	require.NoError(t, err, "LoadPath")
 	return s, reports
 }
 
@@ -35,33 +35,29 @@ func TestRealDataStore(t *testing.T) {
 	for _, r := range reports {
 		cscas += r.CSCAs
 		skipped += r.Skipped
-		if r.Error != "" {
-			t.Errorf("%s: %s", r.Path, r.Error)
-		}
+		assert.Empty(t, r.Error, r.Path)
 		switch {
 		case r.Kind == KindCRL:
-			if r.CRLs != 0 || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "not loaded") {
-				t.Errorf("NL CRL without its CSCA: %+v", r)
+			assert.Zero(t, r.CRLs, "NL CRL without its CSCA: %+v", r)
+			if assert.Len(t, r.Warnings, 1, "NL CRL without its CSCA: %+v", r) {
+				assert.Contains(t, r.Warnings[0], "not loaded", "NL CRL without its CSCA")
 			}
 			crlWarnings++
 		case strings.Contains(filepath.Base(r.Path), "DS"):
-			if r.Skipped != 1 || r.CSCAs != 0 {
-				t.Errorf("%s: a DS certificate is no trust anchor: %+v", r.Path, r)
-			}
+			assert.Equal(t, 1, r.Skipped, "%s: a DS certificate is no trust anchor: %+v", r.Path, r)
+			assert.Zero(t, r.CSCAs, "%s: a DS certificate is no trust anchor: %+v", r.Path, r)
 		case strings.Contains(filepath.Base(r.Path), "CSCA"):
-			if r.CSCAs != 1 || r.Skipped != 0 {
-				t.Errorf("%s: %+v", r.Path, r)
-			}
+			assert.Equal(t, 1, r.CSCAs, "%s: %+v", r.Path, r)
+			assert.Zero(t, r.Skipped, "%s: %+v", r.Path, r)
 		}
 	}
 	// 23 CSCA certificates of 17 States (3 of them link certificates) and
 	// the DS certificates found beside the EF.SOD files.
-	if cscas != 23 || s.Len() != 23 || crlWarnings != 1 || s.CRLs() != 0 {
-		t.Errorf("CSCAs %d (store %d), CRL warnings %d, CRLs %d", cscas, s.Len(), crlWarnings, s.CRLs())
-	}
-	if skipped == 0 {
-		t.Error("DS certificates were taken as trust anchors")
-	}
+	assert.Equal(t, 23, cscas, "CSCAs in the reports")
+	assert.Equal(t, 23, s.Len(), "CSCAs in the store")
+	assert.Equal(t, 1, crlWarnings, "CRL warnings")
+	assert.Zero(t, s.CRLs(), "CRLs")
+	assert.NotZero(t, skipped, "DS certificates were taken as trust anchors")
 }
 
 // TestRealDataSOD verifies each State's published EF.SOD against the
@@ -94,36 +90,28 @@ func TestRealDataSOD(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			sod := readFile(t, tc.file)
 			v := VerifySOD(sod, s, VerifyOptions{Now: func() time.Time { return checkTime }, IssuingState: tc.mrz})
-			if v.Status != tc.want || v.ValidityTimeSource != tc.src {
-				t.Fatalf("status %s at %s, want %s at %s: %s", v.Status, v.ValidityTimeSource, tc.want, tc.src, v.Reason)
-			}
-			if v.Signer == nil || len(v.Hashes) == 0 || v.HashAlgorithm == 0 {
-				t.Fatalf("signature not verified: %+v", v)
-			}
+			require.Equal(t, tc.want, v.Status, v.Reason)
+			require.Equal(t, tc.src, v.ValidityTimeSource, "validity judged at")
+			require.NotNil(t, v.Signer, "signature not verified")
+			require.NotEmpty(t, v.Hashes, "signature not verified")
+			require.NotZero(t, v.HashAlgorithm, "signature not verified")
 			state := strings.Split(tc.file, "/")[0]
-			if v.DocumentSigner.Country != state || len(v.Chain) != tc.chain {
-				t.Errorf("DS country %s, chain of %d", v.DocumentSigner.Country, len(v.Chain))
-			}
-			if tc.csca != "" && (v.CSCA == nil || !strings.Contains(v.CSCA.Subject.String(), tc.csca)) {
-				t.Errorf("CSCA %v", v.CSCA)
+			assert.Equal(t, state, v.DocumentSigner.Country, "DS country")
+			assert.Len(t, v.Chain, tc.chain, "chain")
+			if tc.csca != "" && assert.NotNil(t, v.CSCA, "CSCA") {
+				assert.Contains(t, v.CSCA.Subject.String(), tc.csca, "CSCA")
 			}
 			if tc.want == StatusValid {
-				if !v.Chain[len(v.Chain)-1].SelfSigned() {
-					t.Error("chain does not end at a self-signed CSCA")
-				}
+				assert.True(t, v.Chain[len(v.Chain)-1].SelfSigned(), "chain does not end at a self-signed CSCA")
 				// The wrong State's code in the MRZ.
 				w := VerifySOD(sod, s, VerifyOptions{Now: func() time.Time { return checkTime }, IssuingState: "UTO"})
-				if w.Status != StatusValid {
-					t.Errorf("unknown MRZ code must not be judged: %s", w.Status)
-				}
+				assert.Equal(t, StatusValid, w.Status, "unknown MRZ code must not be judged")
 				other := "FRA"
 				if state == "FR" {
 					other = "d"
 				}
 				w = VerifySOD(sod, s, VerifyOptions{Now: func() time.Time { return checkTime }, IssuingState: other})
-				if w.Status != StatusCountryMismatch {
-					t.Errorf("MRZ %s: %s", other, w.Status)
-				}
+				assert.Equal(t, StatusCountryMismatch, w.Status, "MRZ %s", other)
 			}
 		})
 	}
@@ -136,23 +124,16 @@ func TestRealDataFlippedSignature(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			sod := readFile(t, file)
 			sd, err := ParseSignedData(sod)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sig := sd.Signers[0].Signature
 			i := bytes.Index(sod, sig)
-			if i < 0 {
-				t.Fatal("signature not found in the file")
-			}
+			require.GreaterOrEqual(t, i, 0, "signature not found in the file")
 			sod[i+len(sig)/2] ^= 0x01
 			v := VerifySOD(sod, s, VerifyOptions{Now: func() time.Time { return checkTime }})
-			if v.Status != StatusInvalid || v.Signer != nil {
-				t.Fatalf("flipped signature: %s: %s", v.Status, v.Reason)
-			}
+			require.Equal(t, StatusInvalid, v.Status, "flipped signature: %s", v.Reason)
+			require.Nil(t, v.Signer, "flipped signature")
 			_, err = mustSignedData(t, sod).Verify()
-			if !errors.Is(err, ErrSignature) {
-				t.Fatalf("Verify: %v", err)
-			}
+			require.ErrorIs(t, err, ErrSignature, "Verify")
 		})
 	}
 }
@@ -160,34 +141,28 @@ func TestRealDataFlippedSignature(t *testing.T) {
 // TestRealDataEncodings covers the encoding quirks the real files have.
 func TestRealDataEncodings(t *testing.T) {
 	nz := mustSignedData(t, readFile(t, "NZ/EF.SOD.bin"))
-	if !bytes.Contains(readFile(t, "NZ/EF.SOD.bin"), []byte{0x30, 0x80}) || nz.Signers[0].SignatureAlgorithm.String() != "rsaEncryption" {
-		t.Error("NZ is expected to be BER with indefinite lengths and rsaEncryption")
-	}
+	assert.True(t, bytes.Contains(readFile(t, "NZ/EF.SOD.bin"), []byte{0x30, 0x80}), "NZ is expected to be BER with indefinite lengths")
+	assert.Equal(t, "rsaEncryption", nz.Signers[0].SignatureAlgorithm.String(), "NZ's signature algorithm")
 	cn := mustSignedData(t, readFile(t, "CN/EF.SOD.bin"))
-	if !cn.ContentType.Equal(oidData) {
-		t.Errorf("CN content type %v", cn.ContentType)
-	}
+	assert.True(t, cn.ContentType.Equal(oidData), "CN content type %v", cn.ContentType)
 	my := mustSignedData(t, readFile(t, "MY/EF.SOD.bin"))
-	if my.Signers[0].Issuer.Equal(my.Certificates[0].Issuer) {
-		t.Error("MY's SignerInfo issuer is expected in another RDN order")
-	}
+	assert.False(t, my.Signers[0].Issuer.Equal(my.Certificates[0].Issuer), "MY's SignerInfo issuer is expected in another RDN order")
 	for _, sd := range []*SignedData{nz, cn, my} {
-		if _, err := sd.Verify(); err != nil {
-			t.Error(err)
-		}
+		_, err := sd.Verify()
+		assert.NoError(t, err)
 	}
 	// The NL CRL parses; its CSCA is not here.
 	crl, err := ParseCRL(readFile(t, "NL/CSCA-NL-serial7.crl"))
-	if err != nil || crl.Number.Int64() != 7 || len(crl.Revoked) != 0 || len(crl.AuthorityKeyID) != 32 ||
-		!strings.Contains(crl.Issuer.String(), "CSCA NL") {
-		t.Fatalf("NL CRL: %v %+v", err, crl)
-	}
+	require.NoError(t, err, "NL CRL")
+	require.Equal(t, int64(7), crl.Number.Int64(), "NL CRL number")
+	require.Empty(t, crl.Revoked, "NL CRL")
+	require.Len(t, crl.AuthorityKeyID, 32, "NL CRL AKI")
+	require.Contains(t, crl.Issuer.String(), "CSCA NL", "NL CRL issuer")
 	// The DE CardSecurity is a SignedData of the same DS.
 	cs := mustSignedData(t, readFile(t, "DE/EF.CardSecurity.bin"))
 	signer, err := cs.Verify()
-	if err != nil || !bytes.Equal(signer.Raw, readFile(t, "DE/DS.der")) {
-		t.Fatalf("DE EF.CardSecurity: %v", err)
-	}
+	require.NoError(t, err, "DE EF.CardSecurity")
+	require.Equal(t, readFile(t, "DE/DS.der"), signer.Raw, "DE EF.CardSecurity signer")
 }
 
 // TestRealDataExpiredAnchor judges the AT chain at a time after its CSCAs
@@ -196,37 +171,26 @@ func TestRealDataExpiredAnchor(t *testing.T) {
 	s, _ := realStore(t)
 	ds := mustParse(t, readFile(t, "AT/DS.der"))
 	r := s.VerifyDS(ds, time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), CheckTime)
-	if r.Status != StatusExpired {
-		t.Fatalf("AT in 2031: %s: %s", r.Status, r.Reason)
-	}
+	require.Equal(t, StatusExpired, r.Status, "AT in 2031: %s", r.Reason)
 	r = s.VerifyDS(ds, time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC), CheckTime)
-	if r.Status != StatusNotYetValid {
-		t.Fatalf("AT in 2022: %s: %s", r.Status, r.Reason)
-	}
+	require.Equal(t, StatusNotYetValid, r.Status, "AT in 2022: %s", r.Reason)
 	old := &Store{}
-	if err := old.AddCertificate(mustParse(t, readFile(t, "DE/CSCA-2011-serial100.der"))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, old.AddCertificate(mustParse(t, readFile(t, "DE/CSCA-2011-serial100.der"))))
 	de := mustParse(t, readFile(t, "DE/DS.der"))
-	if r := old.VerifyDS(de, checkTime, CheckTime); r.Status != StatusNoTrustAnchor {
-		t.Fatalf("DE against the 2011 CSCA: %s: %s", r.Status, r.Reason)
-	}
+	r = old.VerifyDS(de, checkTime, CheckTime)
+	require.Equal(t, StatusNoTrustAnchor, r.Status, "DE against the 2011 CSCA: %s", r.Reason)
 }
 
 func readFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(realData, filepath.FromSlash(name)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
 func mustSignedData(t testing.TB, b []byte) *SignedData {
 	t.Helper()
 	sd, err := ParseSignedData(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return sd
 }

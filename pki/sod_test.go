@@ -2,12 +2,13 @@ package pki
 
 import (
 	"encoding/hex"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -25,17 +26,11 @@ type sodParts struct {
 func readSOD(t testing.TB, name string) sodParts {
 	t.Helper()
 	h, err := os.ReadFile(filepath.Join("..", "testdata", "pki", "sod", name+".hex"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	der, err := hex.DecodeString(strings.TrimSpace(string(h)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p, ok := splitSOD(der)
-	if !ok {
-		t.Fatalf("%s: not a SignedData this walker understands", name)
-	}
+	require.True(t, ok, "%s: not a SignedData this walker understands", name)
 	return p
 }
 
@@ -94,9 +89,7 @@ func withDigest(t *testing.T, sig, digest AlgorithmIdentifier) AlgorithmIdentifi
 		return sig
 	}
 	h, err := hashByOID(digest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, s := range sigAlgorithms {
 		if s.scheme == pkcs1v15 && s.hash == h {
 			return algorithm(t, s.name)
@@ -125,29 +118,21 @@ func TestRealDocumentSigners(t *testing.T) {
 		t.Run(tc.state, func(t *testing.T) {
 			p := readSOD(t, tc.state)
 			ds, err := ParseCertificate(p.cert)
-			if err != nil {
-				t.Fatalf("DS certificate: %v", err)
-			}
-			if ds.Subject.Country() != tc.state || ds.Issuer.Country() != tc.state {
-				t.Errorf("countries %q/%q", ds.Subject.Country(), ds.Issuer.Country())
-			}
-			if ds.PublicKey.String() != tc.key || ds.PublicKey.ExplicitParameters != tc.explicit {
-				t.Errorf("key %v explicit=%v", ds.PublicKey, ds.PublicKey.ExplicitParameters)
-			}
-			if ds.SignatureAlgorithm.String() != tc.certAlg || p.sigAlg.String() != tc.sodAlg {
-				t.Errorf("algorithms %v, %v", ds.SignatureAlgorithm, p.sigAlg)
-			}
-			if ds.IsCA || ds.KeyUsage != KeyUsageDigitalSignature || len(ds.AuthorityKeyID) == 0 || len(ds.SubjectKeyID) == 0 {
-				t.Errorf("extensions: CA %v, keyUsage %b, AKI %x, SKI %x", ds.IsCA, ds.KeyUsage, ds.AuthorityKeyID, ds.SubjectKeyID)
-			}
+			require.NoError(t, err, "DS certificate")
+			assert.Equal(t, tc.state, ds.Subject.Country(), "subject country")
+			assert.Equal(t, tc.state, ds.Issuer.Country(), "issuer country")
+			assert.Equal(t, tc.key, ds.PublicKey.String(), "key")
+			assert.Equal(t, tc.explicit, ds.PublicKey.ExplicitParameters, "key %v with explicit parameters", ds.PublicKey)
+			assert.Equal(t, tc.certAlg, ds.SignatureAlgorithm.String(), "certificate signature algorithm")
+			assert.Equal(t, tc.sodAlg, p.sigAlg.String(), "EF.SOD signature algorithm")
+			assert.False(t, ds.IsCA, "extensions: CA")
+			assert.Equal(t, KeyUsageDigitalSignature, ds.KeyUsage, "extensions: keyUsage %b", ds.KeyUsage)
+			assert.NotEmpty(t, ds.AuthorityKeyID, "extensions: AKI")
+			assert.NotEmpty(t, ds.SubjectKeyID, "extensions: SKI")
 			alg := withDigest(t, p.sigAlg, p.digestAlg)
-			if err := VerifySignature(ds.PublicKey, alg, p.signedAttrs, p.signature); err != nil {
-				t.Fatalf("EF.SOD signature: %v", err)
-			}
+			require.NoError(t, VerifySignature(ds.PublicKey, alg, p.signedAttrs, p.signature), "EF.SOD signature")
 			p.signedAttrs[len(p.signedAttrs)-1] ^= 1
-			if err := VerifySignature(ds.PublicKey, alg, p.signedAttrs, p.signature); !errors.Is(err, ErrSignature) {
-				t.Fatalf("changed signed attributes: %v", err)
-			}
+			require.ErrorIs(t, VerifySignature(ds.PublicKey, alg, p.signedAttrs, p.signature), ErrSignature, "changed signed attributes")
 		})
 	}
 }

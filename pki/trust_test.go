@@ -7,13 +7,15 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
-	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/group"
 )
@@ -26,9 +28,7 @@ func storeOf(t *testing.T, certs ...*testCert) *Store {
 	t.Helper()
 	s := &Store{}
 	for _, c := range certs {
-		if err := s.AddCertificate(mustParse(t, c.der)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.AddCertificate(mustParse(t, c.der)))
 	}
 	return s
 }
@@ -97,26 +97,25 @@ func TestVerifySOD(t *testing.T) {
 				s = tc.store
 			}
 			v := verifyAt(tc.sod, s, tc.mrz)
-			if v.Status != tc.want {
-				t.Fatalf("status %s, want %s: %s", v.Status, tc.want, v.Reason)
+			require.Equal(t, tc.want, v.Status, v.Reason)
+			if v.Status != StatusValid {
+				assert.NotEmpty(t, v.Reason, "no reason given")
 			}
-			if v.Reason == "" && v.Status != StatusValid {
-				t.Error("no reason given")
-			}
-			if tc.src != "" && v.ValidityTimeSource != tc.src {
-				t.Errorf("validity judged at %s, want %s", v.ValidityTimeSource, tc.src)
+			if tc.src != "" {
+				assert.Equal(t, tc.src, v.ValidityTimeSource, "validity judged at")
 			}
 			if tc.err != nil {
 				sd, err := ParseSignedData(tc.sod)
 				if err == nil {
 					_, err = sd.Verify()
 				}
-				if !errors.Is(err, tc.err) {
-					t.Errorf("error %v, want %v", err, tc.err)
-				}
+				assert.ErrorIs(t, err, tc.err)
 			}
-			if v.Status == StatusValid && (len(v.Hashes) != 2 || v.CSCA == nil || v.CSCA.Subject.CommonName() != "CSCA Utopia") {
-				t.Errorf("valid verdict lacks data: %+v", v)
+			if v.Status == StatusValid {
+				assert.Len(t, v.Hashes, 2, "valid verdict lacks data: %+v", v)
+				if assert.NotNil(t, v.CSCA, "valid verdict lacks data: %+v", v) {
+					assert.Equal(t, "CSCA Utopia", v.CSCA.Subject.CommonName(), "valid verdict's CSCA")
+				}
 			}
 		})
 	}
@@ -131,12 +130,8 @@ func flipSigningTime(attrs []byte) {
 func revokingStore(t *testing.T, csca, ds *testCert) *Store {
 	s := storeOf(t, csca)
 	crl, err := ParseCRL(testCRL(t, csca, big.NewInt(7), ds.cert.SerialNumber))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AddCRL(crl); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, s.AddCRL(crl))
 	return s
 }
 
@@ -150,9 +145,8 @@ func unknownCurveSOD(t *testing.T) []byte {
 	key := rawKey{spkiBytes: spkiDER(oidECPublicKey, explicitParams(p, c), c.Marshal(c.ScalarBaseMult(k.d))), signer: k}
 	spec := dsSpec(t, k, key, "ecdsa-with-SHA256")
 	der := spec.build(t)
-	if _, err := ParseCertificate(der); !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("DS on an unknown curve: %v", err)
-	}
+	_, err := ParseCertificate(der)
+	require.ErrorIs(t, err, ErrUnsupported, "DS on an unknown curve")
 	ds := &testCert{der: der, cert: &x509.Certificate{RawIssuer: nameDER(t, spec.issuer), SerialNumber: big.NewInt(0x123)}, key: newP256(t)}
 	return testSOD(t, ds, nil)
 }
@@ -197,11 +191,9 @@ func TestLinkCertificates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := verifyAt(sod, tc.store, "UTO")
-			if v.Status != tc.want {
-				t.Fatalf("status %s, want %s: %s", v.Status, tc.want, v.Reason)
-			}
-			if tc.chain != 0 && len(v.Chain) != tc.chain && tc.want == StatusValid {
-				t.Errorf("chain of %d", len(v.Chain))
+			require.Equal(t, tc.want, v.Status, v.Reason)
+			if tc.chain != 0 && tc.want == StatusValid {
+				assert.Len(t, v.Chain, tc.chain, "chain")
 			}
 		})
 	}
@@ -213,12 +205,8 @@ func writeFiles(t *testing.T, files map[string][]byte) string {
 	dir := t.TempDir()
 	for name, b := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, b, 0o644))
 	}
 	return dir
 }
@@ -253,49 +241,48 @@ func TestLoadPath(t *testing.T) {
 	})
 	s := &Store{Now: func() time.Time { return checkTime }}
 	reports, err := s.LoadPath(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	byName := map[string]LoadReport{}
 	for _, r := range reports {
 		byName[filepath.Base(r.Path)] = r
 	}
-	if r := byName["csca.pem"]; r.CSCAs != 1 || r.Kind != KindCertificate {
-		t.Errorf("csca.pem: %+v", r)
-	}
-	if r := byName["ds-utopia.cer"]; r.CSCAs != 0 || r.Skipped != 1 {
-		t.Errorf("DS file: %+v", r)
-	}
-	r := byName["ut.ml"]
-	if r.Kind != KindMasterList || r.CSCAs != 3 || r.Duplicates != 3 || len(r.Signers) != 1 ||
-		!r.Signers[0].Chained || r.Signers[0].ChainedTo.CommonName() != "CSCA Utopia" {
-		t.Errorf("master list: %+v", r)
+	r := byName["csca.pem"]
+	assert.Equal(t, 1, r.CSCAs, "csca.pem: %+v", r)
+	assert.Equal(t, KindCertificate, r.Kind, "csca.pem: %+v", r)
+	r = byName["ds-utopia.cer"]
+	assert.Zero(t, r.CSCAs, "DS file: %+v", r)
+	assert.Equal(t, 1, r.Skipped, "DS file: %+v", r)
+	r = byName["ut.ml"]
+	assert.Equal(t, KindMasterList, r.Kind, "master list: %+v", r)
+	assert.Equal(t, 3, r.CSCAs, "master list: %+v", r)
+	assert.Equal(t, 3, r.Duplicates, "master list: %+v", r)
+	if assert.Len(t, r.Signers, 1, "master list: %+v", r) && assert.True(t, r.Signers[0].Chained, "master list: %+v", r) {
+		assert.Equal(t, "CSCA Utopia", r.Signers[0].ChainedTo.CommonName(), "master list signer chained to")
 	}
 	// The LDIF is loaded before the master list (and its CRL waits for
 	// nothing: its CSCA is in the same file); its master list signer's
 	// CSCA was loaded from csca.pem before.
 	r = byName["icao.ldif"]
-	if r.Kind != KindLDIF || r.CSCAs != 4 || r.CRLs != 1 || len(r.Signers) != 1 || !r.Signers[0].Chained {
-		t.Errorf("LDIF: %+v", r)
+	assert.Equal(t, KindLDIF, r.Kind, "LDIF: %+v", r)
+	assert.Equal(t, 4, r.CSCAs, "LDIF: %+v", r)
+	assert.Equal(t, 1, r.CRLs, "LDIF: %+v", r)
+	if assert.Len(t, r.Signers, 1, "LDIF: %+v", r) {
+		assert.True(t, r.Signers[0].Chained, "LDIF: %+v", r)
 	}
-	if r := byName["oz.crl"]; r.CRLs != 1 || len(r.Warnings) != 0 {
-		t.Errorf("CRL: %+v", r)
-	}
-	if _, ok := byName["EF.SOD.bin"]; ok || len(reports) != 5 {
-		t.Errorf("%d reports", len(reports))
-	}
-	if s.Len() != 4 || s.CRLs() != 2 || len(s.Reports()) != 5 {
-		t.Errorf("store: %d certificates, %d CRLs", s.Len(), s.CRLs())
-	}
-	if v := verifyAt(testSOD(t, dsOz, nil), s, "OZ"); v.Status != StatusRevoked {
-		t.Errorf("revoked by the PEM CRL: %s %s", v.Status, v.Reason)
-	}
-	if v := verifyAt(testSOD(t, dsLP, nil), s, ""); v.Status != StatusRevoked {
-		t.Errorf("revoked by the LDIF CRL: %s %s", v.Status, v.Reason)
-	}
-	if v := verifyAt(testSOD(t, newDS(t, erewhon, "DS Erewhon", "EW"), nil), s, ""); v.Status != StatusValid {
-		t.Errorf("CSCA from the master list: %s %s", v.Status, v.Reason)
-	}
+	r = byName["oz.crl"]
+	assert.Equal(t, 1, r.CRLs, "CRL: %+v", r)
+	assert.Empty(t, r.Warnings, "CRL: %+v", r)
+	assert.NotContains(t, byName, "EF.SOD.bin", "reports")
+	assert.Len(t, reports, 5, "reports")
+	assert.Equal(t, 4, s.Len(), "store certificates")
+	assert.Equal(t, 2, s.CRLs(), "store CRLs")
+	assert.Len(t, s.Reports(), 5, "store reports")
+	v := verifyAt(testSOD(t, dsOz, nil), s, "OZ")
+	assert.Equal(t, StatusRevoked, v.Status, "revoked by the PEM CRL: %s", v.Reason)
+	v = verifyAt(testSOD(t, dsLP, nil), s, "")
+	assert.Equal(t, StatusRevoked, v.Status, "revoked by the LDIF CRL: %s", v.Reason)
+	v = verifyAt(testSOD(t, newDS(t, erewhon, "DS Erewhon", "EW"), nil), s, "")
+	assert.Equal(t, StatusValid, v.Status, "CSCA from the master list: %s", v.Reason)
 }
 
 // TestLoadMasterListRefused checks that a master list whose signature
@@ -315,33 +302,27 @@ func TestLoadMasterListRefused(t *testing.T) {
 	dir := writeFiles(t, map[string][]byte{"good.ml": ml, "bad.ml": bad, "bad.crl": badCRL})
 	s := &Store{Now: func() time.Time { return checkTime }}
 	reports, err := s.LoadPath(dir)
-	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "bad.ml")) || !errors.Is(err, ErrSignature) {
-		t.Fatalf("LoadPath: %v", err)
-	}
-	if !strings.Contains(err.Error(), "bad.crl") {
-		t.Errorf("a CRL whose signature fails is not refused: %v", err)
-	}
+	require.ErrorContains(t, err, filepath.Join(dir, "bad.ml"), "LoadPath")
+	require.ErrorIs(t, err, ErrSignature, "LoadPath")
+	assert.ErrorContains(t, err, "bad.crl", "a CRL whose signature fails is not refused")
 	for _, r := range reports {
 		switch filepath.Base(r.Path) {
 		case "bad.ml":
-			if r.Error == "" || r.CSCAs != 0 {
-				t.Errorf("bad.ml: %+v", r)
-			}
+			assert.NotEmpty(t, r.Error, "bad.ml: %+v", r)
+			assert.Zero(t, r.CSCAs, "bad.ml: %+v", r)
 		case "good.ml":
-			if r.CSCAs != 1 || len(r.Signers) != 1 || r.Signers[0].Chained || r.Signers[0].Status != StatusNoTrustAnchor {
-				t.Errorf("good.ml: %+v", r)
+			assert.Equal(t, 1, r.CSCAs, "good.ml: %+v", r)
+			if assert.Len(t, r.Signers, 1, "good.ml: %+v", r) {
+				assert.False(t, r.Signers[0].Chained, "good.ml: %+v", r)
+				assert.Equal(t, StatusNoTrustAnchor, r.Signers[0].Status, "good.ml: %+v", r)
 			}
 		}
 	}
-	if s.Len() != 1 {
-		t.Errorf("%d certificates", s.Len())
-	}
-	if _, err := s.LoadPath(filepath.Join(dir, "missing.ml")); err == nil {
-		t.Error("missing file loaded")
-	}
-	if _, err := (&Store{}).LoadPath(writeFiles(t, map[string][]byte{"x.txt": nil})); err != nil {
-		t.Errorf("directory without trust files: %v", err)
-	}
+	assert.Equal(t, 1, s.Len(), "certificates")
+	_, err = s.LoadPath(filepath.Join(dir, "missing.ml"))
+	assert.Error(t, err, "missing file loaded")
+	_, err = (&Store{}).LoadPath(writeFiles(t, map[string][]byte{"x.txt": nil}))
+	assert.NoError(t, err, "directory without trust files")
 }
 
 func (c *testCert) derList() [][]byte { return [][]byte{c.der} }
@@ -355,16 +336,17 @@ func TestCRLPendingIssuer(t *testing.T) {
 	cscaDir := writeFiles(t, map[string][]byte{"ut.der": csca.der})
 	s := &Store{}
 	reports, err := s.LoadPath(crlDir)
-	if err != nil || s.CRLs() != 0 || len(reports[0].Warnings) != 1 {
-		t.Fatalf("CRL before its CSCA: %v %+v", err, reports)
-	}
+	require.NoError(t, err, "CRL before its CSCA")
+	require.Zero(t, s.CRLs(), "CRL before its CSCA: %+v", reports)
+	require.NotEmpty(t, reports, "CRL before its CSCA")
+	require.Len(t, reports[0].Warnings, 1, "CRL before its CSCA: %+v", reports)
 	reports, err = s.LoadPath(cscaDir)
-	if err != nil || s.CRLs() != 1 || len(reports) != 2 || reports[1].Kind != KindCRL {
-		t.Fatalf("CSCA after its CRL: %v %+v", err, reports)
-	}
-	if v := verifyAt(testSOD(t, ds, nil), s, ""); v.Status != StatusRevoked {
-		t.Errorf("%s: %s", v.Status, v.Reason)
-	}
+	require.NoError(t, err, "CSCA after its CRL")
+	require.Equal(t, 1, s.CRLs(), "CSCA after its CRL: %+v", reports)
+	require.Len(t, reports, 2, "CSCA after its CRL: %+v", reports)
+	require.Equal(t, KindCRL, reports[1].Kind, "CSCA after its CRL: %+v", reports)
+	v := verifyAt(testSOD(t, ds, nil), s, "")
+	assert.Equal(t, StatusRevoked, v.Status, v.Reason)
 }
 
 func TestParseLDIF(t *testing.T) {
@@ -373,14 +355,15 @@ func TestParseLDIF(t *testing.T) {
 		strings.ReplaceAll(ldifEntry("cn=y", "userCertificate;binary", cert), "\n", "\r\n") +
 		"dn: cn=z\ncertificateRevocationList;binary:: AQID\ndescription:: aGVsbG8=\n"
 	l, err := ParseLDIF([]byte(text))
-	if err != nil || len(l.Certificates) != 1 || string(l.Certificates[0]) != string(cert) ||
-		len(l.CRLs) != 1 || string(l.CRLs[0]) != "\x01\x02\x03" || len(l.MasterLists) != 0 {
-		t.Fatalf("%v %+v", err, l)
-	}
+	require.NoError(t, err)
+	require.Len(t, l.Certificates, 1)
+	require.Equal(t, cert, l.Certificates[0])
+	require.Len(t, l.CRLs, 1)
+	require.Equal(t, []byte{1, 2, 3}, l.CRLs[0])
+	require.Empty(t, l.MasterLists)
 	for _, bad := range []string{"userCertificate;binary: not base64\n", "userCertificate;binary:: !!!\n", "no colon\n"} {
-		if _, err := ParseLDIF([]byte(bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%q: %v", bad, err)
-		}
+		_, err := ParseLDIF([]byte(bad))
+		assert.ErrorIs(t, err, ErrMalformed, "%q", bad)
 	}
 }
 
@@ -393,9 +376,8 @@ func TestCountryAlpha2(t *testing.T) {
 		{"NZL", "NZ", true}, {"RKS", "XK", true}, {"UT", "UT", true}, {"XXA", "", false}, {"UTO", "", false}, {"", "", false},
 	} {
 		got, ok := CountryAlpha2(tc.in)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("%q: %q %v", tc.in, got, ok)
-		}
+		assert.Equal(t, tc.want, got, "%q", tc.in)
+		assert.Equal(t, tc.ok, ok, "%q", tc.in)
 	}
 }
 
@@ -418,24 +400,20 @@ func TestBERToDER(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := berToDER(hexBytes(t, tc.in))
-			if err != nil || string(got) != string(hexBytes(t, tc.out)) {
-				t.Fatalf("%x, %v", got, err)
-			}
+			require.NoError(t, err)
+			require.Equal(t, hexBytes(t, tc.out), got)
 		})
 	}
 	for _, bad := range []string{"3080020101", "0480", "30", "3005020101", "30030201010000", "048500000001"} {
-		if _, err := berToDER(hexBytes(t, bad)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("%s: %v", bad, err)
-		}
+		_, err := berToDER(hexBytes(t, bad))
+		assert.ErrorIs(t, err, ErrMalformed, bad)
 	}
 }
 
 func hexBytes(t *testing.T, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -451,12 +429,9 @@ func TestIssuerNameOrder(t *testing.T) {
 	}})
 	ds := issue(t, utName("DS Utopia", "UT"), newP256(t), &testCert{cert: &reordered, key: csca.key},
 		x509.Certificate{KeyUsage: x509.KeyUsageDigitalSignature})
-	if mustParse(t, ds.der).Issuer.Equal(mustParse(t, csca.der).Subject) {
-		t.Fatal("names are expected to differ in order")
-	}
-	if v := verifyAt(testSOD(t, ds, nil), storeOf(t, csca), "UTO"); v.Status != StatusValid {
-		t.Fatalf("%s: %s", v.Status, v.Reason)
-	}
+	require.False(t, mustParse(t, ds.der).Issuer.Equal(mustParse(t, csca.der).Subject), "names are expected to differ in order")
+	v := verifyAt(testSOD(t, ds, nil), storeOf(t, csca), "UTO")
+	require.Equal(t, StatusValid, v.Status, v.Reason)
 }
 
 // TestMasterListBrokenAnchor loads a master list that carries a
@@ -472,23 +447,18 @@ func TestMasterListBrokenAnchor(t *testing.T) {
 	broken[len(broken)-1] ^= 1 // the last octet of the ECDSA signature
 	s := &Store{}
 	dir := writeFiles(t, map[string][]byte{"ut.ml": testMasterList(t, newMLSigner(t, csca), nil, [][]byte{broken})})
-	if _, err := s.LoadPath(dir); err != nil || s.Len() != 1 {
-		t.Fatalf("%v, %d", err, s.Len())
-	}
+	_, err := s.LoadPath(dir)
+	require.NoError(t, err)
+	require.Equal(t, 1, s.Len(), "certificates")
 	v := verifyAt(testSOD(t, ds, nil), s, "")
-	if v.Status != StatusInvalid || !strings.Contains(v.Reason, "self-signature") {
-		t.Fatalf("%s: %s", v.Status, v.Reason)
-	}
-	if err := (&Store{}).AddCertificate(mustParse(t, broken)); !errors.Is(err, ErrSignature) {
-		t.Fatalf("AddCertificate: %v", err)
-	}
+	require.Equal(t, StatusInvalid, v.Status, v.Reason)
+	require.Contains(t, v.Reason, "self-signature")
+	require.ErrorIs(t, (&Store{}).AddCertificate(mustParse(t, broken)), ErrSignature, "AddCertificate")
 	// Without AKI the same broken certificate could be a link certificate
 	// of the CSCA's previous key: no anchor, never valid.
 	noAKI := newCSCA(t, "CSCA Utopia", "UT")
 	brokenNoAKI := append([]byte(nil), noAKI.der...)
 	brokenNoAKI[len(brokenNoAKI)-1] ^= 1
 	v = verifyAt(testSOD(t, newDS(t, noAKI, "DS Utopia", "UT"), nil), storeOf(t, &testCert{der: brokenNoAKI}), "")
-	if v.Status != StatusNoTrustAnchor {
-		t.Fatalf("without AKI: %s: %s", v.Status, v.Reason)
-	}
+	require.Equal(t, StatusNoTrustAnchor, v.Status, "without AKI: %s", v.Reason)
 }
