@@ -182,7 +182,7 @@ func TestE2EReadFailures(t *testing.T) {
 		for _, en := range entries {
 			names = append(names, en.Name())
 			info, _ := en.Info()
-			assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "%s mode", en.Name())
+			assert.Equal(t, os.FileMode(0o600).String(), info.Mode().Perm().String(), "%s mode", en.Name())
 		}
 		assert.Equal(t, []string{"DG1", "DG2", "EF.COM", "EF.SOD"}, names, "files written (no temporary files left)")
 	})

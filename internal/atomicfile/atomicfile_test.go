@@ -56,7 +56,7 @@ func assertMode(t *testing.T, path string, want fs.FileMode) {
 	t.Helper()
 	fi, err := os.Stat(path)
 	if assert.NoError(t, err) {
-		assert.Equal(t, want, fi.Mode().Perm(), "%s: mode", path)
+		assert.Equal(t, want.String(), fi.Mode().Perm().String(), "%s: mode", path)
 	}
 }
 
