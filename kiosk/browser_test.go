@@ -33,7 +33,7 @@ func browser(t *testing.T) context.Context {
 	path, err := exec.LookPath("chromium")
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed (scripts/setup.sh installs it)")
+			require.FailNow(t, "chromium is not installed (scripts/setup.sh installs it)")
 		}
 		t.Skip("chromium is not installed: apt-get install chromium")
 	}

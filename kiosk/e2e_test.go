@@ -102,8 +102,8 @@ func insert(t *testing.T, addr string, chip *vchip.Passport, cfg *vchip.ServeCon
 	go func() { done <- vchip.Serve(ctx, addr, chip, cfg) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, vpcd.ErrReaderClosed) {
-			t.Errorf("serving the chip: %v", err)
+		if err := <-done; !errors.Is(err, vpcd.ErrReaderClosed) {
+			assert.NoError(t, err, "serving the chip")
 		}
 	})
 }

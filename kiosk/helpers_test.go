@@ -281,7 +281,7 @@ func (a *api) waitState(id string, state kiosk.State, timeout time.Duration) kio
 			return st
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("read %s: state %s (error %+v), want %s", id, st.State, st.Error, state)
+			require.Equal(a.t, state, st.State, "read %s (error %+v)", id, st.Error)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -202,7 +202,7 @@ func TestReaderEvents(t *testing.T) {
 	case ev := <-events:
 		assert.Equal(t, []ReaderInfo{{Name: "Reader 0"}, {Name: "Reader 1", CardPresent: true}}, ev.Readers, "one event per change")
 	case <-ctx.Done():
-		t.Fatal("no event after the card moved")
+		require.FailNow(t, "no event after the card moved")
 	}
 
 	api.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -24,13 +26,9 @@ func fuzzItem() Item {
 // outbox: no panic, and nil results on error.
 func FuzzDecode(f *testing.F) {
 	aead, err := newAEAD(fuzzKey)
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	plain, err := encodeItem(fuzzItem())
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for _, s := range []struct {
 		k     kind
 		plain []byte
@@ -42,9 +40,7 @@ func FuzzDecode(f *testing.F) {
 		{kindRecord, mustRecord(f, "read-1", []byte(`{"state":"done"}`))},
 	} {
 		sealed, err := seal(aead, rand.Reader, s.k, fuzzID, s.plain)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(sealed)
 	}
 	f.Add([]byte("NBOX\x01E"))
@@ -53,9 +49,7 @@ func FuzzDecode(f *testing.F) {
 		for _, k := range []kind{kindEntry, kindState, kindDone, kindRecord} {
 			plain, err := open(aead, k, fuzzID, b)
 			if err != nil {
-				if plain != nil {
-					t.Fatal("plaintext with an error")
-				}
+				require.Nil(t, plain, "plaintext with an error")
 				continue
 			}
 			decodeAll(t, plain)
@@ -65,25 +59,26 @@ func FuzzDecode(f *testing.F) {
 }
 
 func decodeAll(t *testing.T, b []byte) {
-	if it, err := decodeItem(b); err != nil && (it.ReadID != "" || it.NFC.DG1 != nil) {
-		t.Fatal("item with an error")
+	if it, err := decodeItem(b); err != nil {
+		require.Empty(t, it.ReadID, "item with an error")
+		require.Nil(t, it.NFC.DG1, "item with an error")
 	}
-	if st, err := decodeState(b); err != nil && st != (state{}) {
-		t.Fatal("state with an error")
+	if st, err := decodeState(b); err != nil {
+		require.Zero(t, st, "state with an error")
 	}
-	if d, err := decodeDone(b); err != nil && (d.readID != "" || d.result != nil) {
-		t.Fatal("done with an error")
+	if d, err := decodeDone(b); err != nil {
+		require.Empty(t, d.readID, "done with an error")
+		require.Nil(t, d.result, "done with an error")
 	}
-	if r, err := decodeRecord(b); err != nil && (r.ReadID != "" || r.Data != nil) {
-		t.Fatal("record with an error")
+	if r, err := decodeRecord(b); err != nil {
+		require.Empty(t, r.ReadID, "record with an error")
+		require.Nil(t, r.Data, "record with an error")
 	}
 }
 
 func mustRecord(f *testing.F, readID string, data []byte) []byte {
 	b, err := encodeRecord(readID, data)
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	return b
 }
 
@@ -98,9 +93,8 @@ func FuzzDecodeRecord(f *testing.F) {
 			return
 		}
 		again, err := encodeRecord(r.ReadID, r.Data)
-		if err != nil || !bytes.Equal(again, b) {
-			t.Fatalf("round trip changed the bytes (%v):\n%x\n%x", err, b, again)
-		}
+		require.NoError(t, err, "round trip")
+		require.Equal(t, b, again, "round trip changed the bytes")
 	})
 }
 
@@ -108,9 +102,7 @@ func FuzzDecodeRecord(f *testing.F) {
 // accepts encodes back to the same bytes.
 func FuzzDecodeItem(f *testing.F) {
 	plain, err := encodeItem(fuzzItem())
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(plain)
 	f.Add(make([]byte, 8+6*4))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -119,60 +111,51 @@ func FuzzDecodeItem(f *testing.F) {
 			return
 		}
 		again, err := encodeItem(it)
-		if err != nil {
-			t.Fatalf("decoded item does not encode: %v", err)
-		}
+		require.NoError(t, err, "decoded item does not encode")
 		// An entry written before summaries existed gains an empty one.
-		if !bytes.Equal(again, b) && !bytes.Equal(again, append(b, 0, 0, 0, 0)) {
-			t.Fatalf("round trip changed the bytes:\n%x\n%x", b, again)
+		want := b
+		if len(again) == len(b)+4 {
+			want = append(b, 0, 0, 0, 0)
 		}
+		require.Equal(t, want, again, "round trip changed the bytes")
 	})
 }
 
 func TestSealBindsKindAndID(t *testing.T) {
 	aead, err := newAEAD(fuzzKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sealed, err := seal(aead, rand.Reader, kindState, fuzzID, []byte("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := open(aead, kindState, fuzzID, sealed); err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	if _, err := open(aead, kindEntry, fuzzID, sealed); err != ErrCorrupt {
-		t.Fatalf("open as another kind: %v, want ErrCorrupt", err)
-	}
-	if _, err := open(aead, kindState, "ffeeddccbbaa99887766554433221100", sealed); err != ErrCorrupt {
-		t.Fatalf("open under another ID: %v, want ErrCorrupt", err)
-	}
+	require.NoError(t, err)
+	_, err = open(aead, kindState, fuzzID, sealed)
+	require.NoError(t, err, "open")
+	_, err = open(aead, kindEntry, fuzzID, sealed)
+	require.ErrorIs(t, err, ErrCorrupt, "open as another kind")
+	_, err = open(aead, kindState, "ffeeddccbbaa99887766554433221100", sealed)
+	require.ErrorIs(t, err, ErrCorrupt, "open under another ID")
 }
 
 func TestItemRoundTrip(t *testing.T) {
 	it := fuzzItem()
 	b, err := encodeItem(it)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := decodeItem(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.CreatedAt.Equal(it.CreatedAt) || got.ReadID != it.ReadID || got.SessionID != it.SessionID ||
-		!bytes.Equal(got.NFC.DG1, it.NFC.DG1) || !bytes.Equal(got.NFC.COM, it.NFC.COM) || !bytes.Equal(got.Summary, it.Summary) {
-		t.Fatalf("round trip: got %v", got)
-	}
+	require.NoError(t, err)
+	require.True(t, got.CreatedAt.Equal(it.CreatedAt), "round trip: CreatedAt %v, want %v", got.CreatedAt, it.CreatedAt)
+	require.Equal(t, it.ReadID, got.ReadID, "round trip")
+	require.Equal(t, it.SessionID, got.SessionID, "round trip")
+	require.Equal(t, it.NFC.DG1, got.NFC.DG1, "round trip")
+	require.Equal(t, it.NFC.COM, got.NFC.COM, "round trip")
+	require.Equal(t, it.Summary, got.Summary, "round trip")
 	legacy := len(b) - 4 - len(it.Summary) // an entry of before summaries
-	if old, err := decodeItem(b[:legacy]); err != nil || old.Summary != nil || !bytes.Equal(old.NFC.DG2, it.NFC.DG2) {
-		t.Fatalf("entry without a summary: %v", err)
-	}
+	old, err := decodeItem(b[:legacy])
+	require.NoError(t, err, "entry without a summary")
+	require.Nil(t, old.Summary, "entry without a summary")
+	require.Equal(t, it.NFC.DG2, old.NFC.DG2, "entry without a summary")
 	for n := range b {
 		if n == legacy {
 			continue
 		}
-		if _, err := decodeItem(b[:n]); err != ErrCorrupt {
-			t.Fatalf("truncated to %d: %v, want ErrCorrupt", n, err)
-		}
+		_, err := decodeItem(b[:n])
+		require.ErrorIs(t, err, ErrCorrupt, "truncated to %d", n)
 	}
 }

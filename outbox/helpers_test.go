@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/outbox"
@@ -136,7 +137,7 @@ func run(t *testing.T, o *outbox.Outbox, deliver outbox.Deliver) *runner {
 		select {
 		case <-r.done:
 		case <-time.After(20 * time.Second):
-			t.Error("Run did not return")
+			assert.Fail(t, "Run did not return")
 		}
 	})
 	return r
@@ -151,9 +152,9 @@ func (r *runner) next() outbox.Event {
 		return ev
 	case err := <-r.done:
 		r.done <- err
-		r.t.Fatalf("Run returned %v while an event was expected", err)
+		require.FailNow(r.t, "Run returned while an event was expected", "Run returned %v", err)
 	case <-time.After(20 * time.Second):
-		r.t.Fatal("no event")
+		require.FailNow(r.t, "no event")
 	}
 	return outbox.Event{}
 }
@@ -181,7 +182,7 @@ func (r *runner) returned() error {
 		r.done <- err
 		return err
 	case <-time.After(20 * time.Second):
-		r.t.Fatal("Run did not return")
+		require.FailNow(r.t, "Run did not return")
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package upload_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -13,9 +15,7 @@ import (
 func BenchmarkPayload(b *testing.B) {
 	nfc := testNFC(b)
 	body, err := upload.NFCBody(nfc)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Run("json", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/upload"
 )
 
@@ -55,9 +57,7 @@ func testLDS(tag byte, n int, seed uint64) []byte {
 func testFaceJPEG(tb testing.TB) []byte {
 	tb.Helper()
 	b, err := faceJPEG()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return bytes.Clone(b)
 }
 

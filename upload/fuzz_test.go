@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzParseMedia: a success body never panics, and a result is returned
@@ -17,12 +19,12 @@ func FuzzParseMedia(f *testing.F) {
 	f.Add([]byte(`{"image":{}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := parseMedia(body)
-		if (m == nil) == (err == nil) {
-			t.Fatalf("result %v with error %v", m, err)
+		if err != nil {
+			require.Nil(t, m, "result with error %v", err)
+			return
 		}
-		if m != nil && !json.Valid(m.Raw) {
-			t.Fatalf("Raw is not JSON: %q", m.Raw)
-		}
+		require.NotNil(t, m, "no result and no error")
+		require.True(t, json.Valid(m.Raw), "Raw is not JSON: %q", m.Raw)
 	})
 }
 
@@ -35,12 +37,11 @@ func FuzzParseAPIError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		e := parseAPIError(status, body)
 		msg := e.Error()
-		if bytes.ContainsAny([]byte(msg), "\n\r") {
-			t.Fatalf("multi-line error %q", msg)
-		}
-		if len([]rune(e.Message)) > maxVendorText+1 || len([]rune(e.Detail)) > maxVendorText+1 || len(e.Code) > 16 {
-			t.Fatalf("vendor text not bounded: %d %d %d", len(e.Message), len(e.Detail), len(e.Code))
-		}
+		require.NotContains(t, msg, "\n", "multi-line error")
+		require.NotContains(t, msg, "\r", "multi-line error")
+		require.LessOrEqual(t, len([]rune(e.Message)), maxVendorText+1, "vendor text not bounded")
+		require.LessOrEqual(t, len([]rune(e.Detail)), maxVendorText+1, "vendor text not bounded")
+		require.LessOrEqual(t, len(e.Code), 16, "vendor text not bounded")
 	})
 }
 
@@ -56,13 +57,13 @@ func FuzzDetectImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, err := detectImage(b)
 		if err != nil {
-			if info != (imageInfo{}) {
-				t.Fatalf("result %+v with error %v", info, err)
-			}
+			require.Zero(t, info, "result with error %v", err)
 			return
 		}
-		if info.mime == "" || info.mime != "application/pdf" && (info.width <= 0 || info.height <= 0) {
-			t.Fatalf("incomplete result %+v", info)
+		require.NotEmpty(t, info.mime, "incomplete result %+v", info)
+		if info.mime != "application/pdf" {
+			require.Positive(t, info.width, "incomplete result %+v", info)
+			require.Positive(t, info.height, "incomplete result %+v", info)
 		}
 	})
 }
@@ -75,8 +76,8 @@ func FuzzReadBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, enc string, b []byte) {
 		resp := &http.Response{Header: http.Header{"Content-Encoding": {enc}}, Body: http.NoBody}
 		resp.Body = nopCloser{bytes.NewReader(b)}
-		if d, err := readBody(resp); err != nil && d != nil {
-			t.Fatalf("result with error %v", err)
+		if d, err := readBody(resp); err != nil {
+			require.Nil(t, d, "result with error %v", err)
 		}
 	})
 }

@@ -105,9 +105,9 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		for _, s := range settings {
-			if s.name == "" || strings.ContainsAny(s.name, " \t\n") || s.line < 1 {
-				t.Fatalf("bad setting %+v", s)
-			}
+			require.NotEmpty(t, s.name, "bad setting %+v", s)
+			require.False(t, strings.ContainsAny(s.name, " \t\n"), "bad setting %+v", s)
+			require.GreaterOrEqual(t, s.line, 1, "bad setting %+v", s)
 		}
 	})
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/kiosk"
@@ -56,17 +58,15 @@ func TestCrashConsistency(t *testing.T) {
 	points := 20
 	if s := os.Getenv(envCrashPoints); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("%s=%q: want a positive number", envCrashPoints, s)
-		}
+		require.NoError(t, err, "%s=%q: want a positive number", envCrashPoints, s)
+		require.Positive(t, n, "%s=%q: want a positive number", envCrashPoints, s)
 		points = n
 	}
 	seed := time.Now().UnixNano()
 	if s := os.Getenv(envCrashSeed); s != "" {
 		var err error
-		if seed, err = strconv.ParseInt(s, 10, 64); err != nil {
-			t.Fatal(err)
-		}
+		seed, err = strconv.ParseInt(s, 10, 64)
+		require.NoError(t, err)
 	}
 	t.Logf("seed %d (%s=%d replays it)", seed, envCrashSeed, seed)
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
@@ -88,9 +88,7 @@ func TestCrashConsistency(t *testing.T) {
 				continue
 			}
 			var st kiosk.Status
-			if code := h.get(id, &st); code != http.StatusOK {
-				t.Errorf("%s: GET read %s: %d", when, id, code)
-			} else if st.State.Final() {
+			if assert.Equal(t, http.StatusOK, h.get(id, &st), "%s: GET read %s", when, id) && st.State.Final() {
 				finals[id] = st
 			}
 		}
@@ -130,9 +128,7 @@ func TestCrashConsistency(t *testing.T) {
 	for _, up := range v.sb.Uploads() {
 		deliveries[up.SessionID]++
 		for name, file := range map[string]string{"com": vchip.NameCOM, "sod": vchip.NameSOD, "dg1": "DG1", "dg2": "DG2"} {
-			if !bytes.Equal(ds.Files[file], up.NFC[name]) {
-				t.Errorf("session %s: %s delivered differs from the chip's %s", up.SessionID, name, file)
-			}
+			assert.Equal(t, ds.Files[file], up.NFC[name], "session %s: %s delivered differs from the chip's %s", up.SessionID, name, file)
 		}
 	}
 	var once, failed, failedHeld, lost, twice int
@@ -143,18 +139,18 @@ func TestCrashConsistency(t *testing.T) {
 		switch {
 		case n > 1:
 			twice++
-			t.Errorf("read %s delivered %d times", id, n)
+			assert.Failf(t, "delivered twice", "read %s delivered %d times", id, n)
 		case !final:
 			lost++
-			t.Errorf("read %s did not reach a final state (listed %t)", id, listed[id])
+			assert.Failf(t, "lost", "read %s did not reach a final state (listed %t)", id, listed[id])
 		case st.State == kiosk.Done && n == 1:
 			once++
 		case st.State == kiosk.Done:
 			lost++
-			t.Errorf("read %s done but never delivered", id)
+			assert.Failf(t, "lost", "read %s done but never delivered", id)
 		case st.Error == nil || st.Error.Code == "" || st.Error.Message == "":
 			lost++
-			t.Errorf("read %s %s without a reason", id, st.State)
+			assert.Failf(t, "lost", "read %s %s without a reason", id, st.State)
 		default:
 			failed++
 			reasons[st.Error.Code]++
@@ -162,9 +158,7 @@ func TestCrashConsistency(t *testing.T) {
 				failedHeld++ // unconfirmed: the vendor has it, once
 			}
 		}
-		if !listed[id] && !st.State.Final() {
-			t.Errorf("read %s (%s) missing from GET /v1/reads", id, st.State)
-		}
+		assert.True(t, listed[id] || st.State.Final(), "read %s (%s) missing from GET /v1/reads", id, st.State)
 	}
 	t.Logf("crash tally: kill points tried %d %v; reads accepted %d; delivered once %d; failed with reason %d %v (of which the vendor holds once: %d); lost %d; duplicated %d",
 		points, perPhase, len(accepted), once, failed, reasons, failedHeld, lost, twice)
@@ -193,8 +187,7 @@ func (h *harness) killPoint(ph string, rng *rand.Rand, card *cardSlot, v *vendor
 	session = uuid.NewString()
 	var st kiosk.Status
 	code := h.do("POST", "/v1/reads", map[string]any{"sessionId": session, "mrz": specimenMRZ, "reader": pcsctest.ReaderName(0)}, &st)
-	if code != http.StatusAccepted {
-		t.Errorf("%s: POST /v1/reads: %d", ph, code)
+	if !assert.Equal(t, http.StatusAccepted, code, "%s: POST /v1/reads", ph) {
 		return "", "", false
 	}
 	id = st.ID
@@ -252,14 +245,10 @@ type harness struct {
 
 func newHarness(t *testing.T, v *vendor) *harness {
 	state, err := os.MkdirTemp("", "nfcbridge-crash-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(state) })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	addr := l.Addr().String()
 	l.Close()
 	return &harness{t: t, v: v, state: state, listen: addr, client: &http.Client{Timeout: 10 * time.Second}}
@@ -277,16 +266,12 @@ func (h *harness) ensure() {
 		"--card-timeout", "20s", "--log-level", "info"}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDaemonChild$", "-test.count=1")
 	argv, err := json.Marshal(args)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cmd.Env = append(os.Environ(), envCrashChild+"="+string(argv),
 		"NFCBRIDGE_API_KEY="+h.v.key, "NFCBRIDGE_API_SECRET="+h.v.secret)
 	h.out = &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = h.out, h.out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start())
 	h.cmd, h.exited = cmd, make(chan struct{})
 	go func() { cmd.Wait(); close(h.exited) }()
 	h.restarts++
@@ -307,11 +292,11 @@ func (h *harness) ensure() {
 		}
 		select {
 		case <-h.exited:
-			t.Fatalf("the daemon exited at start:\n%s", h.out.String())
+			require.FailNow(t, "the daemon exited at start", "%s", h.out.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the daemon did not answer:\n%s", h.out.String())
+			require.FailNow(t, "the daemon did not answer", "%s", h.out.String())
 		}
 	}
 }
@@ -331,15 +316,11 @@ func (h *harness) do(method, path string, body, out any) int {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
-		if err != nil {
-			h.t.Fatal(err)
-		}
+		require.NoError(h.t, err)
 		r = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, "http://"+h.listen+path, r)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	req.Header.Set("Authorization", "Bearer "+h.token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -385,15 +366,13 @@ func TestCrashDaemonChild(t *testing.T) {
 		t.Skip("runs as the child of TestCrashConsistency")
 	}
 	var args []string
-	if err := json.Unmarshal([]byte(argv), &args); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(argv), &args))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	if err := runServe(ctx, e, args); err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 }
 
@@ -432,9 +411,7 @@ func (c *cardSlot) insert() {
 	}
 	defer pcsctest.WaitPresent(c.t, 0)
 	chip, err := vchip.New(c.ds, &vchip.Config{Latency: 15 * time.Millisecond})
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	require.NoError(c.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	c.cancel, c.done = cancel, done
@@ -494,9 +471,7 @@ func newVendor(t *testing.T) *vendor {
 		key: key, secret: secret, rng: rand.New(rand.NewPCG(1, 2))}
 	v.h = v.sb.Handler()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v.addr = l.Addr().String()
 	v.url = "http://" + v.addr
 	v.serve(l)

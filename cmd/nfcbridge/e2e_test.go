@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
@@ -37,9 +39,7 @@ func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) *vchip.Passport {
 		c = &cfg
 	}
 	chip, err := vchip.New(ds, c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var attached atomic.Int32
@@ -49,9 +49,7 @@ func insert(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) *vchip.Passport {
 	}()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+		assert.NoError(t, <-done, "serve")
 		pcsctest.WaitEmpty(t, 0)
 	})
 	t.Cleanup(func() {
@@ -86,9 +84,7 @@ func runCLIStdin(t *testing.T, stdin string, args ...string) result {
 func loadDataset(t *testing.T, name string) *vchip.Dataset {
 	t.Helper()
 	ds, err := vchip.LoadDir(filepath.Join("..", "..", "testdata", "passports", name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ds
 }
 
@@ -96,9 +92,7 @@ func loadDataset(t *testing.T, name string) *vchip.Dataset {
 func assertPrivate(t *testing.T, out string) {
 	t.Helper()
 	for _, secret := range []string{"L898902C3", "ERIKSSON", "ANNA", "740812", "120415", "UTO<", "ZE184226B"} {
-		if strings.Contains(out, secret) {
-			t.Errorf("output leaks %q:\n%s", secret, out)
-		}
+		assert.NotContains(t, out, secret, "output leaks")
 	}
 }
 
@@ -132,25 +126,19 @@ func TestE2ERead(t *testing.T) {
 				args = []string{"--mrz", specimenMRZ}
 			}
 			r := runCLI(t, append([]string{"read", "--reader", pcsctest.ReaderName(0), "--out", out, "--json", "--timeout", "30s"}, args...)...)
-			if r.code != 0 {
-				t.Fatalf("exit %d: %s", r.code, r.stderr)
-			}
+			require.Equal(t, 0, r.code, "exit code; stderr: %s", r.stderr)
 			for _, name := range []string{"EF.COM", "EF.SOD", "DG1", "DG2"} {
 				got, err := os.ReadFile(filepath.Join(out, name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, ds.Files[name]) {
-					t.Errorf("%s: %d bytes, dataset has %d", name, len(got), len(ds.Files[name]))
-				}
+				require.NoError(t, err)
+				assert.Equal(t, ds.Files[name], got, name)
 			}
 			var s summary
-			if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
-				t.Fatalf("summary: %v\n%s", err, r.stdout)
-			}
-			if !s.SOD.Valid || s.AccessControl != "BAC" || s.APDUs == 0 || len(s.Files) != 4 || s.Length.Source != tc.source {
-				t.Errorf("summary = %+v", s)
-			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), "summary:\n%s", r.stdout)
+			assert.True(t, s.SOD.Valid, "summary = %+v", s)
+			assert.Equal(t, "BAC", s.AccessControl, "summary = %+v", s)
+			assert.NotZero(t, s.APDUs, "summary = %+v", s)
+			assert.Len(t, s.Files, 4, "summary = %+v", s)
+			assert.Equal(t, tc.source, s.Length.Source, "summary = %+v", s)
 			assertPrivate(t, r.stdout+r.stderr)
 		})
 	}
@@ -166,12 +154,9 @@ func TestE2EReadFailures(t *testing.T) {
 		if strings.HasPrefix(msg, "warning: ") { // the MRZ flags are in the process list
 			_, msg, _ = strings.Cut(msg, "\n")
 		}
-		if r.code != 1 || !strings.HasPrefix(msg, "nfcbridge read: the chip refused the key: check the document number") {
-			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-		}
-		if strings.Count(msg, "\n") != 1 {
-			t.Errorf("stderr is not one line: %q", r.stderr)
-		}
+		require.Equal(t, 1, r.code, "exit code; stderr %q", r.stderr)
+		require.True(t, strings.HasPrefix(msg, "nfcbridge read: the chip refused the key: check the document number"), "stderr %q", r.stderr)
+		assert.Equal(t, 1, strings.Count(msg, "\n"), "stderr is not one line: %q", r.stderr)
 		assertPrivate(t, r.stderr)
 	})
 	t.Run("card removed mid-read", func(t *testing.T) {
@@ -180,78 +165,60 @@ func TestE2EReadFailures(t *testing.T) {
 		go func() { <-chip.Removed(); removed <- time.Now() }()
 		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ)
 		end := time.Now()
-		if r.code != 1 || !strings.Contains(r.stderr, "the document left the reader during the read") {
-			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-		}
+		require.Equal(t, 1, r.code, "exit code; stderr %q", r.stderr)
+		require.Contains(t, r.stderr, "the document left the reader during the read")
 		took := end.Sub(<-removed)
 		t.Logf("removal reported %v after the card left: %s", took, r.stderr)
-		if took > 2*time.Second {
-			t.Errorf("removal took %v to report, want < 2s", took)
-		}
+		assert.LessOrEqual(t, took, 2*time.Second, "removal took too long to report")
 	})
 	t.Run("MRZ from standard input", func(t *testing.T) {
 		insert(t, ds, vchip.Config{})
 		out := t.TempDir()
 		r := runCLIStdin(t, specimenMRZ+"\n", "read", "--reader", pcsctest.ReaderName(0), "--out", out, "--mrz-file", "-")
-		if r.code != 0 {
-			t.Fatalf("exit %d: %s", r.code, r.stderr)
-		}
+		require.Equal(t, 0, r.code, "exit code; stderr: %s", r.stderr)
 		entries, err := os.ReadDir(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var names []string
 		for _, en := range entries {
 			names = append(names, en.Name())
-			if info, _ := en.Info(); info.Mode().Perm() != 0o600 {
-				t.Errorf("%s has mode %v, want 0600", en.Name(), info.Mode().Perm())
-			}
+			info, _ := en.Info()
+			assert.Equal(t, os.FileMode(0o600).String(), info.Mode().Perm().String(), "%s mode", en.Name())
 		}
-		if want := []string{"DG1", "DG2", "EF.COM", "EF.SOD"}; !slices.Equal(names, want) {
-			t.Errorf("files written: %v, want %v (no temporary files left)", names, want)
-		}
+		assert.Equal(t, []string{"DG1", "DG2", "EF.COM", "EF.SOD"}, names, "files written (no temporary files left)")
 	})
 	t.Run("PACE-only chip", func(t *testing.T) {
 		insert(t, ds, vchip.Config{NoBAC: true})
 		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ)
-		if r.code != 1 || !strings.Contains(r.stderr, "needs PACE") {
-			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-		}
+		require.Equal(t, 1, r.code, "exit code; stderr %q", r.stderr)
+		require.Contains(t, r.stderr, "needs PACE")
 	})
 	t.Run("no card", func(t *testing.T) {
 		pcsctest.Require(t)
 		pcsctest.Lock(t)
 		r := runCLI(t, "read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--mrz", specimenMRZ, "--timeout", "500ms")
-		if r.code != 1 || !strings.Contains(r.stderr, "timed out") {
-			t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-		}
+		require.Equal(t, 1, r.code, "exit code; stderr %q", r.stderr)
+		require.Contains(t, r.stderr, "timed out")
 	})
 }
 
 func TestE2EReaders(t *testing.T) {
 	insert(t, loadDataset(t, "specimen-20k"), vchip.Config{})
 	r := runCLI(t, "readers", "--json")
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
+	require.Equal(t, 0, r.code, "exit code; stderr: %s", r.stderr)
 	var out struct {
 		Readers []struct {
 			Name        string `json:"name"`
 			CardPresent bool   `json:"cardPresent"`
 		} `json:"readers"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
 	present := map[string]bool{}
 	for _, rd := range out.Readers {
 		present[rd.Name] = rd.CardPresent
 	}
-	if p, ok := present[pcsctest.ReaderName(0)]; !ok || !p {
-		t.Errorf("readers = %+v", out.Readers)
-	}
-	if p, ok := present[pcsctest.ReaderName(1)]; !ok || p {
-		t.Errorf("readers = %+v", out.Readers)
+	assert.True(t, present[pcsctest.ReaderName(0)], "card present in reader 0; readers = %+v", out.Readers)
+	if assert.Contains(t, present, pcsctest.ReaderName(1), "readers = %+v", out.Readers) {
+		assert.False(t, present[pcsctest.ReaderName(1)], "card present in reader 1; readers = %+v", out.Readers)
 	}
 }
 
@@ -273,9 +240,8 @@ func TestReadBadInput(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, tc.args...)
-			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want exit %d with %q", r.code, r.stderr, tc.code, tc.want)
-			}
+			require.Equal(t, tc.code, r.code, "exit code; stderr %q", r.stderr)
+			require.Contains(t, r.stderr, tc.want)
 			assertPrivate(t, r.stderr)
 		})
 	}

@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -17,13 +18,9 @@ import (
 func paceSpecimen(t *testing.T, offers string) *vchip.Dataset {
 	t.Helper()
 	infos, err := vchip.ParsePACEInfos(offers)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ds, err := vchip.Specimen(vchip.SpecimenConfig{PACE: infos, CAN: "123456", DG2Size: 6000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ds
 }
 
@@ -76,28 +73,29 @@ func TestE2EPACE(t *testing.T) {
 			insert(t, ds, tc.chip)
 			out := t.TempDir()
 			r := runCLI(t, append([]string{"read", "--reader", pcsctest.ReaderName(0), "--out", out, "--json", "--timeout", "30s"}, tc.args...)...)
-			if r.code != 0 {
-				t.Fatalf("exit %d: %s", r.code, r.stderr)
-			}
+			require.Equal(t, 0, r.code, "exit code; stderr: %s", r.stderr)
 			var s summary
-			if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
-				t.Fatalf("summary: %v\n%s", err, r.stdout)
-			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), "summary:\n%s", r.stdout)
 			if tc.protocol == "" {
-				if s.AccessControl != "BAC" || s.PACE != nil || (s.Fallback != "") != tc.fallback {
-					t.Errorf("want BAC (fallback %v), summary %+v", tc.fallback, s)
+				assert.Equal(t, "BAC", s.AccessControl, "summary %+v", s)
+				assert.Nil(t, s.PACE, "summary %+v", s)
+				assert.Equal(t, tc.fallback, s.Fallback != "", "fallback %q", s.Fallback)
+			} else {
+				assert.Equal(t, "PACE", s.AccessControl, "summary %+v", s)
+				if assert.NotNil(t, s.PACE, "summary %+v", s) {
+					assert.Equal(t, tc.protocol, s.PACE.Protocol, "pace %+v", s.PACE)
+					if tc.domain != "" {
+						assert.Equal(t, tc.domain, s.PACE.Domain, "pace %+v", s.PACE)
+					}
+					assert.Equal(t, tc.password, s.PACE.Password, "pace %+v", s.PACE)
+					assert.Equal(t, tc.cam, s.PACE.ChipAuthentication, "pace %+v", s.PACE)
 				}
-			} else if s.AccessControl != "PACE" || s.PACE == nil || s.PACE.Protocol != tc.protocol ||
-				(tc.domain != "" && s.PACE.Domain != tc.domain) || s.PACE.Password != tc.password || s.PACE.ChipAuthentication != tc.cam {
-				t.Errorf("want %s on %s with %s, summary %+v pace %+v", tc.protocol, tc.domain, tc.password, s, s.PACE)
 			}
-			if !s.SOD.Valid {
-				t.Errorf("SOD check: %+v", s.SOD)
-			}
+			assert.True(t, s.SOD.Valid, "SOD check: %+v", s.SOD)
 			for _, name := range []string{"EF.COM", "EF.SOD", "DG1", "DG2"} {
 				got, err := os.ReadFile(filepath.Join(out, name))
-				if err != nil || !bytes.Equal(got, ds.Files[name]) {
-					t.Errorf("%s: %d bytes (err %v), dataset has %d", name, len(got), err, len(ds.Files[name]))
+				if assert.NoError(t, err, name) {
+					assert.Equal(t, ds.Files[name], got, name)
 				}
 			}
 			assertPrivate(t, r.stdout+r.stderr)
@@ -125,9 +123,8 @@ func TestE2EPACEFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			insert(t, loadDataset(t, tc.ds), tc.chip)
 			r := runCLI(t, append([]string{"read", "--reader", pcsctest.ReaderName(0), "--out", t.TempDir(), "--timeout", "30s"}, tc.args...)...)
-			if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
-				t.Fatalf("exit %d, stderr %q; want %q", r.code, r.stderr, tc.want)
-			}
+			require.Equal(t, 1, r.code, "exit code; stderr %q", r.stderr)
+			require.Contains(t, r.stderr, tc.want)
 			assertPrivate(t, r.stderr)
 		})
 	}

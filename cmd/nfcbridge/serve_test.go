@@ -93,7 +93,7 @@ func nextMessage(t *testing.T, msgs <-chan string, prefix string) string {
 				return m
 			}
 		case <-timeout:
-			t.Fatalf("no %q from the daemon", prefix)
+			require.FailNow(t, "no message from the daemon", "want one starting with %q", prefix)
 		}
 	}
 }
@@ -293,7 +293,7 @@ func TestServeSocketActivation(t *testing.T) {
 	case err := <-exited:
 		require.NoError(t, err, "child output:\n%s", out.String())
 	case <-time.After(30 * time.Second):
-		t.Fatalf("the daemon did not stop on SIGTERM:\n%s", out.String())
+		require.FailNow(t, "the daemon did not stop on SIGTERM", "child output:\n%s", out.String())
 	}
 	assert.Contains(t, out.String(), "using sockets from systemd")
 }
@@ -309,7 +309,7 @@ func TestServeActivatedChild(t *testing.T) {
 	e := &env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
 	if err := runServe(ctx, e, []string{"--listen", "127.0.0.1:1"}); err != nil {
 		fmt.Fprintln(os.Stderr, "serve:", err)
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 }
 

@@ -94,7 +94,7 @@ func TestUIURL(t *testing.T) {
 		select {
 		case err := <-done:
 			stopped = true
-			t.Fatalf("serve ended: %v; log: %s", err, logs)
+			require.FailNow(t, "serve ended", "%v; log: %s", err, logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 		_, err := os.Stat(filepath.Join(state, "token"))
@@ -106,7 +106,7 @@ func TestUIURL(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the daemon does not serve; log: %s", logs)
+			require.FailNow(t, "the daemon does not serve", "log: %s", logs)
 		}
 	}
 

@@ -359,18 +359,15 @@ func TestReadOutVerify(t *testing.T) {
 func FuzzVerifyEvidence(f *testing.F) {
 	read := func(path string) []byte {
 		b, err := os.ReadFile(filepath.Join(realdata, path))
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		return b
 	}
 	f.Add(read("NZ/EF.SOD.bin"), []byte(nil), read("NZ/DG15.bin"), []byte(nil), read("NZ/AA-challenge"), read("NZ/AA-response"))
 	f.Add(read("DE/EF.SOD.bin"), read("DE/DG14.bin"), []byte(nil), read("DE/EF.CardSecurity.bin"), []byte(nil), []byte(nil))
 	f.Add(read("AT/EF.SOD.bin"), read("AT/DG14.bin"), []byte{}, []byte{}, []byte{}, []byte{})
 	store := &pki.Store{}
-	if _, err := store.LoadPath(filepath.Join(realdata, "DE")); err != nil {
-		f.Fatal(err)
-	}
+	_, err := store.LoadPath(filepath.Join(realdata, "DE"))
+	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, sod, dg14, dg15, cs, challenge, response []byte) {
 		ev := &evidence{files: map[icao.EF][]byte{}, challenge: challenge, response: response}
 		for ef, b := range map[icao.EF][]byte{icao.EFSOD: sod, icao.EFDG14: dg14, icao.EFDG15: dg15, icao.EFCardSecurity: cs} {
@@ -379,12 +376,9 @@ func FuzzVerifyEvidence(f *testing.F) {
 			}
 		}
 		r := verifyEvidence("dir", ev, store, func() time.Time { return time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC) })
-		if r.Authentic != (r.problem == nil && r.ran) {
-			t.Fatalf("authentic %v with problem %v, ran %v", r.Authentic, r.problem, r.ran)
-		}
-		if _, err := json.Marshal(r); err != nil {
-			t.Fatal(err)
-		}
+		require.Equal(t, r.problem == nil && r.ran, r.Authentic, "authentic with problem %v, ran %v", r.problem, r.ran)
+		_, err := json.Marshal(r)
+		require.NoError(t, err)
 		printVerify(io.Discard, r)
 	})
 }

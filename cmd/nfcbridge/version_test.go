@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestBuildInfoString(t *testing.T) {
@@ -39,9 +40,7 @@ func TestVersionCommand(t *testing.T) {
 // TestManPage: the packaged man page lists every command.
 func TestManPage(t *testing.T) {
 	b, err := os.ReadFile("../../packaging/deb/nfcbridge.1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name := range commands() {
 		assert.Contains(t, string(b), "\n.B "+name+"\n", "packaging/deb/nfcbridge.1 does not list %q", name)
 	}

@@ -1,13 +1,14 @@
 package apdutest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // tb records failures instead of failing, and runs cleanups on demand.
@@ -47,14 +48,16 @@ func TestScript(t *testing.T) {
 			s := NewScript(f, tc.steps...)
 			for _, c := range tc.send {
 				resp, err := s.Transmit(ctx, c)
-				if err == nil && resp == nil {
-					t.Fatal("nil response without error")
+				if err == nil {
+					require.NotNil(t, resp, "nil response without error")
 				}
 			}
 			f.end()
 			got := strings.Join(f.errs, "\n")
-			if tc.wantErr == "" && got != "" || tc.wantErr != "" && !strings.Contains(got, tc.wantErr) {
-				t.Fatalf("failures %q, want %q", got, tc.wantErr)
+			if tc.wantErr == "" {
+				require.Empty(t, got, "failures")
+			} else {
+				require.Contains(t, got, tc.wantErr, "failures")
 			}
 		})
 	}
@@ -63,16 +66,13 @@ func TestScript(t *testing.T) {
 func TestTranscriptRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.apdu")
 	ex := []Exchange{{Cmd: []byte{0, 0xA4, 2, 0x0C, 2, 1, 0x1E}, Resp: []byte{0x90, 0}}, {Cmd: []byte{0, 0xB0, 0, 0, 0}, Resp: []byte{0x60, 0x90, 0}}}
-	if err := WriteTranscript(path, ex); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteTranscript(path, ex))
 	got, err := ReadTranscript(path)
-	if err != nil || len(got) != 2 || !bytes.Equal(got[1].Resp, ex[1].Resp) || !bytes.Equal(got[0].Cmd, ex[0].Cmd) {
-		t.Fatalf("ReadTranscript = %v, %v", got, err)
-	}
-	if err := WriteTranscript(path, []Exchange{{Cmd: []byte{1}, Err: errors.New("x")}}); err == nil {
-		t.Fatal("a failed exchange was written")
-	}
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, ex[1].Resp, got[1].Resp)
+	require.Equal(t, ex[0].Cmd, got[0].Cmd)
+	require.Error(t, WriteTranscript(path, []Exchange{{Cmd: []byte{1}, Err: errors.New("x")}}), "a failed exchange was written")
 }
 
 func FuzzParseTranscript(f *testing.F) {
@@ -82,23 +82,17 @@ func FuzzParseTranscript(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ex, err := ParseTranscript(b)
 		if err != nil {
-			if ex != nil {
-				t.Fatal("result with error")
-			}
+			require.Nil(t, ex, "result with error")
 			return
 		}
 		path := filepath.Join(t.TempDir(), "x.apdu")
-		if err := WriteTranscript(path, ex); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, WriteTranscript(path, ex))
 		again, err := ReadTranscript(path)
-		if err != nil || len(again) != len(ex) {
-			t.Fatalf("round trip: %v, %d vs %d", err, len(again), len(ex))
-		}
+		require.NoError(t, err, "round trip")
+		require.Len(t, again, len(ex), "round trip")
 		for i := range ex {
-			if !bytes.Equal(ex[i].Cmd, again[i].Cmd) || !bytes.Equal(ex[i].Resp, again[i].Resp) {
-				t.Fatalf("exchange %d differs", i)
-			}
+			require.Equal(t, ex[i].Cmd, again[i].Cmd, "exchange %d", i)
+			require.Equal(t, ex[i].Resp, again[i].Resp, "exchange %d", i)
 		}
 	})
 }

@@ -1,11 +1,13 @@
 package atomicfile_test
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/atomicfile"
 )
@@ -14,36 +16,28 @@ func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "f")
 	for _, data := range []string{"first, longer", "second"} {
-		if err := atomicfile.Write(path, []byte(data), 0o640); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, atomicfile.Write(path, []byte(data), 0o640))
 		got, err := os.ReadFile(path)
-		if err != nil || string(got) != data {
-			t.Fatalf("after Write(%q): %q, %v", data, got, err)
-		}
+		require.NoError(t, err, "after Write(%q)", data)
+		require.Equal(t, data, string(got), "after Write(%q)", data)
 	}
 	assertMode(t, path, 0o640)
 	assertOnly(t, dir, "f")
 }
 
 func TestWriteNoDirectory(t *testing.T) {
-	if err := atomicfile.Write(filepath.Join(t.TempDir(), "no", "f"), []byte("x"), 0o600); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Write into a missing directory = %v, want ErrNotExist", err)
-	}
+	err := atomicfile.Write(filepath.Join(t.TempDir(), "no", "f"), []byte("x"), 0o600)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "Write into a missing directory")
 }
 
 func TestCreateNeverReplaces(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "key")
-	if err := atomicfile.Create(path, []byte("winner"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := atomicfile.Create(path, []byte("loser"), 0o644); !errors.Is(err, fs.ErrExist) {
-		t.Errorf("second Create = %v, want ErrExist", err)
-	}
+	require.NoError(t, atomicfile.Create(path, []byte("winner"), 0o600))
+	assert.ErrorIs(t, atomicfile.Create(path, []byte("loser"), 0o644), fs.ErrExist, "second Create")
 	got, err := os.ReadFile(path)
-	if err != nil || string(got) != "winner" {
-		t.Errorf("file = %q, %v; want the first content", got, err)
+	if assert.NoError(t, err) {
+		assert.Equal(t, "winner", string(got), "want the first content")
 	}
 	assertMode(t, path, 0o600)
 	assertOnly(t, dir, "key")
@@ -52,22 +46,17 @@ func TestCreateNeverReplaces(t *testing.T) {
 func TestCreateThroughSymlinkRefused(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(t.TempDir(), "target")
-	if err := os.Symlink(target, filepath.Join(dir, "token")); err != nil {
-		t.Fatal(err)
-	}
-	if err := atomicfile.Create(filepath.Join(dir, "token"), []byte("x"), 0o600); !errors.Is(err, fs.ErrExist) {
-		t.Errorf("Create over a dangling link = %v, want ErrExist", err)
-	}
-	if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Create wrote through the link: %v", err)
-	}
+	require.NoError(t, os.Symlink(target, filepath.Join(dir, "token")))
+	assert.ErrorIs(t, atomicfile.Create(filepath.Join(dir, "token"), []byte("x"), 0o600), fs.ErrExist, "Create over a dangling link")
+	_, err := os.Stat(target)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "Create wrote through the link")
 }
 
 func assertMode(t *testing.T, path string, want fs.FileMode) {
 	t.Helper()
 	fi, err := os.Stat(path)
-	if err != nil || fi.Mode().Perm() != want {
-		t.Errorf("%s: mode %v, %v; want %v", path, fi.Mode().Perm(), err, want)
+	if assert.NoError(t, err) {
+		assert.Equal(t, want.String(), fi.Mode().Perm().String(), "%s: mode", path)
 	}
 }
 
@@ -75,7 +64,8 @@ func assertMode(t *testing.T, path string, want fs.FileMode) {
 func assertOnly(t *testing.T, dir, name string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
-	if err != nil || len(entries) != 1 || entries[0].Name() != name {
-		t.Errorf("%s holds %v, %v; want only %s", dir, entries, err, name)
+	if !assert.NoError(t, err) || !assert.Len(t, entries, 1, "%s holds %v", dir, entries) {
+		return
 	}
+	assert.Equal(t, name, entries[0].Name(), "%s holds only", dir)
 }

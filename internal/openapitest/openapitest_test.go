@@ -6,13 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/internal/openapitest"
 )
 
 func TestLoad(t *testing.T) {
-	if _, err := openapitest.Load("../../kiosk/openapi.yaml"); err != nil {
-		t.Fatal(err)
-	}
+	_, err := openapitest.Load("../../kiosk/openapi.yaml")
+	require.NoError(t, err)
 }
 
 // TestLoadRefusesJunk: the YAML slip that the old hand-written check
@@ -20,19 +21,12 @@ func TestLoad(t *testing.T) {
 // refused.
 func TestLoadRefusesJunk(t *testing.T) {
 	b, err := os.ReadFile("../../kiosk/openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	good := `field: {type: string, description: 'The request field at fault (invalid_request), such as "mrz.dateOfBirth".'}`
-	if !strings.Contains(string(b), good) {
-		t.Fatal("the line to break is gone from openapi.yaml")
-	}
+	require.Contains(t, string(b), good, "the line to break is gone from openapi.yaml")
 	bad := strings.Replace(string(b), good, `field: {type: string, description: The request field at fault (invalid_request), such as "mrz.dateOfBirth".}`, 1)
 	path := filepath.Join(t.TempDir(), "openapi.yaml")
-	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := openapitest.Load(path); err == nil || !strings.Contains(err.Error(), "such as") {
-		t.Fatalf("Load = %v, want the junk property named", err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o644))
+	_, err = openapitest.Load(path)
+	require.ErrorContains(t, err, "such as", "want the junk property named")
 }

@@ -3,21 +3,20 @@
 package pcsctest
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestReaderName(t *testing.T) {
 	for slot, want := range []string{"Virtual PCD 00 00", "Virtual PCD 00 01"} {
-		if got := ReaderName(slot); got != want {
-			t.Errorf("ReaderName(%d) = %q, want %q", slot, got, want)
-		}
+		assert.Equal(t, want, ReaderName(slot), "ReaderName(%d)", slot)
 	}
 }
 
@@ -27,9 +26,7 @@ func TestInCI(t *testing.T) {
 		want  bool
 	}{{"", false}, {"0", false}, {"false", false}, {"FALSE", false}, {"true", true}, {"1", true}, {"yes", true}} {
 		t.Setenv("CI", tc.value)
-		if got := InCI(); got != tc.want {
-			t.Errorf("CI=%q: InCI() = %v, want %v", tc.value, got, tc.want)
-		}
+		assert.Equal(t, tc.want, InCI(), "CI=%q: InCI()", tc.value)
 	}
 }
 
@@ -38,21 +35,15 @@ func TestInCI(t *testing.T) {
 func TestLock(t *testing.T) {
 	tryLock := func() error {
 		f, err := os.OpenFile(LockPath(), os.O_RDWR|os.O_CREATE, 0o666)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer f.Close()
 		return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 	}
 	t.Run("held", func(t *testing.T) {
 		Lock(t)
-		if err := tryLock(); !errors.Is(err, syscall.EWOULDBLOCK) {
-			t.Errorf("flock while Lock is held: %v, want EWOULDBLOCK", err)
-		}
+		assert.ErrorIs(t, tryLock(), syscall.EWOULDBLOCK, "flock while Lock is held")
 	})
-	if err := tryLock(); err != nil {
-		t.Errorf("flock after the test ended: %v", err)
-	}
+	assert.NoError(t, tryLock(), "flock after the test ended")
 }
 
 // TestRequireUnavailable runs Require in child processes whose libpcsclite
@@ -74,9 +65,13 @@ func TestRequireUnavailable(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^TestRequireUnavailable$", "-test.v", "-test.count=1")
 			cmd.Env = append(os.Environ(), child+"=1", "CI="+tc.ci, envSocket+"="+socket)
 			out, err := cmd.CombinedOutput()
-			if (err != nil) != tc.fail || !strings.Contains(string(out), tc.summary) || !strings.Contains(string(out), "pcscd not reachable") {
-				t.Errorf("child: %v\n%s", err, out)
+			if tc.fail {
+				assert.Error(t, err, "child:\n%s", out)
+			} else {
+				assert.NoError(t, err, "child:\n%s", out)
 			}
+			assert.Contains(t, string(out), tc.summary)
+			assert.Contains(t, string(out), "pcscd not reachable")
 		})
 	}
 }

@@ -1,12 +1,13 @@
 package secretfile_test
 
 import (
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/internal/secretfile"
 )
@@ -14,12 +15,8 @@ import (
 func write(t *testing.T, dir, name, content string, mode fs.FileMode) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(content), mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(path, mode); err != nil { // past the umask
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(content), mode))
+	require.NoError(t, os.Chmod(path, mode)) // past the umask
 	return path
 }
 
@@ -42,13 +39,16 @@ func TestReadAccess(t *testing.T) {
 		path := write(t, dir, "s", "the secret", tc.mode)
 		b, err := secretfile.Read(path, tc.access, 100)
 		var me *secretfile.ModeError
-		switch {
-		case tc.ok && (err != nil || string(b) != "the secret"):
-			t.Errorf("mode %v, access %d: %q, %v", tc.mode, tc.access, b, err)
-		case !tc.ok && (!errors.As(err, &me) || me.Path != path || me.Mode.Perm() != tc.mode):
-			t.Errorf("mode %v, access %d: %v, want a ModeError", tc.mode, tc.access, err)
-		case err != nil && strings.Contains(err.Error(), "the secret"):
-			t.Errorf("the error shows the content: %v", err)
+		if tc.ok {
+			if assert.NoError(t, err, "mode %v, access %d", tc.mode, tc.access) {
+				assert.Equal(t, "the secret", string(b), "mode %v, access %d", tc.mode, tc.access)
+			}
+		} else if assert.ErrorAs(t, err, &me, "mode %v, access %d", tc.mode, tc.access) {
+			assert.Equal(t, path, me.Path, "mode %v, access %d", tc.mode, tc.access)
+			assert.Equal(t, tc.mode, me.Mode.Perm(), "mode %v, access %d", tc.mode, tc.access)
+		}
+		if err != nil {
+			assert.NotContains(t, err.Error(), "the secret", "the error shows the content")
 		}
 	}
 }
@@ -57,24 +57,25 @@ func TestReadNotRegular(t *testing.T) {
 	dir := t.TempDir()
 	for _, a := range []secretfile.Access{secretfile.OwnerOnly, secretfile.NotOthers, secretfile.Regular} {
 		var me *secretfile.ModeError
-		if _, err := secretfile.Read(dir, a, 100); !errors.As(err, &me) {
-			t.Errorf("Read of a directory with access %d = %v, want a ModeError", a, err)
-		}
+		_, err := secretfile.Read(dir, a, 100)
+		assert.ErrorAs(t, err, &me, "Read of a directory with access %d", a)
 	}
 }
 
 func TestReadSize(t *testing.T) {
 	path := write(t, t.TempDir(), "s", "12345", 0o600)
-	if b, err := secretfile.Read(path, secretfile.OwnerOnly, 5); err != nil || string(b) != "12345" {
-		t.Errorf("at the cap: %q, %v", b, err)
+	b, err := secretfile.Read(path, secretfile.OwnerOnly, 5)
+	if assert.NoError(t, err, "at the cap") {
+		assert.Equal(t, "12345", string(b), "at the cap")
 	}
 	var se *secretfile.SizeError
-	if _, err := secretfile.Read(path, secretfile.OwnerOnly, 4); !errors.As(err, &se) || se.Path != path || strings.Contains(err.Error(), "1234") {
-		t.Errorf("over the cap: %v, want a SizeError without content", err)
+	_, err = secretfile.Read(path, secretfile.OwnerOnly, 4)
+	if assert.ErrorAs(t, err, &se, "over the cap") {
+		assert.Equal(t, path, se.Path, "over the cap")
+		assert.NotContains(t, err.Error(), "1234", "over the cap: want a SizeError without content")
 	}
-	if _, err := secretfile.Read(path+".no", secretfile.OwnerOnly, 4); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing: %v, want ErrNotExist", err)
-	}
+	_, err = secretfile.Read(path+".no", secretfile.OwnerOnly, 4)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "missing")
 }
 
 func TestCredential(t *testing.T) {
@@ -82,8 +83,9 @@ func TestCredential(t *testing.T) {
 	want := write(t, dir, "api-key", "k", 0o400)
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	with := env(map[string]string{"CREDENTIALS_DIRECTORY": dir})
-	if path, ok := secretfile.Credential(with, "api-key"); !ok || path != want {
-		t.Errorf("Credential = %q, %v; want %q", path, ok, want)
+	path, ok := secretfile.Credential(with, "api-key")
+	if assert.True(t, ok, "Credential") {
+		assert.Equal(t, want, path, "Credential")
 	}
 	for _, tc := range []struct {
 		getenv func(string) string
@@ -95,8 +97,7 @@ func TestCredential(t *testing.T) {
 		{with, ""},
 		{with, ".."},
 	} {
-		if path, ok := secretfile.Credential(tc.getenv, tc.name); ok {
-			t.Errorf("Credential(%q) = %q, want none", tc.name, path)
-		}
+		path, ok := secretfile.Credential(tc.getenv, tc.name)
+		assert.False(t, ok, "Credential(%q) = %q, want none", tc.name, path)
 	}
 }

@@ -1,8 +1,9 @@
 package testvectors
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestCheck(t *testing.T) {
@@ -31,17 +32,13 @@ func TestCheck(t *testing.T) {
 			var v vec
 			err := Check([]byte(tc.doc), manifest, &v)
 			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Check: %v", err)
-				}
-				if v.Name != "a" || len(v.Items) != 1 || string(v.Items[0].X) != "\x01\x02" {
-					t.Fatalf("decoded %+v", v)
-				}
+				require.NoError(t, err, "Check")
+				require.Equal(t, "a", v.Name, "decoded %+v", v)
+				require.Len(t, v.Items, 1, "decoded %+v", v)
+				require.Equal(t, HexBytes("\x01\x02"), v.Items[0].X, "decoded %+v", v)
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Check = %v, want an error containing %q", err, tc.wantErr)
-			}
+			require.ErrorContains(t, err, tc.wantErr, "Check")
 		})
 	}
 }

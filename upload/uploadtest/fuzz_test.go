@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/upload/uploadtest"
 )
 
@@ -17,8 +19,10 @@ func FuzzHandler(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body, enc string) {
 		s := uploadtest.New(uploadtest.Config{Key: key, Secret: []byte(secret), AllowPDF: true})
 		w := req{body: body, headers: http.Header{"Content-Encoding": {enc}}}.do(t, s.Handler(), s.NewSession())
-		if (w.Code == http.StatusOK) != (len(s.Uploads()) == 1) {
-			t.Fatalf("status %d with %d uploads", w.Code, len(s.Uploads()))
+		if w.Code == http.StatusOK {
+			require.Equal(t, 1, len(s.Uploads()), "uploads stored; status %d", w.Code)
+		} else {
+			require.NotEqual(t, 1, len(s.Uploads()), "status %d", w.Code)
 		}
 	})
 }
