@@ -14,7 +14,8 @@ const maxLinks = 4
 // (9303-12 §7.1, §7.1.4; 9303-11 §5.1): its issuer by name and key
 // identifier (AKI = SKI) among the loaded CSCA and link certificates,
 // following link certificates to a self-signed anchor (a re-issued CSCA
-// with the same key counts as either); each issuer a CA with keyCertSign;
+// with the same key counts as either), or taking the link certificate as
+// the anchor where no valid path goes above it; each issuer a CA with keyCertSign;
 // every certificate of the chain valid at time at; the DS not on a loaded
 // CRL of its CSCA; the countryName of the DS subject, its issuer and the
 // CSCA the same. src says what at is (signingTime or the time of the
@@ -82,8 +83,11 @@ func (s *Store) step(c, cand *Certificate, at time.Time, depth int, byKey bool) 
 		return Result{Status: StatusNoTrustAnchor, Reason: fmt.Sprintf("more than %d link certificates above %v", maxLinks, c.Subject)}
 	default:
 		r = s.search(cand, at, depth+1)
-		if r.Status == StatusNoTrustAnchor && len(r.Chain) == 0 {
-			r.Reason = fmt.Sprintf("chains to link certificate %v (key %x), whose issuer is not loaded: %s", cand.Subject, cand.SubjectKeyID, r.Reason)
+		if linkAnchors(r.Status) {
+			// A loaded link certificate is a CSCA certificate in its own right
+			// (9303-12 §5.5.1; master lists carry them beside self-signed
+			// ones): where no valid path goes above it, it is the anchor.
+			r = Result{Status: StatusValid}
 		}
 	}
 	r.Chain = append([]*Certificate{cand}, r.Chain...)
@@ -94,6 +98,14 @@ func (s *Store) step(c, cand *Certificate, at time.Time, depth int, byKey bool) 
 	}
 	r.CSCA = cand.Info() // the DS's issuer, once the recursion unwinds
 	return r
+}
+
+// linkAnchors reports whether a link certificate stands as the anchor
+// when the path above it ends so: at no loaded issuer, too many links up,
+// or at an older certificate no longer valid. A signature that fails
+// above it is a finding and stays one.
+func linkAnchors(s Status) bool {
+	return s == StatusNoTrustAnchor || s == StatusExpired || s == StatusNotYetValid
 }
 
 // rank orders failures from the most to the least telling.

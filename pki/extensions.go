@@ -46,7 +46,12 @@ func (c *Certificate) applyExtension(e Extension) error {
 	case e.ID.Equal(oidSubjectKeyID):
 		var id []byte
 		if !v.ReadASN1Bytes(&id, cbasn1.OCTET_STRING) || !v.Empty() {
-			return fmt.Errorf("%w: subjectKeyIdentifier", ErrMalformed)
+			// A Lithuanian CSCA puts the 20 bytes of its key identifier in
+			// extnValue without the OCTET STRING around them.
+			if len(e.Value) == 0 || len(e.Value) > maxKeyID {
+				return fmt.Errorf("%w: subjectKeyIdentifier", ErrMalformed)
+			}
+			id = e.Value
 		}
 		c.SubjectKeyID = id
 	case e.ID.Equal(oidAuthorityKeyID):
@@ -89,12 +94,23 @@ func (c *Certificate) applyExtension(e Extension) error {
 	return nil
 }
 
+// maxKeyID bounds a key identifier taken without its OCTET STRING: a
+// SHA-512 hash is the longest seen.
+const maxKeyID = 64
+
 // readOptionalBoolean reads a BOOLEAN DEFAULT FALSE. (cryptobyte's
-// ReadOptionalASN1Boolean is for an explicitly tagged BOOLEAN.)
+// ReadOptionalASN1Boolean is for an explicitly tagged BOOLEAN.) Any
+// non-zero octet is TRUE, as BER has it (X.690 §8.2.2): Ukrainian CSCAs
+// encode cA as 01, where DER wants FF.
 func readOptionalBoolean(s *cryptobyte.String, out *bool) bool {
 	*out = false
 	if !s.PeekASN1Tag(cbasn1.BOOLEAN) {
 		return true
 	}
-	return s.ReadASN1Boolean(out)
+	var b cryptobyte.String
+	if !s.ReadASN1(&b, cbasn1.BOOLEAN) || len(b) != 1 {
+		return false
+	}
+	*out = b[0] != 0
+	return true
 }

@@ -255,6 +255,9 @@ func (s *Store) addAll(r *LoadReport, certs []*Certificate, check selfCheck) {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%v: %v", c.Subject, err))
 		case added:
 			r.CSCAs++
+			if _, dev := c.SignsCertificates(); dev != "" {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%v: %s", c.Subject, dev))
+			}
 		default:
 			r.CSCAs++
 			r.Duplicates++
@@ -268,7 +271,10 @@ var errNotCA = errors.New("not a CA certificate, not taken as a trust anchor")
 // AddCertificate adds a CSCA or link certificate. A self-signed
 // certificate becomes a trust anchor when its own signature verifies; a
 // link certificate (9303-12 §7.1.1: the new CSCA key signed by the old)
-// serves only to chain to one. A certificate that is not a CA is refused.
+// chains to one when its issuer is loaded, and is the anchor itself when
+// no valid path goes above it: it was given as trusted, as master lists
+// give them. A certificate that may not sign certificates
+// ([Certificate.SignsCertificates]) is refused.
 func (s *Store) AddCertificate(c *Certificate) error {
 	_, err := s.add(c, checkNow)
 	return err
@@ -312,7 +318,7 @@ func (s *Store) isAnchor(c *Certificate) (bool, error) {
 }
 
 func (s *Store) add(c *Certificate, check selfCheck) (added bool, err error) {
-	if !c.IsCA && !(c.Version < 3 && c.SelfSigned()) {
+	if ok, _ := c.SignsCertificates(); !ok || c.Version < 3 && !c.SelfSigned() {
 		return false, errNotCA
 	}
 	var a *anchor

@@ -81,16 +81,34 @@ func resolve(alg AlgorithmIdentifier) (scheme, crypto.Hash, *rsa.PSSOptions, err
 }
 
 // CheckSignatureFrom checks that parent issued c: parent may sign
-// certificates (a version 3 parent needs basicConstraints cA and, when it
-// has keyUsage, keyCertSign; RFC 5280 §4.2.1.9, §4.2.1.3) and parent's key
+// certificates ([Certificate.SignsCertificates]) and parent's key
 // verifies c's signature. Names, key identifiers and validity are the
 // chain builder's to match.
 func (c *Certificate) CheckSignatureFrom(parent *Certificate) error {
-	if parent.Version == 3 && (!parent.BasicConstraintsValid || !parent.IsCA) {
-		return fmt.Errorf("%w: %v has no basicConstraints cA", ErrNotCA, parent.Subject)
+	if ok, _ := parent.SignsCertificates(); !ok {
+		return fmt.Errorf("%w: %v has neither basicConstraints cA nor keyUsage keyCertSign", ErrNotCA, parent.Subject)
 	}
 	if parent.KeyUsage != 0 && parent.KeyUsage&KeyUsageCertSign == 0 {
 		return fmt.Errorf("%w: %v lacks keyUsage keyCertSign", ErrNotCA, parent.Subject)
 	}
 	return VerifySignature(parent.PublicKey, c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
+}
+
+// SignsCertificates reports whether c may issue certificates: basicConstraints
+// cA (RFC 5280 §4.2.1.9), or a version 1 or 2 certificate. A version 3
+// certificate without cA but with keyUsage keyCertSign is taken too, and
+// deviation says so: CSCAs on States' master lists have neither
+// basicConstraints (BE, FI) or mark cA FALSE (LU, TR), and they are still
+// the States' CSCAs (9303-12 §7.1.1 Table 6 makes both mandatory; ICAO
+// publishes such profile deviations rather than revoking the CSCAs).
+func (c *Certificate) SignsCertificates() (ok bool, deviation string) {
+	switch {
+	case c.Version < 3 || c.BasicConstraintsValid && c.IsCA:
+		return true, ""
+	case c.KeyUsage&KeyUsageCertSign == 0:
+		return false, ""
+	case c.BasicConstraintsValid:
+		return true, "basicConstraints cA FALSE, taken as a CSCA for its keyUsage keyCertSign"
+	}
+	return true, "no basicConstraints, taken as a CSCA for its keyUsage keyCertSign"
 }

@@ -424,3 +424,26 @@ func TestVerifyE2E(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyCSCACollection is issue 8's acceptance run on the data here:
+// every State's published EF.SOD, checked by `verify --json` against a
+// published collection of 551 States' CSCAs (testdata/csca-collection),
+// is valid, and the load report names the collection.
+func TestVerifyCSCACollection(t *testing.T) {
+	states := map[string]bool{}
+	for _, file := range []string{"AT/EF.SOD.bin", "CN/EF.SOD.bin", "DE/EF.SOD.bin", "FI/EF.SOD.bin",
+		"FR/EF.SOD.bin", "GB/EF.SOD.bin", "MY/EF.SOD.bin", "NZ/EF.SOD.bin", "PH/EF.SOD.bin",
+		"RU/EF.SOD.bin", "SG/EF.SOD.bin", "US/EF.SOD.bin"} {
+		dir := evidenceDir(t, map[string][]byte{"EF.SOD": realFile(t, file)})
+		r, v := runVerifyJSON(t, dir, "../csca-collection")
+		assert.Equal(t, 0, r.code, "%s: %s", file, r.stderr)
+		assert.Equal(t, pki.StatusValid, v.Passive.Status, file)
+		if assert.Len(t, v.Trust, 1) {
+			assert.Equal(t, 550, v.Trust[0].CSCAs, "CSCAs loaded")
+		}
+		if v.Passive.Status == pki.StatusValid && assert.NotNil(t, v.Passive.Verdict) && assert.NotNil(t, v.Passive.Verdict.CSCA) {
+			states[v.Passive.Verdict.CSCA.Country] = true
+		}
+	}
+	assert.GreaterOrEqual(t, len(states), 10, "States valid against the collection: %v", states)
+}
