@@ -14,7 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -152,35 +151,4 @@ func (s *Spec) CheckValue(name string, data []byte) error {
 		return err
 	}
 	return ref.Value.VisitJSON(v, openapi3.MultiErrors())
-}
-
-// Transport is an http.RoundTripper that checks every answer against the
-// document and reports failures to fail (t.Errorf). Event streams are read
-// to their end before the body is handed on.
-type Transport struct {
-	Spec *Spec
-	Base http.RoundTripper
-	Fail func(format string, args ...any)
-}
-
-// RoundTrip sends req and checks the answer.
-func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	base := t.Base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err != nil {
-		return resp, nil // a stream cut by the test: nothing whole to check
-	}
-	if cerr := t.Spec.CheckResponse(req, resp.StatusCode, resp.Header, body); cerr != nil {
-		t.Fail("%v", cerr)
-	}
-	return resp, nil
 }
