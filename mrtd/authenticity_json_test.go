@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
@@ -23,26 +26,19 @@ func TestAuthenticityJSON(t *testing.T) {
 			Challenge: []byte{1, 2, 3, 4, 5, 6, 7, 8}, Response: []byte{9}},
 	}
 	b, err := json.Marshal(a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var back mrtd.Authenticity
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatalf("%s: %v", b, err)
-	}
+	require.NoError(t, json.Unmarshal(b, &back), "%s", b)
 	a.Active.Challenge, a.Active.Response = nil, nil
-	if back.Chip != a.Chip || back.Active.Algorithm != a.Active.Algorithm || back.Passive.Status != a.Passive.Status ||
-		len(back.Passive.Mismatched) != 1 || back.Passive.Mismatched[0] != icao.EFDG2 {
-		t.Errorf("read back %+v from %s", back, b)
-	}
-	if back.Active.Challenge != nil {
-		t.Error("the AA challenge is in the JSON")
-	}
+	assert.Equal(t, a.Chip, back.Chip, "read back from %s", b)
+	assert.Equal(t, a.Active.Algorithm, back.Active.Algorithm, "read back from %s", b)
+	assert.Equal(t, a.Passive.Status, back.Passive.Status, "read back from %s", b)
+	assert.Equal(t, []icao.EF{icao.EFDG2}, back.Passive.Mismatched, "read back from %s", b)
+	assert.Nil(t, back.Active.Challenge, "the AA challenge is in the JSON")
 	// A failed check knows the key but not the hash.
 	failed := activeauth.Algorithm{Scheme: activeauth.ISO9796, Key: "RSA-2048"}
 	text, _ := failed.MarshalText()
 	var got activeauth.Algorithm
-	if err := got.UnmarshalText(text); err != nil || got != failed {
-		t.Errorf("%q read back as %+v, %v", text, got, err)
-	}
+	assert.NoError(t, got.UnmarshalText(text), "%q", text)
+	assert.Equal(t, failed, got, "%q read back", text)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/mrtd"
@@ -31,18 +34,14 @@ func TestAuthenticityPCSC(t *testing.T) {
 			p := insertPCSC(t, newChip(t, ds, tc.chip))
 			ctx := context.Background()
 			card, err := p.Connect(ctx, pcsctest.ReaderName(0))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer card.Close()
 			doc, err := mrtd.Read(ctx, card, specimenKey(t), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			checkFiles(t, doc, ds)
-			if a := doc.Authenticity; a.Chip.Outcome != tc.want || a.Active.Outcome != tc.want {
-				t.Errorf("chip %v (%s), active %v (%s), want %v", a.Chip.Outcome, a.Chip.Reason, a.Active.Outcome, a.Active.Reason, tc.want)
-			}
+			a := doc.Authenticity
+			assert.Equal(t, tc.want, a.Chip.Outcome, "chip (%s)", a.Chip.Reason)
+			assert.Equal(t, tc.want, a.Active.Outcome, "active (%s)", a.Active.Reason)
 		})
 	}
 }
@@ -56,16 +55,12 @@ func insertPCSC(t testing.TB, chip *vchip.Passport) *reader.PCSC {
 	go func() { done <- vchip.Serve(ctx, vpcd.Addr(0), chip, nil) }()
 	t.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, <-done, "serving the chip")
 		pcsctest.WaitEmpty(t, 0)
 	})
 	pcsctest.WaitPresent(t, 0)
 	p, err := reader.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { p.Close() })
 	return p
 }

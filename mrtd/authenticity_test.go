@@ -1,10 +1,13 @@
 package mrtd_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/chipauth"
@@ -19,15 +22,11 @@ func authSpecimen(t testing.TB, ca *vchip.ChipAuthSpec, aa *vchip.ActiveAuthSpec
 	cfg := vchip.SpecimenConfig{DG2Size: 5000, ChipAuth: ca, ActiveAuth: aa}
 	if paceOffers != "" {
 		infos, err := vchip.ParsePACEInfos(paceOffers)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cfg.PACE = infos
 	}
 	ds, err := vchip.Specimen(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ds
 }
 
@@ -75,26 +74,25 @@ func TestAuthenticity(t *testing.T) {
 			ds := authSpecimen(t, tc.ca, tc.aa, tc.pace)
 			chip := newChip(t, ds, tc.chip)
 			doc, err := mrtd.Read(context.Background(), chip, specimenKey(t), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			checkFiles(t, doc, ds)
 			a := doc.Authenticity
-			if a.Chip.Outcome != tc.wantChip || a.Active.Outcome != tc.wantAA {
-				t.Fatalf("chip %v (%s), active %v (%s); want %v, %v", a.Chip.Outcome, a.Chip.Reason, a.Active.Outcome, a.Active.Reason, tc.wantChip, tc.wantAA)
+			require.Equal(t, tc.wantChip, a.Chip.Outcome, "chip check (%s)", a.Chip.Reason)
+			require.Equal(t, tc.wantAA, a.Active.Outcome, "active check (%s)", a.Active.Reason)
+			assert.Equal(t, tc.method, a.Chip.Method, "chip check %+v", a.Chip)
+			if tc.protocol != "" {
+				assert.Equal(t, tc.protocol, a.Chip.Protocol.String(), "chip check %+v", a.Chip)
 			}
-			if a.Chip.Method != tc.method || tc.protocol != "" && a.Chip.Protocol.String() != tc.protocol || a.Chip.Inferred != tc.inferred {
-				t.Errorf("chip check %+v, want %s %s inferred=%v", a.Chip, tc.method, tc.protocol, tc.inferred)
+			assert.Equal(t, tc.inferred, a.Chip.Inferred, "chip check %+v", a.Chip)
+			if tc.alg != "" {
+				assert.Equal(t, tc.alg, a.Active.Algorithm.String())
 			}
-			if tc.alg != "" && a.Active.Algorithm.String() != tc.alg {
-				t.Errorf("algorithm %v, want %s", a.Active.Algorithm, tc.alg)
-			}
-			if a.Clone() != (tc.wantChip == mrtd.Failed || tc.wantAA == mrtd.Failed) {
-				t.Errorf("Clone() = %v", a.Clone())
-			}
+			assert.Equal(t, tc.wantChip == mrtd.Failed || tc.wantAA == mrtd.Failed, a.Clone(), "Clone()")
 			for _, f := range []icao.EF{icao.EFDG14, icao.EFDG15} {
-				if want, ok := ds.Files[f.String()]; ok && string(doc.Files[f]) != string(want) {
-					t.Errorf("%v not read", f)
+				// bytes.Equal: a file absent from the read and an empty one
+				// are the same failure here.
+				if want, ok := ds.Files[f.String()]; ok {
+					assert.True(t, bytes.Equal(want, doc.Files[f]), "%v not read: %d bytes, want %d", f, len(doc.Files[f]), len(want))
 				}
 			}
 			checkEvidence(t, doc, ds)
@@ -110,16 +108,15 @@ func checkEvidence(t *testing.T, doc *mrtd.Document, ds *vchip.Dataset) {
 	if a.Outcome != mrtd.Passed && a.Outcome != mrtd.Failed {
 		return
 	}
-	if len(a.Challenge) != activeauth.ChallengeLen || len(a.Response) == 0 {
-		t.Fatalf("no evidence: challenge %d bytes, response %d", len(a.Challenge), len(a.Response))
-	}
+	require.Len(t, a.Challenge, activeauth.ChallengeLen, "evidence: challenge")
+	require.NotEmpty(t, a.Response, "evidence: response")
 	pub, err := activeauth.ParseDG15(ds.Files["DG15"])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = activeauth.Verify(pub, a.Challenge, a.Response, 0)
-	if (err == nil) != (a.Outcome == mrtd.Passed) {
-		t.Errorf("offline verify: %v, outcome %v", err, a.Outcome)
+	if a.Outcome == mrtd.Passed {
+		assert.NoError(t, err, "offline verify of a passed check")
+	} else {
+		assert.Error(t, err, "offline verify of a failed check")
 	}
 }
 
@@ -129,9 +126,7 @@ func TestAuthenticityAPDUs(t *testing.T) {
 	ds := authSpecimen(t, &vchip.ChipAuthSpec{ParameterID: 13, Ciphers: []chipauth.Cipher{chipauth.AES128}}, &vchip.ActiveAuthSpec{RSABits: 1024}, "")
 	outside := func(ds *vchip.Dataset) int {
 		doc, err := mrtd.Read(context.Background(), newChip(t, ds, vchip.Config{}), specimenKey(t), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		n := doc.Stats.APDUs
 		for _, f := range doc.Stats.Files {
 			n -= f.APDUs
@@ -140,9 +135,8 @@ func TestAuthenticityAPDUs(t *testing.T) {
 	}
 	// CA: MSE:Set AT, GENERAL AUTHENTICATE and the SELECT under the new
 	// keys; AA: INTERNAL AUTHENTICATE.
-	if got, base := outside(ds), outside(authSpecimen(t, nil, nil, "")); got != base+3+1 {
-		t.Errorf("%d APDUs outside the files, want %d+4", got, base)
-	}
+	got, base := outside(ds), outside(authSpecimen(t, nil, nil, ""))
+	assert.Equal(t, base+3+1, got, "APDUs outside the files, want %d+4", base)
 }
 
 // TestAuthenticityResume pulls the card at each APDU around Chip
@@ -155,17 +149,13 @@ func TestAuthenticityResume(t *testing.T) {
 	for _, after := range []int{7, 8, 9, 10, 11, 20} {
 		chip := newChip(t, ds, vchip.Config{NoExtendedLength: true, RemoveAfter: after})
 		doc, err := mrtd.Read(ctx, chip, specimenKey(t), nil)
-		if !errors.Is(err, vchip.ErrRemoved) {
-			t.Fatalf("after %d: err = %v, want removal", after, err)
-		}
+		require.ErrorIs(t, err, vchip.ErrRemoved, "after %d", after)
 		chip.Reinsert()
 		doc, err = mrtd.Resume(ctx, chip, specimenKey(t), doc, nil)
-		if err != nil {
-			t.Fatalf("after %d: %v", after, err)
-		}
+		require.NoError(t, err, "after %d", after)
 		checkFiles(t, doc, ds)
-		if a := doc.Authenticity; a.Chip.Outcome != mrtd.Passed || a.Active.Outcome != mrtd.Passed {
-			t.Errorf("after %d: chip %v (%s), active %v (%s)", after, a.Chip.Outcome, a.Chip.Reason, a.Active.Outcome, a.Active.Reason)
-		}
+		a := doc.Authenticity
+		assert.Equal(t, mrtd.Passed, a.Chip.Outcome, "after %d: chip (%s)", after, a.Chip.Reason)
+		assert.Equal(t, mrtd.Passed, a.Active.Outcome, "after %d: active (%s)", after, a.Active.Reason)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/activeauth"
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
@@ -96,6 +98,8 @@ func BenchmarkReadFloor(b *testing.B) {
 			b.Run(spec+"/"+c.name, func(b *testing.B) {
 				floor := c.floor(ds)
 				var first, second mrtd.Stats
+				// b.Fatal rather than require in the timed loops of this
+				// file: require calls b.Helper on every iteration.
 				for b.Loop() {
 					chip := newChip(b, ds, c.chip)
 					doc, err := mrtd.Read(context.Background(), chip, specimenKey(b), nil)
@@ -215,13 +219,9 @@ func BenchmarkAuthenticity(b *testing.B) {
 	})
 	b.Run("ca-terminal", func(b *testing.B) {
 		infos, err := pace.ParseDG14(ds.Files["DG14"])
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		key, err := chipauth.Choose(infos)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		for b.Loop() {
 			if _, err := chipauth.Authenticate(context.Background(), agreeing{}, key, nil); err != nil {
 				b.Fatal(err)
@@ -231,9 +231,7 @@ func BenchmarkAuthenticity(b *testing.B) {
 	b.Run("aa-verify", func(b *testing.B) {
 		a := read(ds).Authenticity.Active
 		pub, err := activeauth.ParseDG15(ds.Files["DG15"])
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		for b.Loop() {
 			if _, err := activeauth.Verify(pub, a.Challenge, a.Response, 0); err != nil {
 				b.Fatal(err)

@@ -3,6 +3,9 @@ package mrtd
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/vchip"
 )
@@ -10,31 +13,25 @@ import (
 func cardSecuritySpecimen(t testing.TB) []byte {
 	t.Helper()
 	infos, err := vchip.ParsePACEInfos("ECDH-GM-AES-128/brainpoolP256r1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ds, err := vchip.Specimen(vchip.SpecimenConfig{DG2Size: 5000, PACE: infos,
 		ChipAuth: &vchip.ChipAuthSpec{ParameterID: 12, KeyID: 3, Ciphers: []chipauth.Cipher{chipauth.AES256}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ds.Files[vchip.NameCardSecurity]
 }
 
 func TestCardSecurityInfos(t *testing.T) {
 	cs := cardSecuritySpecimen(t)
 	infos, err := cardSecurityInfos(cs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	key, err := chipauth.Choose(infos)
-	if err != nil || key.String() != "CA-ECDH-AES-CBC-CMAC-256 keyId=3 P-256" || len(infos.PACE) != 1 {
-		t.Errorf("key %v (%v), %d PACEInfos", key, err, len(infos.PACE))
-	}
+	assert.NoError(t, err)
+	assert.Equal(t, "CA-ECDH-AES-CBC-CMAC-256 keyId=3 P-256", key.String())
+	assert.Len(t, infos.PACE, 1, "PACEInfos")
 	for _, bad := range [][]byte{nil, cs[:len(cs)/2], append([]byte{0x31}, cs[1:]...)} {
-		if got, err := cardSecurityInfos(bad); err == nil || got != nil {
-			t.Errorf("%d bytes: %v, %v", len(bad), got, err)
-		}
+		got, err := cardSecurityInfos(bad)
+		assert.Error(t, err, "%d bytes", len(bad))
+		assert.Nil(t, got, "%d bytes", len(bad))
 	}
 }
 
@@ -44,8 +41,10 @@ func FuzzCardSecurityInfos(f *testing.F) {
 	f.Add(cardSecuritySpecimen(f))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		infos, err := cardSecurityInfos(b)
-		if (err == nil) != (infos != nil) {
-			t.Fatalf("result %v with error %v", infos, err)
+		if err != nil {
+			require.Nil(t, infos, "result with error %v", err)
+		} else {
+			require.NotNil(t, infos, "no result and no error")
 		}
 	})
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -63,16 +66,15 @@ func TestReadLength(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := &wire{t: newChip(t, ds, tc.chip), atrInfo: tc.atrInfo}
 			doc, err := mrtd.Read(context.Background(), w, specimenKey(t), &mrtd.Config{Read: tc.read})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			checkFiles(t, doc, ds)
-			if doc.Length.Source != tc.source || (w.extendedRB > 0) != tc.extended {
-				t.Errorf("length %+v, %d extended READ BINARY", doc.Length, w.extendedRB)
-			}
-			if l := doc.Learned; l.NoATRInfo != tc.learned.NoATRInfo || l.NoExtended != tc.learned.NoExtended || l.NoSFI || l.MaxLe != 0 {
-				t.Errorf("learned %+v, want %+v", l, tc.learned)
-			}
+			assert.Equal(t, tc.source, doc.Length.Source, "length %+v", doc.Length)
+			assert.Equal(t, tc.extended, w.extendedRB > 0, "%d extended READ BINARY", w.extendedRB)
+			l := doc.Learned
+			assert.Equal(t, tc.learned.NoATRInfo, l.NoATRInfo, "learned %+v, want %+v", l, tc.learned)
+			assert.Equal(t, tc.learned.NoExtended, l.NoExtended, "learned %+v, want %+v", l, tc.learned)
+			assert.False(t, l.NoSFI, "learned %+v", l)
+			assert.Zero(t, l.MaxLe, "learned %+v", l)
 		})
 	}
 }
@@ -100,37 +102,27 @@ func TestReadLearned(t *testing.T) {
 			chip := newChip(t, ds, tc.chip)
 			first := &wire{t: chip, atr: atr}
 			doc, err := mrtd.Read(context.Background(), first, specimenKey(t), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			learned := doc.Learned
 			tc.want.ATR = atr
-			if learned.MaxLe != tc.want.MaxLe || learned.NoSFI != tc.want.NoSFI || learned.NoExtended != tc.want.NoExtended || learned.NoATRInfo != tc.want.NoATRInfo || string(learned.ATR) != string(atr) {
-				t.Fatalf("learned %+v, want %+v", learned, tc.want)
-			}
+			require.Equal(t, tc.want, learned)
 			chip.Reset()
 			second := &wire{t: chip, atr: atr}
 			doc, err = mrtd.Read(context.Background(), second, specimenKey(t), &mrtd.Config{Learned: learned})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			checkFiles(t, doc, ds)
-			if first.apdus-second.apdus != tc.saved || second.extendedRB != 0 && tc.plan == icao.LengthLearned {
-				t.Errorf("first read %d APDUs, second %d (%d extended READ BINARY); want %d saved", first.apdus, second.apdus, second.extendedRB, tc.saved)
+			assert.Equal(t, tc.saved, first.apdus-second.apdus, "APDUs saved: first read %d, second %d", first.apdus, second.apdus)
+			if tc.plan == icao.LengthLearned {
+				assert.Zero(t, second.extendedRB, "extended READ BINARY on the second read")
 			}
-			if doc.Length.Source != tc.plan {
-				t.Errorf("second plan %v, want %v", doc.Length.Source, tc.plan)
-			}
+			assert.Equal(t, tc.plan, doc.Length.Source, "second plan")
 
 			// Another card model in the same reader: nothing applies.
 			chip.Reset()
 			other := &wire{t: chip, atr: []byte{0x3B, 0x80, 0x80, 0x01, 0x02}}
-			if _, err := mrtd.Read(context.Background(), other, specimenKey(t), &mrtd.Config{Learned: learned}); err != nil {
-				t.Fatal(err)
-			}
-			if other.apdus != first.apdus {
-				t.Errorf("other ATR: %d APDUs, want %d as on a first read", other.apdus, first.apdus)
-			}
+			_, err = mrtd.Read(context.Background(), other, specimenKey(t), &mrtd.Config{Learned: learned})
+			require.NoError(t, err)
+			assert.Equal(t, first.apdus, other.apdus, "other ATR: APDUs as on a first read")
 		})
 	}
 }
@@ -146,17 +138,13 @@ func TestReadStatedShortEF(t *testing.T) {
 		chip.Reset()
 		w := &wire{t: chip, atr: atr}
 		doc, err := mrtd.Read(context.Background(), w, specimenKey(t), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		checkFiles(t, doc, ds)
 		return w.apdus
 	}
 	plain := count([]byte{0x3B, 0x80, 0x80, 0x01, 0x01})
 	stated := count([]byte{0x3B, 0x84, 0x80, 0x01, 0x80, 0x71, 0xF4, 0x00})
-	if plain-stated != 1 {
-		t.Errorf("ATR stating short EF identifiers: %d APDUs, without: %d; want one fewer", stated, plain)
-	}
+	assert.Equal(t, 1, plain-stated, "ATR stating short EF identifiers: %d APDUs, without: %d; want one fewer", stated, plain)
 }
 
 // TestReadPACEExtendedOnly runs PACE with a 2048-bit DH group, whose
@@ -164,20 +152,13 @@ func TestReadStatedShortEF(t *testing.T) {
 // extended READ BINARY: extended length stays where 9303 requires it.
 func TestReadPACEExtendedOnly(t *testing.T) {
 	infos, err := vchip.ParsePACEInfos("DH-GM-AES-128/2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ds, err := vchip.Specimen(vchip.SpecimenConfig{PACE: infos, DG2Size: 5000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w := &wire{t: newChip(t, ds, vchip.Config{NoExtendedReadBinary: true, NoBAC: true})}
 	doc, err := mrtd.Read(context.Background(), w, specimenKey(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, ds)
-	if doc.AccessControl != "PACE" || w.extendedRB != 0 {
-		t.Errorf("access %s, %d extended READ BINARY", doc.AccessControl, w.extendedRB)
-	}
+	assert.Equal(t, "PACE", doc.AccessControl)
+	assert.Zero(t, w.extendedRB, "extended READ BINARY")
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -14,40 +17,33 @@ import (
 func specimenKey(t testing.TB) mrtd.Key {
 	t.Helper()
 	m, err := icao.ParseMRZ(vchip.SpecimenMRZ)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return mrtd.Key{MRZ: m.AccessKey()}
 }
 
 func loadDataset(t testing.TB, name string) *vchip.Dataset {
 	t.Helper()
 	ds, err := vchip.LoadDir("../testdata/passports/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ds
 }
 
 func newChip(t testing.TB, ds *vchip.Dataset, cfg vchip.Config) *vchip.Passport {
 	t.Helper()
 	chip, err := vchip.New(ds, &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return chip
 }
 
 func checkFiles(t *testing.T, doc *mrtd.Document, ds *vchip.Dataset) {
 	t.Helper()
+	// bytes.Equal, not assert.Equal: DG2 is up to 150 KB, too big for a
+	// hex diff, and the lengths say enough.
 	for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
-		if !bytes.Equal(doc.Files[f], ds.Files[f.String()]) {
-			t.Errorf("%v: %d bytes read, dataset has %d", f, len(doc.Files[f]), len(ds.Files[f.String()]))
-		}
+		assert.True(t, bytes.Equal(doc.Files[f], ds.Files[f.String()]),
+			"%v: %d bytes read, dataset has %d", f, len(doc.Files[f]), len(ds.Files[f.String()]))
 	}
-	if !doc.HashesValid() {
-		t.Errorf("hash check: %+v", doc.Authenticity.Passive)
-	}
+	assert.True(t, doc.HashesValid(), "hash check: %+v", doc.Authenticity.Passive)
 }
 
 func TestRead(t *testing.T) {
@@ -59,27 +55,24 @@ func TestRead(t *testing.T) {
 		Read:   icao.ReadConfig{Progress: func(icao.EF, int, int) { progress++ }},
 	}
 	doc, err := mrtd.Read(context.Background(), newChip(t, ds, vchip.Config{}), specimenKey(t), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, ds)
-	if doc.AccessControl != "BAC" || doc.DG2 == nil || len(doc.DG2.Faces) != 1 || doc.DG1 == nil {
-		t.Errorf("parsed views missing: %+v", doc.DG2)
+	assert.Equal(t, "BAC", doc.AccessControl)
+	assert.NotNil(t, doc.DG1, "parsed DG1 missing")
+	if assert.NotNil(t, doc.DG2, "parsed DG2 missing") {
+		assert.Len(t, doc.DG2.Faces, 1)
 	}
-	if len(steps) != 2 || steps[0] != mrtd.Authenticating || steps[1] != mrtd.Reading {
-		t.Errorf("steps = %v", steps)
-	}
-	if progress == 0 || doc.Stats.APDUs == 0 || doc.Stats.BytesReceived < len(ds.Files["DG2"]) || len(doc.Stats.Files) != 4 {
-		t.Errorf("stats = %+v, progress calls %d", doc.Stats, progress)
-	}
+	assert.Equal(t, []mrtd.Step{mrtd.Authenticating, mrtd.Reading}, steps)
+	assert.NotZero(t, progress, "progress calls")
+	assert.NotZero(t, doc.Stats.APDUs, "stats = %+v", doc.Stats)
+	assert.GreaterOrEqual(t, doc.Stats.BytesReceived, len(ds.Files["DG2"]), "stats = %+v", doc.Stats)
+	assert.Len(t, doc.Stats.Files, 4, "stats = %+v", doc.Stats)
 }
 
 func TestReadFailures(t *testing.T) {
 	ds := loadDataset(t, "specimen-20k")
 	wrong, err := icao.NewAccessKey("L898902C3", "740812", "120416")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		chip vchip.Config
@@ -95,9 +88,7 @@ func TestReadFailures(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := mrtd.Read(context.Background(), newChip(t, ds, tc.chip), tc.key, nil)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
 }
@@ -125,17 +116,14 @@ func TestReadReauthenticates(t *testing.T) {
 	ds := loadDataset(t, "specimen-150k")
 	chip := newChip(t, ds, vchip.Config{NoExtendedLength: true})
 	doc, err := mrtd.Read(context.Background(), &corrupter{t: chip, at: 60}, specimenKey(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, ds)
 
 	// Without re-authentication the same fault is reported as SM failure.
 	chip = newChip(t, ds, vchip.Config{NoExtendedLength: true})
 	_, err = mrtd.Read(context.Background(), &corrupter{t: chip, at: 60}, specimenKey(t), &mrtd.Config{MaxReauth: -1})
-	if !errors.Is(err, mrtd.ErrSecureMessaging) || !errors.Is(err, icao.ErrSM) {
-		t.Fatalf("err = %v, want secure messaging failure", err)
-	}
+	require.ErrorIs(t, err, mrtd.ErrSecureMessaging)
+	require.ErrorIs(t, err, icao.ErrSM)
 }
 
 // TestResumeAfterRemoval pulls the card mid-DG2 and puts it back.
@@ -144,17 +132,12 @@ func TestResumeAfterRemoval(t *testing.T) {
 	chip := newChip(t, ds, vchip.Config{NoExtendedLength: true, RemoveAfter: 100})
 	ctx := context.Background()
 	doc, err := mrtd.Read(ctx, chip, specimenKey(t), nil)
-	if !errors.Is(err, vchip.ErrRemoved) {
-		t.Fatalf("err = %v, want removal", err)
-	}
-	if doc.BytesRead() < 10000 || doc.Files[icao.EFDG2] != nil {
-		t.Fatalf("expected a partial DG2, have %d bytes", doc.BytesRead())
-	}
+	require.ErrorIs(t, err, vchip.ErrRemoved)
+	require.GreaterOrEqual(t, doc.BytesRead(), 10000, "expected a partial DG2")
+	require.Nil(t, doc.Files[icao.EFDG2], "expected a partial DG2, have %d bytes", doc.BytesRead())
 	chip.Reinsert()
 	doc, err = mrtd.Resume(ctx, chip, specimenKey(t), doc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, ds)
 }
 
@@ -165,36 +148,28 @@ func TestReadPACE(t *testing.T) {
 	ds := loadDataset(t, "specimen-pace-gm-bp256")
 	ctx := context.Background()
 	doc, err := mrtd.Read(ctx, &corrupter{t: newChip(t, ds, vchip.Config{NoExtendedLength: true}), at: 30}, specimenKey(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, ds)
-	if doc.AccessControl != "PACE" || doc.PACE.Protocol != "PACE-ECDH-GM-AES-128" || doc.PACE.Domain != "brainpoolP256r1" {
-		t.Errorf("access %s, %+v", doc.AccessControl, doc.PACE)
-	}
+	assert.Equal(t, "PACE", doc.AccessControl)
+	assert.Equal(t, "PACE-ECDH-GM-AES-128", doc.PACE.Protocol)
+	assert.Equal(t, "brainpoolP256r1", doc.PACE.Domain)
 
 	cam := loadDataset(t, "specimen-pace-only-cam")
 	chip := newChip(t, cam, vchip.Config{NoBAC: true, NoExtendedLength: true, RemoveAfter: 25})
 	doc, err = mrtd.Read(ctx, chip, mrtd.Key{CAN: "123456"}, nil)
-	if !errors.Is(err, vchip.ErrRemoved) {
-		t.Fatalf("err = %v, want removal", err)
-	}
+	require.ErrorIs(t, err, vchip.ErrRemoved)
 	chip.Reinsert()
 	doc, err = mrtd.Resume(ctx, chip, mrtd.Key{CAN: "123456"}, doc, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, cam)
-	if doc.PACE == nil || doc.PACE.ChipAuthentication != "verified" || doc.PACE.Password != "CAN" {
-		t.Errorf("PACE = %+v", doc.PACE)
-	}
+	require.NotNil(t, doc.PACE)
+	assert.Equal(t, "verified", doc.PACE.ChipAuthentication)
+	assert.Equal(t, "CAN", doc.PACE.Password)
 }
 
 func TestReadPACEFailures(t *testing.T) {
 	wrong, err := icao.NewAccessKey("L898902C3", "740812", "120416")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		dataset string
@@ -217,14 +192,12 @@ func TestReadPACEFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			doc, err := mrtd.Read(context.Background(), newChip(t, loadDataset(t, tc.dataset), tc.chip), tc.key, &tc.cfg)
 			if tc.bac {
-				if err != nil || doc.AccessControl != "BAC" || doc.FallbackReason == "" {
-					t.Fatalf("err %v, access %q, fallback %q", err, doc.AccessControl, doc.FallbackReason)
-				}
+				require.NoError(t, err)
+				require.Equal(t, "BAC", doc.AccessControl)
+				require.NotEmpty(t, doc.FallbackReason)
 				return
 			}
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
 }
@@ -246,26 +219,17 @@ func (s shortOnly) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 func TestReadShortAPDUReader(t *testing.T) {
 	ds := loadDataset(t, "specimen-150k")
 	doc, err := mrtd.Read(context.Background(), shortOnly{newChip(t, ds, vchip.Config{})}, specimenKey(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkFiles(t, doc, ds)
 
 	// PACE with a 2048-bit DH group needs an extended GENERAL AUTHENTICATE.
 	infos, err := vchip.ParsePACEInfos("DH-GM-AES-128/2")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dh, err := vchip.Specimen(vchip.SpecimenConfig{PACE: infos, DG2Size: 5000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	doc, err = mrtd.Read(context.Background(), shortOnly{newChip(t, dh, vchip.Config{})}, specimenKey(t), nil)
-	if err != nil || doc.AccessControl != "BAC" {
-		t.Fatalf("PACE+BAC chip: err %v, access %q: want BAC after the reader failed PACE", err, doc.AccessControl)
-	}
+	require.NoError(t, err, "PACE+BAC chip")
+	require.Equal(t, "BAC", doc.AccessControl, "PACE+BAC chip: want BAC after the reader failed PACE")
 	_, err = mrtd.Read(context.Background(), shortOnly{newChip(t, dh, vchip.Config{NoBAC: true})}, specimenKey(t), nil)
-	if !errors.Is(err, mrtd.ErrReaderUnable) {
-		t.Fatalf("PACE-only chip: err = %v, want ErrReaderUnable", err)
-	}
+	require.ErrorIs(t, err, mrtd.ErrReaderUnable, "PACE-only chip")
 }
