@@ -3,8 +3,10 @@ package icao_test
 import (
 	"bytes"
 	"encoding/hex"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 )
@@ -12,9 +14,7 @@ import (
 func mustHex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -52,24 +52,18 @@ func TestParseATR(t *testing.T) {
 			atr := mustHex(t, tc.atr)
 			c, err := icao.ParseATR(atr)
 			if tc.wantError {
-				if !errors.Is(err, icao.ErrCapabilities) {
-					t.Fatalf("err = %v, want ErrCapabilities", err)
-				}
+				require.ErrorIs(t, err, icao.ErrCapabilities)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			hb, _ := icao.HistoricalBytes(atr)
-			if !bytes.Equal(hb, mustHex(t, tc.hist)) {
-				t.Errorf("historical bytes % X, want %s", hb, tc.hist)
-			}
-			if c.Source != icao.LengthATR || c.ExtendedLength() != tc.extended || c.LengthInfo() != tc.info || c.Stated() {
-				t.Errorf("got %+v: extended %v, info %v", c, c.ExtendedLength(), c.LengthInfo())
-			}
-			if c.ShortEF() != tc.sfi {
-				t.Errorf("short EF identifiers %v, want %v", c.ShortEF(), tc.sfi)
-			}
+			// bytes.Equal: no historical bytes may come back nil or empty.
+			assert.True(t, bytes.Equal(hb, mustHex(t, tc.hist)), "historical bytes % X, want %s", hb, tc.hist)
+			assert.Equal(t, icao.LengthATR, c.Source)
+			assert.Equal(t, tc.extended, c.ExtendedLength(), "extended length; got %+v", c)
+			assert.Equal(t, tc.info, c.LengthInfo(), "length info; got %+v", c)
+			assert.False(t, c.Stated(), "got %+v", c)
+			assert.Equal(t, tc.sfi, c.ShortEF(), "short EF identifiers")
 		})
 	}
 }
@@ -98,20 +92,18 @@ func TestParseATRInfo(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := icao.ParseATRInfo(mustHex(t, tc.file))
 			if tc.wantError {
-				if !errors.Is(err, icao.ErrCapabilities) {
-					t.Fatalf("err = %v, want ErrCapabilities", err)
-				}
+				require.ErrorIs(t, err, icao.ErrCapabilities)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Source != icao.LengthATRInfo || c.Buffers != tc.want || !bytes.Equal(c.Tables, mustHex(t, tc.tables)) {
-				t.Errorf("got %+v", c)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, icao.LengthATRInfo, c.Source)
+			assert.Equal(t, tc.want, c.Buffers)
+			// bytes.Equal: no tables may come back nil or empty.
+			assert.True(t, bytes.Equal(c.Tables, mustHex(t, tc.tables)), "tables %x, want %s", c.Tables, tc.tables)
 			again, err := icao.ParseATRInfo(c.MarshalATRInfo())
-			if err != nil || again.Buffers != c.Buffers || !bytes.Equal(again.Tables, c.Tables) {
-				t.Errorf("round trip: %+v, %v", again, err)
+			if assert.NoError(t, err, "round trip") {
+				assert.Equal(t, c.Buffers, again.Buffers, "round trip")
+				assert.True(t, bytes.Equal(again.Tables, c.Tables), "round trip: tables %x, want %x", again.Tables, c.Tables)
 			}
 		})
 	}
@@ -120,21 +112,16 @@ func TestParseATRInfo(t *testing.T) {
 func TestLengthSourceText(t *testing.T) {
 	for _, s := range []icao.LengthSource{icao.LengthNone, icao.LengthATRInfo, icao.LengthATR, icao.LengthOverride, icao.LengthReader, icao.LengthLearned} {
 		b, err := s.MarshalText()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var back icao.LengthSource
-		if err := back.UnmarshalText(b); err != nil || back != s {
-			t.Errorf("%s: round trip %v, %v", b, back, err)
+		if assert.NoError(t, back.UnmarshalText(b), "%s", b) {
+			assert.Equal(t, s, back, "%s: round trip", b)
 		}
 	}
-	if _, err := icao.LengthSource(200).MarshalText(); err == nil {
-		t.Error("unknown source marshals")
-	}
+	_, err := icao.LengthSource(200).MarshalText()
+	assert.Error(t, err, "unknown source marshals")
 	var s icao.LengthSource
-	if err := s.UnmarshalText([]byte("ATR-INFO")); err == nil {
-		t.Error("unknown name unmarshals")
-	}
+	assert.Error(t, s.UnmarshalText([]byte("ATR-INFO")), "unknown name unmarshals")
 }
 
 // TestPlan is the length decision of 9303-11 §9.3.1.2, row by row.
@@ -160,9 +147,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.cfg.Plan(); got != tc.want {
-				t.Errorf("Plan() = %+v, want %+v", got, tc.want)
-			}
+			assert.Equal(t, tc.want, tc.cfg.Plan())
 		})
 	}
 }
@@ -177,15 +162,15 @@ func FuzzParseATRInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := icao.ParseATRInfo(b)
 		if err != nil {
-			if c.Source != icao.LengthNone || c.Tables != nil || c.Buffers != (icao.BufferSizes{}) {
-				t.Fatalf("error %v with a result %+v", err, c)
-			}
+			require.Equal(t, icao.LengthNone, c.Source, "error %v with a result", err)
+			require.Nil(t, c.Tables, "error %v with a result", err)
+			require.Zero(t, c.Buffers, "error %v with a result", err)
 			return
 		}
 		again, err := icao.ParseATRInfo(c.MarshalATRInfo())
-		if err != nil || again.Buffers != c.Buffers || !bytes.Equal(again.Tables, c.Tables) {
-			t.Fatalf("%x: %+v, re-parsed %+v, %v", b, c, again, err)
-		}
+		require.NoError(t, err, "%x: %+v re-parsed", b, c)
+		require.Equal(t, c.Buffers, again.Buffers, "%x re-parsed", b)
+		require.True(t, bytes.Equal(again.Tables, c.Tables), "%x: tables %x, re-parsed %x", b, c.Tables, again.Tables)
 	})
 }
 
@@ -199,14 +184,14 @@ func FuzzParseATR(f *testing.F) {
 	f.Fuzz(func(t *testing.T, atr []byte) {
 		c, err := icao.ParseATR(atr)
 		if err != nil {
-			if c.Source != icao.LengthNone || c.Tables != nil {
-				t.Fatalf("error %v with a result %+v", err, c)
-			}
+			require.Equal(t, icao.LengthNone, c.Source, "error %v with a result", err)
+			require.Nil(t, c.Tables, "error %v with a result", err)
 			return
 		}
 		hb, err := icao.HistoricalBytes(atr)
-		if err != nil || len(hb) > len(atr)-2 || len(c.Tables) > 3 || c.Stated() {
-			t.Fatalf("%x: historical bytes %x, %v; %+v", atr, hb, err, c)
-		}
+		require.NoError(t, err, "%x", atr)
+		require.LessOrEqual(t, len(hb), len(atr)-2, "%x: historical bytes %x", atr, hb)
+		require.LessOrEqual(t, len(c.Tables), 3, "%x: %+v", atr, c)
+		require.False(t, c.Stated(), "%x: %+v", atr, c)
 	})
 }

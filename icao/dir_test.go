@@ -2,14 +2,15 @@ package icao_test
 
 import (
 	"bytes"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 )
@@ -25,100 +26,71 @@ func TestDirRoundTrip(t *testing.T) {
 		icao.EFCardSecurity: []byte("cs"),
 		icao.EFDG3:          {},
 	}
-	if err := icao.WriteDir(dir, files); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "chip.json"), []byte("{}"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "DG17"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, icao.WriteDir(dir, files))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "chip.json"), []byte("{}"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "DG17"), nil, 0o600))
 	for f := range files {
 		info, err := os.Stat(filepath.Join(dir, f.String()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if info.Mode().Perm() != 0o600 {
-			t.Errorf("%v has mode %v, want 0600", f, info.Mode().Perm())
-		}
+		require.NoError(t, err)
+		assert.Equal(t, "-rw-------", info.Mode().Perm().String(), "mode of %v", f)
 	}
-	if info, err := os.Stat(dir); err != nil || info.Mode().Perm() != 0o700 {
-		t.Errorf("dir: %v, %v; want mode 0700", info.Mode(), err)
+	if info, err := os.Stat(dir); assert.NoError(t, err) {
+		assert.Equal(t, "-rwx------", info.Mode().Perm().String(), "mode of the directory")
 	}
 	got, ignored, err := icao.ReadDir(os.DirFS(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(files) {
-		t.Errorf("ReadDir read %d files, want %d", len(got), len(files))
-	}
+	require.NoError(t, err)
+	assert.Len(t, got, len(files))
 	for f, want := range files {
-		if !bytes.Equal(got[f], want) {
-			t.Errorf("%v = %x, want %x", f, got[f], want)
-		}
+		// bytes.Equal: the empty DG3 may come back nil or empty.
+		assert.True(t, bytes.Equal(got[f], want), "%v = %x, want %x", f, got[f], want)
 	}
-	if want := []string{"DG17", "chip.json"}; !slices.Equal(ignored, want) {
-		t.Errorf("ignored = %q, want %q", ignored, want)
-	}
+	assert.Equal(t, []string{"DG17", "chip.json"}, ignored)
 }
 
 func TestWriteDirReplaces(t *testing.T) {
 	dir := t.TempDir()
 	for _, b := range [][]byte{[]byte("long old content"), []byte("new")} {
-		if err := icao.WriteDir(dir, map[icao.EF][]byte{icao.EFDG1: b}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, icao.WriteDir(dir, map[icao.EF][]byte{icao.EFDG1: b}))
 	}
 	got, err := os.ReadFile(filepath.Join(dir, "DG1"))
-	if err != nil || string(got) != "new" {
-		t.Errorf("DG1 = %q, %v; want \"new\"", got, err)
+	if assert.NoError(t, err) {
+		assert.Equal(t, "new", string(got))
 	}
 	entries, err := os.ReadDir(dir)
-	if err != nil || len(entries) != 1 {
-		t.Errorf("dir holds %v, %v; want DG1 only (no temporary file)", entries, err)
+	if assert.NoError(t, err) {
+		assert.Len(t, entries, 1, "want DG1 only (no temporary file)")
 	}
 }
 
 func TestWriteDirRefusesNoName(t *testing.T) {
 	for _, f := range []icao.EF{icao.EFATRInfo, 0, 200} {
 		dir := filepath.Join(t.TempDir(), "doc")
-		if err := icao.WriteDir(dir, map[icao.EF][]byte{f: {1}}); err == nil {
-			t.Errorf("WriteDir(%v) = nil, want an error", f)
-		}
-		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("WriteDir(%v) created the directory: %v", f, err)
-		}
+		assert.Error(t, icao.WriteDir(dir, map[icao.EF][]byte{f: {1}}), "WriteDir(%v)", f)
+		_, err := os.Stat(dir)
+		assert.ErrorIs(t, err, os.ErrNotExist, "WriteDir(%v) created the directory", f)
 	}
 }
 
 func TestReadDirRefusesSymlink(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(t.TempDir(), "elsewhere")
-	if err := os.WriteFile(target, []byte("secret"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(target, filepath.Join(dir, "DG1")); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := icao.ReadDir(os.DirFS(dir)); err == nil || !strings.Contains(err.Error(), "DG1 is not a regular file") {
-		t.Errorf("ReadDir with a link = %v, want an error naming DG1", err)
-	}
+	require.NoError(t, os.WriteFile(target, []byte("secret"), 0o600))
+	require.NoError(t, os.Symlink(target, filepath.Join(dir, "DG1")))
+	_, _, err := icao.ReadDir(os.DirFS(dir))
+	assert.ErrorContains(t, err, "DG1 is not a regular file", "ReadDir with a link")
 	// A link of an unknown name is listed, not followed.
 	dir = t.TempDir()
-	if err := os.Symlink(target, filepath.Join(dir, "notes")); err != nil {
-		t.Fatal(err)
-	}
-	if _, ignored, err := icao.ReadDir(os.DirFS(dir)); err != nil || !slices.Equal(ignored, []string{"notes"}) {
-		t.Errorf("ReadDir = %q, %v; want notes ignored", ignored, err)
+	require.NoError(t, os.Symlink(target, filepath.Join(dir, "notes")))
+	_, ignored, err := icao.ReadDir(os.DirFS(dir))
+	if assert.NoError(t, err) {
+		assert.Equal(t, []string{"notes"}, ignored)
 	}
 }
 
 func TestReadDirRefusesDirectory(t *testing.T) {
 	m := fstest.MapFS{"EF.SOD/x": {Data: []byte{1}}}
-	if _, _, err := icao.ReadDir(m); err == nil || !strings.Contains(err.Error(), "EF.SOD") {
-		t.Errorf("ReadDir with a directory EF.SOD = %v, want an error naming it", err)
-	}
+	_, _, err := icao.ReadDir(m)
+	assert.ErrorContains(t, err, "EF.SOD", "ReadDir with a directory EF.SOD")
 }
 
 func TestReadDirSizeCap(t *testing.T) {
@@ -127,12 +99,12 @@ func TestReadDirSizeCap(t *testing.T) {
 		"DG2": {Data: make([]byte, icao.MaxDirFile+1)},
 	}
 	_, _, err := icao.ReadDir(m)
-	if !errors.Is(err, icao.ErrFileTooLarge) || !strings.Contains(err.Error(), "DG2") {
-		t.Errorf("ReadDir with a too large DG2 = %v, want ErrFileTooLarge naming DG2", err)
-	}
+	assert.ErrorIs(t, err, icao.ErrFileTooLarge, "ReadDir with a too large DG2")
+	assert.ErrorContains(t, err, "DG2", "ReadDir with a too large DG2")
 	delete(m, "DG2")
-	if files, _, err := icao.ReadDir(m); err != nil || len(files[icao.EFDG1]) != icao.MaxDirFile {
-		t.Errorf("ReadDir at the cap = %d bytes, %v", len(files[icao.EFDG1]), err)
+	files, _, err := icao.ReadDir(m)
+	if assert.NoError(t, err, "ReadDir at the cap") {
+		assert.Len(t, files[icao.EFDG1], icao.MaxDirFile, "ReadDir at the cap")
 	}
 }
 
@@ -145,16 +117,12 @@ func FuzzReadDir(f *testing.F) {
 			return // not one file's name in an fs.FS
 		}
 		files, ignored, err := icao.ReadDir(fstest.MapFS{name: {Data: data}})
-		if err != nil {
-			t.Fatalf("ReadDir(%q) = %v", name, err)
-		}
-		if len(files)+len(ignored) != 1 {
-			t.Fatalf("ReadDir(%q) = %d files, ignored %q", name, len(files), ignored)
-		}
+		require.NoError(t, err, "ReadDir(%q)", name)
+		require.Equal(t, 1, len(files)+len(ignored), "ReadDir(%q) = %d files, ignored %q", name, len(files), ignored)
 		for ef, b := range files {
-			if ef.String() != name || !bytes.Equal(b, data) {
-				t.Fatalf("ReadDir(%q) read it as %v", name, ef)
-			}
+			require.Equal(t, name, ef.String(), "ReadDir(%q) read it as %v", name, ef)
+			// bytes.Equal: empty data may come back nil or empty.
+			require.True(t, bytes.Equal(b, data), "ReadDir(%q) = %x, want %x", name, b, data)
 		}
 	})
 }

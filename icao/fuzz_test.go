@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao/tlv"
 	"github.com/nfcbridge/nfcbridge/internal/testvectors"
 )
@@ -17,9 +19,7 @@ import (
 func addTestdata(f *testing.F, names ...string) {
 	for _, name := range names {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err)
 		f.Add(b)
 	}
 }
@@ -44,24 +44,19 @@ func FuzzParseMRZ(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		m, err := ParseMRZ(text)
 		if err != nil {
+			require.Nil(t, m, "error %v with a result", err)
 			var e *MRZError
-			if m != nil || !errors.As(err, &e) {
-				t.Fatalf("error %v with result %v or not an MRZError", err, m != nil)
-			}
+			require.ErrorAs(t, err, &e)
 			return
 		}
 		s, l, err := normalizeMRZ(text)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got, ok := m.text()
-		if !ok || !sameMRZ(got, s, l) {
-			t.Fatalf("round trip:\n%s\n%s", got, s)
-		}
+		require.True(t, ok, "an accepted MRZ does not format")
+		require.True(t, sameMRZ(got, s, l), "round trip:\n%s\n%s", got, s)
 		k, err := NewAccessKey(m.DocumentNumber, m.DateOfBirth, m.DateOfExpiry)
-		if err != nil || !bytes.Equal(k.Information(), m.AccessKey().Information()) {
-			t.Fatalf("access key of an accepted MRZ: %v", err)
-		}
+		require.NoError(t, err, "access key of an accepted MRZ")
+		require.Equal(t, m.AccessKey().Information(), k.Information(), "access key of an accepted MRZ")
 	})
 }
 
@@ -77,19 +72,17 @@ func FuzzParseCOM(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCOM(b)
 		if err != nil {
-			if c != nil || !errors.Is(err, ErrMalformedLDS) {
-				t.Fatalf("error %v with result", err)
-			}
+			require.Nil(t, c, "error %v with a result", err)
+			require.ErrorIs(t, err, ErrMalformedLDS)
 			return
 		}
-		if !bytes.Equal(c.Raw, b) {
-			t.Fatal("Raw is not the input")
-		}
+		require.Equal(t, b, c.Raw, "Raw is not the input")
 		again, err := ParseCOM(EncodeCOM(c.LDSVersion, c.UnicodeVersion, c.Tags))
-		if err != nil || again.LDSVersion != c.LDSVersion || again.UnicodeVersion != c.UnicodeVersion ||
-			len(again.Tags) != len(c.Tags) || len(again.DataGroups()) != len(c.DataGroups()) {
-			t.Fatalf("round trip: %v", err)
-		}
+		require.NoError(t, err, "round trip")
+		require.Equal(t, c.LDSVersion, again.LDSVersion, "round trip")
+		require.Equal(t, c.UnicodeVersion, again.UnicodeVersion, "round trip")
+		require.Len(t, again.Tags, len(c.Tags), "round trip")
+		require.Len(t, again.DataGroups(), len(c.DataGroups()), "round trip")
 	})
 }
 
@@ -100,23 +93,20 @@ func FuzzParseDG1(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := ParseDG1(b)
 		if err != nil {
-			if d != nil || !errors.Is(err, ErrMalformedLDS) {
-				t.Fatalf("error %v with result", err)
-			}
+			require.Nil(t, d, "error %v with a result", err)
+			require.ErrorIs(t, err, ErrMalformedLDS)
 			return
 		}
-		if (d.Err() == nil) != (len(d.Invalid) == 0) || !bytes.Equal(d.Raw, b) {
-			t.Fatal("Err and Invalid disagree, or Raw is not the input")
-		}
+		require.Equal(t, len(d.Invalid) == 0, d.Err() == nil, "Err and Invalid disagree")
+		require.Equal(t, b, d.Raw, "Raw is not the input")
 		if len(d.Invalid) > 0 {
 			return
 		}
 		o, _ := tlv.Decode(d.Raw)
 		mrz, _ := tlv.Decode(o.Value)
 		got, ok := d.MRZ.text()
-		if !ok || !sameMRZ(got, string(mrz.Value), layoutFor(1, len(mrz.Value))) {
-			t.Fatalf("round trip:\n%s\n%s", got, mrz.Value)
-		}
+		require.True(t, ok, "a valid MRZ does not format")
+		require.True(t, sameMRZ(got, string(mrz.Value), layoutFor(1, len(mrz.Value))), "round trip:\n%s\n%s", got, mrz.Value)
 	})
 }
 
@@ -134,14 +124,13 @@ func FuzzParseDG2(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := ParseDG2(b)
 		if err != nil {
-			if d != nil || !errors.Is(err, ErrMalformedLDS) {
-				t.Fatalf("error %v with result", err)
-			}
+			require.Nil(t, d, "error %v with a result", err)
+			require.ErrorIs(t, err, ErrMalformedLDS)
 			return
 		}
-		if len(d.Faces) < 1 || len(d.Faces) > maxFaces || !bytes.Equal(d.Raw, b) {
-			t.Fatalf("%d faces, or Raw is not the input", len(d.Faces))
-		}
+		require.NotEmpty(t, d.Faces)
+		require.LessOrEqual(t, len(d.Faces), maxFaces)
+		require.Equal(t, b, d.Raw, "Raw is not the input")
 		var faces []FaceImage
 		for _, face := range d.Faces {
 			if face.Format == ImageJPEG || face.Format == ImageJPEG2000 {
@@ -153,18 +142,17 @@ func FuzzParseDG2(f *testing.F) {
 		}
 		for _, encode := range []func([]FaceImage) ([]byte, error){EncodeDG2, EncodeDG2ISO39794} {
 			enc, err := encode(faces)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			again, err := ParseDG2(enc)
-			if err != nil || len(again.Faces) != len(faces) {
-				t.Fatalf("round trip: %v", err)
-			}
+			require.NoError(t, err, "round trip")
+			require.Len(t, again.Faces, len(faces), "round trip")
 			for i := range faces {
 				g, w := again.Faces[i], faces[i]
-				if g.Format != w.Format || g.Width != w.Width || g.Height != w.Height || !bytes.Equal(g.Data, w.Data) {
-					t.Fatalf("round trip of face %d", i)
-				}
+				require.Equal(t, w.Format, g.Format, "round trip of face %d", i)
+				require.Equal(t, w.Width, g.Width, "round trip of face %d", i)
+				require.Equal(t, w.Height, g.Height, "round trip of face %d", i)
+				// bytes.Equal: empty image data may come back nil or empty.
+				require.True(t, bytes.Equal(g.Data, w.Data), "round trip of face %d: %x, want %x", i, g.Data, w.Data)
 			}
 		}
 	})
@@ -176,20 +164,18 @@ func FuzzParseSOD(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSOD(b)
 		if err != nil {
-			if s != nil || !errors.Is(err, ErrMalformedLDS) && !errors.Is(err, ErrUnsupportedAlgorithm) {
-				t.Fatalf("error %v with result", err)
-			}
+			require.Nil(t, s, "error %v with a result", err)
+			require.True(t, errors.Is(err, ErrMalformedLDS) || errors.Is(err, ErrUnsupportedAlgorithm),
+				"error %v is neither ErrMalformedLDS nor ErrUnsupportedAlgorithm", err)
 			return
 		}
-		if !bytes.Equal(s.Raw, b) || len(s.Hashes) > 16 {
-			t.Fatal("Raw is not the input, or too many hashes")
-		}
+		require.Equal(t, b, s.Raw, "Raw is not the input")
+		require.LessOrEqual(t, len(s.Hashes), 16, "too many hashes")
 		for dg, h := range s.Hashes {
-			if dg < 1 || dg > 16 || len(h) != s.HashAlgorithm.Size() {
-				t.Fatalf("DG%d hash of %d bytes", dg, len(h))
-			}
-			if err := s.Check(dg, h); !errors.Is(err, ErrHashMismatch) && err != nil {
-				t.Fatal(err)
+			require.True(t, dg >= 1 && dg <= 16, "hash of DG%d", dg)
+			require.Len(t, h, s.HashAlgorithm.Size(), "DG%d hash", dg)
+			if err := s.Check(dg, h); !errors.Is(err, ErrHashMismatch) {
+				require.NoError(t, err, "Check(DG%d)", dg)
 			}
 		}
 	})

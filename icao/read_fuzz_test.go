@@ -7,6 +7,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 )
 
@@ -25,17 +27,17 @@ func FuzzParseCommand(f *testing.F) {
 			return
 		}
 		out, err := c.Marshal()
-		if err != nil {
-			t.Fatalf("parsed %x but cannot marshal: %v", b, err)
-		}
+		require.NoError(t, err, "parsed %x but cannot marshal", b)
 		extendedForm := len(b) > 5 && b[4] == 0
-		if !extendedForm && !bytes.Equal(out, b) {
-			t.Fatalf("round trip %x → %x", b, out)
+		if !extendedForm {
+			require.Equal(t, b, out, "round trip")
 		}
 		again, err := icao.ParseCommand(out)
-		if err != nil || again.INS != c.INS || again.Ne != c.Ne || !bytes.Equal(again.Data, c.Data) {
-			t.Fatalf("re-parse of %x: %+v, %v", out, again, err)
-		}
+		require.NoError(t, err, "re-parse of %x", out)
+		require.Equal(t, c.INS, again.INS, "re-parse of %x", out)
+		require.Equal(t, c.Ne, again.Ne, "re-parse of %x", out)
+		// bytes.Equal: a command without data may parse to nil or empty.
+		require.True(t, bytes.Equal(again.Data, c.Data), "re-parse of %x: data %x, want %x", out, again.Data, c.Data)
 	})
 }
 
@@ -63,16 +65,13 @@ func FuzzFileReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := icao.NewFileReader(&hostile{rest: b}, &icao.ReadConfig{MaxFileSize: 4096})
 		data, err := r.Read(context.Background(), icao.EFDG2, nil)
-		if len(data) > 4096+8 {
-			t.Fatalf("%d bytes from a %d-byte script", len(data), len(b))
-		}
-		if err == nil && len(data) == 0 {
-			t.Fatal("no data and no error")
+		require.LessOrEqual(t, len(data), 4096+8, "bytes from a %d-byte script", len(b))
+		if err == nil {
+			require.NotEmpty(t, data, "no data and no error")
 		}
 		// EF.ATR/INFO is read to its end rather than by its first TLV.
 		r = icao.NewFileReader(&hostile{rest: b}, &icao.ReadConfig{MaxFileSize: 4096})
-		if data, _ := r.Read(context.Background(), icao.EFATRInfo, nil); len(data) > 4096+256 {
-			t.Fatalf("%d bytes of EF.ATR/INFO from a %d-byte script", len(data), len(b))
-		}
+		data, _ = r.Read(context.Background(), icao.EFATRInfo, nil)
+		require.LessOrEqual(t, len(data), 4096+256, "bytes of EF.ATR/INFO from a %d-byte script", len(b))
 	})
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/bac"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -16,21 +19,13 @@ import (
 func openChip(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) (*vchip.Passport, icao.Transport) {
 	t.Helper()
 	chip, err := vchip.New(ds, &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
-	if err := icao.SelectApplication(ctx, chip); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, icao.SelectApplication(ctx, chip))
 	key, err := icao.NewAccessKey("L898902C3", "740812", "120415")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := bac.Open(ctx, chip, key.Information(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return chip, s
 }
@@ -38,9 +33,7 @@ func openChip(t *testing.T, ds *vchip.Dataset, cfg vchip.Config) (*vchip.Passpor
 func loadDataset(t *testing.T, name string) *vchip.Dataset {
 	t.Helper()
 	ds, err := vchip.LoadDir("../testdata/passports/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ds
 }
 
@@ -78,12 +71,10 @@ func TestFileReaderQuirks(t *testing.T) {
 				r := icao.NewFileReader(s, &tc.read)
 				for _, f := range files {
 					got, err := r.Read(context.Background(), f, nil)
-					if err != nil {
-						t.Fatalf("%v: %v", f, err)
-					}
-					if want := ds.Files[f.String()]; !bytes.Equal(got, want) {
-						t.Fatalf("%v: got %d bytes, want %d, equal prefix %v", f, len(got), len(want), bytes.HasPrefix(want, got))
-					}
+					require.NoError(t, err, "%v", f)
+					// Not require.Equal: a diff of a 150 kB DG2 would bury the lengths.
+					want := ds.Files[f.String()]
+					require.True(t, bytes.Equal(got, want), "%v: got %d bytes, want %d, equal prefix %v", f, len(got), len(want), bytes.HasPrefix(want, got))
 				}
 			})
 		}
@@ -130,21 +121,14 @@ func TestFileReaderAPDUs(t *testing.T) {
 			chip, s := openChip(t, ds, tc.chip)
 			before := chip.Stats().APDUs
 			r := icao.NewFileReader(s, &tc.read)
-			if got := r.Plan().Source; got != tc.source {
-				t.Errorf("plan source %v, want %v", got, tc.source)
-			}
+			assert.Equal(t, tc.source, r.Plan().Source, "plan source")
 			for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG2} {
 				got, err := r.Read(context.Background(), f, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !bytes.Equal(got, ds.Files[f.String()]) {
-					t.Fatalf("%v differs", f)
-				}
+				require.NoError(t, err)
+				// Not require.Equal: a diff of DG2 would bury the lengths.
+				require.True(t, bytes.Equal(got, ds.Files[f.String()]), "%v differs: %d bytes, want %d", f, len(got), len(ds.Files[f.String()]))
 			}
-			if got := int(chip.Stats().APDUs - before); got != tc.apdus {
-				t.Errorf("APDUs = %d, want %d", got, tc.apdus)
-			}
+			assert.Equal(t, tc.apdus, int(chip.Stats().APDUs-before), "APDUs")
 		})
 	}
 }
@@ -153,18 +137,12 @@ func TestFileReaderAPDUs(t *testing.T) {
 // indefinite, as on US passports.
 func TestFileReaderIndefiniteSOD(t *testing.T) {
 	ds, err := vchip.Specimen(vchip.SpecimenConfig{IndefiniteSOD: true, DG2Size: 5000})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, cfg := range []vchip.Config{{}, {NoExtendedLength: true, EOFStatus: icao.StatusEndOfFile}} {
 		_, s := openChip(t, ds, cfg)
 		got, err := icao.NewFileReader(s, nil).Read(context.Background(), icao.EFSOD, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, ds.Files["EF.SOD"]) {
-			t.Fatalf("EF.SOD differs: %d vs %d bytes", len(got), len(ds.Files["EF.SOD"]))
-		}
+		require.NoError(t, err, "%+v", cfg)
+		require.True(t, bytes.Equal(got, ds.Files["EF.SOD"]), "EF.SOD differs: %d vs %d bytes", len(got), len(ds.Files["EF.SOD"]))
 	}
 }
 
@@ -176,12 +154,8 @@ func TestFileReaderResume(t *testing.T) {
 	for _, cut := range []int{3, 8, 231, 32767, 32768, 40000, len(want) - 1} {
 		_, s := openChip(t, ds, vchip.Config{NoExtendedLength: true})
 		got, err := icao.NewFileReader(s, nil).Read(context.Background(), icao.EFDG2, append([]byte(nil), want[:cut]...))
-		if err != nil {
-			t.Fatalf("cut %d: %v", cut, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("cut %d: differs", cut)
-		}
+		require.NoError(t, err, "cut %d", cut)
+		require.True(t, bytes.Equal(got, want), "cut %d: differs: %d bytes, want %d", cut, len(got), len(want))
 	}
 }
 
@@ -220,9 +194,7 @@ func TestFileReaderHostile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := icao.NewFileReader(&script{answers: tc.answers}, &icao.ReadConfig{Extended: icao.ExtendedNever})
 			_, err := r.Read(context.Background(), icao.EFDG2, nil)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
+			require.ErrorIs(t, err, tc.want)
 		})
 	}
 }

@@ -7,41 +7,36 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/nfcbridge/nfcbridge/icao"
 )
 
 func TestRealSODsParse(t *testing.T) {
 	for _, st := range []string{"AT", "CN", "DE", "FI", "FR", "GB", "MY", "NZ", "PH", "RU", "SG", "US"} {
 		b, err := os.ReadFile("../testdata/realdata/" + st + "/EF.SOD.bin")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		s, err := icao.ParseSOD(b)
-		if err != nil {
-			t.Errorf("%s: %v", st, err)
+		if !assert.NoError(t, err, st) {
 			continue
 		}
-		if len(s.Hashes) == 0 {
-			t.Errorf("%s: no data group hashes", st)
-		}
+		assert.NotEmpty(t, s.Hashes, "%s: no data group hashes", st)
 	}
 }
 
 func TestEFText(t *testing.T) {
 	for _, f := range []icao.EF{icao.EFCOM, icao.EFSOD, icao.EFDG1, icao.EFDG16, icao.EFCardAccess, icao.EFCardSecurity, icao.EFATRInfo} {
 		b, err := f.MarshalText()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var back icao.EF
-		if err := back.UnmarshalText(b); err != nil || back != f {
-			t.Errorf("%s: %v, %v", b, back, err)
+		if assert.NoError(t, back.UnmarshalText(b), "%s", b) {
+			assert.Equal(t, f, back, "%s", b)
 		}
 	}
 	for _, bad := range []string{"", "DG0", "DG17", "DG01", "EF.XYZ", "DG1x"} {
 		var f icao.EF
-		if err := f.UnmarshalText([]byte(bad)); err == nil {
-			t.Errorf("%q parsed as %v", bad, f)
-		}
+		err := f.UnmarshalText([]byte(bad))
+		assert.Error(t, err, "%q parsed as %v", bad, f)
 	}
 }

@@ -1,10 +1,11 @@
 package icao_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/nfcbridge/nfcbridge/icao"
 )
@@ -50,11 +51,14 @@ func TestCollect(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := &recorder{answers: tc.answers}
 			got, err := icao.Collect(context.Background(), r, tc.capdu)
-			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && !bytes.Equal(got, tc.want)) {
-				t.Fatalf("got %x, %v; want %x, %v", got, err, tc.want, tc.wantErr)
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+				require.Equal(t, tc.want, got)
+			} else {
+				require.ErrorIs(t, err, tc.wantErr)
 			}
-			if tc.wantGR != nil && (len(r.sent) < 2 || !bytes.Equal(r.sent[1], tc.wantGR)) {
-				t.Errorf("GET RESPONSE sent: %x, want %x", r.sent, tc.wantGR)
+			if tc.wantGR != nil && assert.GreaterOrEqual(t, len(r.sent), 2, "no GET RESPONSE sent: %x", r.sent) {
+				assert.Equal(t, tc.wantGR, r.sent[1], "GET RESPONSE")
 			}
 		})
 	}
@@ -66,15 +70,9 @@ func TestIsExtended(t *testing.T) {
 		{INS: 0x86, Data: make([]byte, 256)}, {INS: 0xA4, Data: []byte{1, 1}}, {INS: 0x84, Ne: 8}, {INS: 0x70},
 	} {
 		raw, err := c.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if icao.IsExtended(raw) != c.Extended() {
-			t.Errorf("%x: IsExtended %t, Extended %t", raw, icao.IsExtended(raw), c.Extended())
-		}
+		require.NoError(t, err)
+		assert.Equal(t, c.Extended(), icao.IsExtended(raw), "%x: IsExtended disagrees with Extended", raw)
 	}
 	// A short-Le READ BINARY asking for 256 bytes (Le 00) is not extended.
-	if icao.IsExtended([]byte{0, 0xB0, 0, 0, 0}) {
-		t.Error("Le 00 read as extended")
-	}
+	assert.False(t, icao.IsExtended([]byte{0, 0xB0, 0, 0, 0}), "Le 00 read as extended")
 }
