@@ -136,6 +136,7 @@ func TestPlan(t *testing.T) {
 		{name: "nothing stated", want: icao.LengthPlan{Source: icao.LengthNone}},
 		{name: "ATR says extended Lc/Le but no sizes", cfg: icao.ReadConfig{Chip: atrOnly}, want: icao.LengthPlan{Source: icao.LengthNone}},
 		{name: "EF.ATR/INFO sizes", cfg: icao.ReadConfig{Chip: stated}, want: icao.LengthPlan{Source: icao.LengthATRInfo, Response: 1024}},
+		{name: "response size without a command size", cfg: icao.ReadConfig{Chip: icao.Capabilities{Source: icao.LengthATRInfo, Buffers: icao.BufferSizes{Response: 1024}}}, want: icao.LengthPlan{Source: icao.LengthNone}},
 		{name: "sizes no larger than a short response", cfg: icao.ReadConfig{Chip: icao.Capabilities{Source: icao.LengthATRInfo, Buffers: icao.BufferSizes{Command: 261, Response: 258}}}, want: icao.LengthPlan{Source: icao.LengthNone}},
 		{name: "reader limit caps the response", cfg: icao.ReadConfig{Chip: stated, ReaderMaxAPDU: 600}, want: icao.LengthPlan{Source: icao.LengthATRInfo, Response: 600}},
 		{name: "short-APDU reader", cfg: icao.ReadConfig{Chip: stated, ReaderMaxAPDU: 271}, want: icao.LengthPlan{Source: icao.LengthReader}},
