@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// maxLinks bounds the link certificates between a DS's CSCA and a trust
-// anchor; a State rolls its CSCA key every few years.
+// maxLinks bounds the link certificates followed above a DS's CSCA; a
+// State rolls its CSCA key every few years. The last one followed is the
+// anchor.
 const maxLinks = 4
 
 // VerifyDS checks a Document Signer certificate against the store
@@ -75,19 +76,14 @@ func (s *Store) step(c, cand *Certificate, at time.Time, depth int, byKey bool) 
 	if err != nil {
 		return Result{Status: StatusInvalid, Reason: err.Error()}
 	}
-	var r Result
-	switch {
-	case isAnchor:
-		r = Result{Status: StatusValid}
-	case depth >= maxLinks:
-		return Result{Status: StatusNoTrustAnchor, Reason: fmt.Sprintf("more than %d link certificates above %v", maxLinks, c.Subject)}
-	default:
-		r = s.search(cand, at, depth+1)
-		if linkAnchors(r.Status) {
-			// A loaded link certificate is a CSCA certificate in its own right
-			// (9303-12 §5.5.1; master lists carry them beside self-signed
-			// ones): where no valid path goes above it, it is the anchor.
-			r = Result{Status: StatusValid}
+	// cand is the anchor when it is self-signed, and also when it is a link
+	// certificate with no valid path above it: a loaded link certificate is
+	// a CSCA certificate in its own right (9303-12 §7.1.1; master lists
+	// carry them beside self-signed ones).
+	r := Result{Status: StatusValid}
+	if !isAnchor && depth < maxLinks {
+		if up := s.search(cand, at, depth+1); !linkAnchors(up.Status) {
+			r = up
 		}
 	}
 	r.Chain = append([]*Certificate{cand}, r.Chain...)
