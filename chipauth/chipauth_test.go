@@ -1,4 +1,4 @@
-package chipauth
+package chipauth_test
 
 import (
 	"bytes"
@@ -16,10 +16,12 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/apdutest"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
+	"github.com/nfcbridge/nfcbridge/vchip"
 )
 
 // pacKeys are session keys as after PACE with AES-128.
@@ -35,18 +37,23 @@ func infosOf(t testing.TB, entries ...[]byte) *pace.SecurityInfos {
 	return s
 }
 
-// roundTrip runs CA against the card side and one command under the new
-// keys, and returns the result and the chip.
-func roundTrip(t *testing.T, key *CardKey, offered []Cipher, infos *pace.SecurityInfos, cfg *Config) (*Result, *chip, error) {
+// roundTrip runs CA against the virtual chip's card side with key,
+// offering the ciphers, and one command under the new keys, and returns
+// the result and the chip.
+func roundTrip(t *testing.T, key *vchip.CAKey, offered []chipauth.Cipher, infos *pace.SecurityInfos, cfg *chipauth.Config) (*chipauth.Result, *chip, error) {
 	t.Helper()
+	k, err := chipauth.Choose(infos)
+	require.NoError(t, err)
+	var offers []chipauth.Protocol
+	for _, c := range offered {
+		offers = append(offers, chipauth.Protocol{KeyAgreement: k.Protocol.KeyAgreement, Cipher: c})
+	}
 	card, err := sm.NewCard(paceKeys())
 	require.NoError(t, err)
-	ch := &chip{sm: card, ca: NewCard(key, offered...)}
+	ch := &chip{sm: card, ca: vchip.NewCACard(key, offers)}
 	sess, err := sm.NewSession(ch, paceKeys())
 	require.NoError(t, err)
-	k, err := Choose(infos)
-	require.NoError(t, err)
-	res, err := Authenticate(context.Background(), sess, k, cfg)
+	res, err := chipauth.Authenticate(context.Background(), sess, k, cfg)
 	if err != nil {
 		return nil, ch, err
 	}
@@ -57,39 +64,90 @@ func roundTrip(t *testing.T, key *CardKey, offered []Cipher, infos *pace.Securit
 	return res, ch, err
 }
 
+// chip is a whole chip for round trips: secure messaging with the keys of
+// BAC or PACE, Chip Authentication, then secure messaging with the new
+// keys. SELECT gets 9000.
+type chip struct {
+	sm   *sm.Card
+	ca   *vchip.CACard
+	seen []icao.Command // plain commands, for counting
+}
+
+func (ch *chip) Transmit(_ context.Context, capdu []byte) ([]byte, error) {
+	plain, err := ch.sm.Unwrap(capdu)
+	if err != nil {
+		return []byte{0x69, 0x88}, nil
+	}
+	cmd, err := icao.ParseCommand(plain)
+	if err != nil {
+		return nil, err
+	}
+	ch.seen = append(ch.seen, cmd)
+	resp, keys := ch.ca.Handle(cmd)
+	if cmd.INS == icao.InsSelect {
+		resp = icao.Response{SW: icao.StatusOK}
+	}
+	out, err := ch.sm.Wrap(resp.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	if keys != nil {
+		if ch.sm, err = sm.NewCard(*keys); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// pkInfo returns the DER ChipAuthenticationPublicKeyInfo of key.
+func pkInfo(t testing.TB, key *vchip.CAKey) []byte {
+	t.Helper()
+	b, err := key.PublicKeyInfo()
+	require.NoError(t, err)
+	return b
+}
+
+// caInfo returns the DER ChipAuthenticationInfo of key for the cipher.
+func caInfo(t testing.TB, key *vchip.CAKey, c chipauth.Cipher) []byte {
+	t.Helper()
+	b, err := key.Info(c)
+	require.NoError(t, err)
+	return b
+}
+
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name     string
 		domain   int
 		keyID    int
-		cipher   Cipher
+		cipher   chipauth.Cipher
 		noInfo   bool
-		method   Method
-		want     Method
+		method   chipauth.Method
+		want     chipauth.Method
 		wantAPDU int // CA commands
 	}{
-		{name: "ECDH bp256 AES-128", domain: 13, keyID: NoKeyID, cipher: AES128, want: SetAT, wantAPDU: 2},
-		{name: "ECDH P-256 AES-192 keyId", domain: 12, keyID: 7, cipher: AES192, want: SetAT, wantAPDU: 2},
-		{name: "ECDH bp384 AES-256 keyId 0", domain: 16, keyID: 0, cipher: AES256, want: SetAT, wantAPDU: 2},
-		{name: "ECDH P-521 3DES", domain: 18, keyID: NoKeyID, cipher: TDES, want: SetKAT, wantAPDU: 1},
-		{name: "ECDH bp256 3DES Set AT", domain: 13, keyID: 200, cipher: TDES, method: SetAT, want: SetAT, wantAPDU: 2},
-		{name: "ECDH no info", domain: 13, keyID: NoKeyID, noInfo: true, want: SetKAT, wantAPDU: 1},
-		{name: "DH 1024 3DES", domain: 0, keyID: NoKeyID, cipher: TDES, want: SetKAT, wantAPDU: 1},
-		{name: "DH 2048 AES-128 keyId", domain: 2, keyID: 1, cipher: AES128, want: SetAT, wantAPDU: 2},
-		{name: "DH 2048 3DES no info (extended KAT)", domain: 2, keyID: NoKeyID, noInfo: true, want: SetKAT, wantAPDU: 1},
+		{name: "ECDH bp256 AES-128", domain: 13, keyID: chipauth.NoKeyID, cipher: chipauth.AES128, want: chipauth.SetAT, wantAPDU: 2},
+		{name: "ECDH P-256 AES-192 keyId", domain: 12, keyID: 7, cipher: chipauth.AES192, want: chipauth.SetAT, wantAPDU: 2},
+		{name: "ECDH bp384 AES-256 keyId 0", domain: 16, keyID: 0, cipher: chipauth.AES256, want: chipauth.SetAT, wantAPDU: 2},
+		{name: "ECDH P-521 3DES", domain: 18, keyID: chipauth.NoKeyID, cipher: chipauth.TDES, want: chipauth.SetKAT, wantAPDU: 1},
+		{name: "ECDH bp256 3DES Set AT", domain: 13, keyID: 200, cipher: chipauth.TDES, method: chipauth.SetAT, want: chipauth.SetAT, wantAPDU: 2},
+		{name: "ECDH no info", domain: 13, keyID: chipauth.NoKeyID, noInfo: true, want: chipauth.SetKAT, wantAPDU: 1},
+		{name: "DH 1024 3DES", domain: 0, keyID: chipauth.NoKeyID, cipher: chipauth.TDES, want: chipauth.SetKAT, wantAPDU: 1},
+		{name: "DH 2048 AES-128 keyId", domain: 2, keyID: 1, cipher: chipauth.AES128, want: chipauth.SetAT, wantAPDU: 2},
+		{name: "DH 2048 3DES no info (extended KAT)", domain: 2, keyID: chipauth.NoKeyID, noInfo: true, want: chipauth.SetKAT, wantAPDU: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			key, err := GenerateCardKey(tc.domain, tc.keyID, nil)
+			key, err := vchip.GenerateCAKey(tc.domain, tc.keyID, nil)
 			require.NoError(t, err)
-			entries := [][]byte{key.PublicKeyInfo()}
+			entries := [][]byte{pkInfo(t, key)}
 			cipher := tc.cipher
 			if tc.noInfo {
-				cipher = TDES
+				cipher = chipauth.TDES
 			} else {
-				entries = append(entries, key.Info(cipher))
+				entries = append(entries, caInfo(t, key, cipher))
 			}
-			res, ch, err := roundTrip(t, key, []Cipher{cipher}, infosOf(t, entries...), &Config{Method: tc.method})
+			res, ch, err := roundTrip(t, key, []chipauth.Cipher{cipher}, infosOf(t, entries...), &chipauth.Config{Method: tc.method})
 			require.NoError(t, err)
 			require.Equal(t, tc.want, res.Method, "result %v", res)
 			require.Equal(t, cipher, res.Protocol.Cipher, "result %v", res)
@@ -105,47 +163,47 @@ func TestRoundTrip(t *testing.T) {
 // fails with a secure messaging error.
 func TestClone(t *testing.T) {
 	for _, domain := range []int{13, 0} {
-		genuine, _ := GenerateCardKey(domain, NoKeyID, nil)
-		clone, _ := GenerateCardKey(domain, NoKeyID, nil)
-		infos := infosOf(t, genuine.PublicKeyInfo(), genuine.Info(AES128))
-		_, _, err := roundTrip(t, clone, []Cipher{AES128}, infos, nil)
+		genuine, _ := vchip.GenerateCAKey(domain, chipauth.NoKeyID, nil)
+		clone, _ := vchip.GenerateCAKey(domain, chipauth.NoKeyID, nil)
+		infos := infosOf(t, pkInfo(t, genuine), caInfo(t, genuine, chipauth.AES128))
+		_, _, err := roundTrip(t, clone, []chipauth.Cipher{chipauth.AES128}, infos, nil)
 		require.ErrorIs(t, err, icao.ErrSM, "domain %d: clone", domain)
 	}
 }
 
 func TestRejected(t *testing.T) {
-	key, _ := GenerateCardKey(13, NoKeyID, nil)
-	k, err := Choose(infosOf(t, key.PublicKeyInfo(), key.Info(AES128)))
+	key, _ := vchip.GenerateCAKey(13, chipauth.NoKeyID, nil)
+	k, err := chipauth.Choose(infosOf(t, pkInfo(t, key), caInfo(t, key, chipauth.AES128)))
 	require.NoError(t, err)
 	tests := []struct {
 		name  string
 		resps [][]byte
 		want  error
 	}{
-		{"MSE 6A80", [][]byte{{0x6A, 0x80}}, ErrNotSupported},
-		{"MSE 6A88", [][]byte{{0x6A, 0x88}}, ErrNotSupported},
-		{"MSE 6D00", [][]byte{{0x6D, 0x00}}, ErrNotSupported},
+		{"MSE 6A80", [][]byte{{0x6A, 0x80}}, chipauth.ErrNotSupported},
+		{"MSE 6A88", [][]byte{{0x6A, 0x88}}, chipauth.ErrNotSupported},
+		{"MSE 6D00", [][]byte{{0x6D, 0x00}}, chipauth.ErrNotSupported},
 		{"GA 6982", [][]byte{{0x90, 0}, {0x69, 0x82}}, icao.ErrSecurityStatus},
-		{"GA answer with data", [][]byte{{0x90, 0}, {0x7C, 0x02, 0x80, 0x00, 0x90, 0}}, ErrMalformed},
-		{"GA answer empty", [][]byte{{0x90, 0}, {0x90, 0}}, ErrMalformed},
+		{"GA answer with data", [][]byte{{0x90, 0}, {0x7C, 0x02, 0x80, 0x00, 0x90, 0}}, chipauth.ErrMalformed},
+		{"GA answer empty", [][]byte{{0x90, 0}, {0x90, 0}}, chipauth.ErrMalformed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := Authenticate(context.Background(), apdutest.Answers(t, tc.resps...), k, nil)
+			res, err := chipauth.Authenticate(context.Background(), apdutest.Answers(t, tc.resps...), k, nil)
 			require.ErrorIs(t, err, tc.want)
 			require.Nil(t, res)
 		})
 	}
-	_, err = Authenticate(context.Background(), apdutest.Answers(t), k, &Config{Method: SetKAT})
-	require.ErrorIs(t, err, ErrNotSupported, "KAT with AES")
-	_, err = Authenticate(context.Background(), apdutest.Answers(t), Key{}, nil)
-	require.ErrorIs(t, err, ErrNoKey, "zero key")
+	_, err = chipauth.Authenticate(context.Background(), apdutest.Answers(t), k, &chipauth.Config{Method: chipauth.SetKAT})
+	require.ErrorIs(t, err, chipauth.ErrNotSupported, "KAT with AES")
+	_, err = chipauth.Authenticate(context.Background(), apdutest.Answers(t), chipauth.Key{}, nil)
+	require.ErrorIs(t, err, chipauth.ErrNoKey, "zero key")
 }
 
 // TestCommands checks the plain commands against 9303-11 §6.2.4.
 func TestCommands(t *testing.T) {
-	key, _ := GenerateCardKey(13, 0xC3, nil)
-	k, _ := Choose(infosOf(t, key.PublicKeyInfo(), key.Info(AES128)))
+	key, _ := vchip.GenerateCAKey(13, 0xC3, nil)
+	k, _ := chipauth.Choose(infosOf(t, pkInfo(t, key), caInfo(t, key, chipauth.AES128)))
 	var cmds []icao.Command
 	rec := apdutest.Func(func(_ context.Context, capdu []byte) ([]byte, error) {
 		c, err := icao.ParseCommand(capdu)
@@ -155,7 +213,7 @@ func TestCommands(t *testing.T) {
 		}
 		return []byte{0x90, 0}, err
 	})
-	_, err := Authenticate(context.Background(), rec, k, nil)
+	_, err := chipauth.Authenticate(context.Background(), rec, k, nil)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(cmds), 2, "commands")
 	wantMSE := "0022 41a4 800a04007f00070202030202 8401c3"
@@ -173,37 +231,37 @@ func TestCommands(t *testing.T) {
 
 // TestKeys checks the pairing of infos and keys.
 func TestKeys(t *testing.T) {
-	a, _ := GenerateCardKey(13, 1, nil)
-	b, _ := GenerateCardKey(2, 2, nil)
-	c, _ := GenerateCardKey(16, 3, nil)
+	a, _ := vchip.GenerateCAKey(13, 1, nil)
+	b, _ := vchip.GenerateCAKey(2, 2, nil)
+	c, _ := vchip.GenerateCAKey(16, 3, nil)
 	tests := []struct {
 		name    string
 		entries [][]byte
 		want    []string
 	}{
-		{"strongest first", [][]byte{a.PublicKeyInfo(), a.Info(AES128), b.PublicKeyInfo(), b.Info(AES256), c.PublicKeyInfo(), c.Info(AES128)},
+		{"strongest first", [][]byte{pkInfo(t, a), caInfo(t, a, chipauth.AES128), pkInfo(t, b), caInfo(t, b, chipauth.AES256), pkInfo(t, c), caInfo(t, c, chipauth.AES128)},
 			[]string{"CA-ECDH-AES-CBC-CMAC-128 keyId=3 brainpoolP384r1", "CA-ECDH-AES-CBC-CMAC-128 keyId=1 brainpoolP256r1", "CA-DH-AES-CBC-CMAC-256 keyId=2 MODP-2048-256"}},
-		{"key without info left out", [][]byte{a.PublicKeyInfo(), a.Info(AES128), c.PublicKeyInfo()},
+		{"key without info left out", [][]byte{pkInfo(t, a), caInfo(t, a, chipauth.AES128), pkInfo(t, c)},
 			[]string{"CA-ECDH-AES-CBC-CMAC-128 keyId=1 brainpoolP256r1"}},
-		{"no info at all", [][]byte{a.PublicKeyInfo(), b.PublicKeyInfo()},
+		{"no info at all", [][]byte{pkInfo(t, a), pkInfo(t, b)},
 			[]string{"CA-ECDH-3DES-CBC-CBC keyId=1 brainpoolP256r1 (inferred)", "CA-DH-3DES-CBC-CBC keyId=2 MODP-2048-256 (inferred)"}},
-		{"info of other agreement", [][]byte{a.PublicKeyInfo(), b.Info(TDES)},
+		{"info of other agreement", [][]byte{pkInfo(t, a), caInfo(t, b, chipauth.TDES)},
 			[]string{"CA-ECDH-3DES-CBC-CBC keyId=1 brainpoolP256r1 (inferred)"}},
-		{"no key", [][]byte{a.Info(AES128)}, nil},
+		{"no key", [][]byte{caInfo(t, a, chipauth.AES128)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, k := range Keys(infosOf(t, tc.entries...)) {
+			for _, k := range chipauth.Keys(infosOf(t, tc.entries...)) {
 				got = append(got, k.String())
 			}
 			require.Equal(t, tc.want, got)
 		})
 	}
-	_, err := Choose(infosOf(t, a.Info(AES128)))
-	require.ErrorIs(t, err, ErrNoKey, "Choose without key")
-	_, err = Choose(nil)
-	require.ErrorIs(t, err, ErrNoKey, "Choose(nil)")
+	_, err := chipauth.Choose(infosOf(t, caInfo(t, a, chipauth.AES128)))
+	require.ErrorIs(t, err, chipauth.ErrNoKey, "Choose without key")
+	_, err = chipauth.Choose(nil)
+	require.ErrorIs(t, err, chipauth.ErrNoKey, "Choose(nil)")
 }
 
 // TestRealCardSecurity chooses the CA key of a real German EF.CardSecurity
@@ -214,7 +272,7 @@ func TestRealCardSecurity(t *testing.T) {
 	require.NoError(t, err)
 	infos, err := pace.ParseSecurityInfos(eContent(t, b))
 	require.NoError(t, err)
-	ks := Keys(infos)
+	ks := chipauth.Keys(infos)
 	require.Len(t, ks, 1)
 	require.Equal(t, "CA-ECDH-AES-CBC-CMAC-128 keyId=72 brainpoolP256r1", ks[0].String())
 }
@@ -236,15 +294,15 @@ func eContent(t *testing.T, b []byte) []byte {
 
 // TestResultRedacted checks that text, JSON, fmt and slog never show keys.
 func TestResultRedacted(t *testing.T) {
-	key, _ := GenerateCardKey(13, 5, nil)
-	res, _, err := roundTrip(t, key, []Cipher{AES256}, infosOf(t, key.PublicKeyInfo(), key.Info(AES256)), nil)
+	key, _ := vchip.GenerateCAKey(13, 5, nil)
+	res, _, err := roundTrip(t, key, []chipauth.Cipher{chipauth.AES256}, infosOf(t, pkInfo(t, key), caInfo(t, key, chipauth.AES256)), nil)
 	require.NoError(t, err)
 	res.Keys = sm.Keys{Suite: sm.AES, Enc: bytes.Repeat([]byte{0xAB}, 32), MAC: bytes.Repeat([]byte{0xCD}, 32)}
 	var logged bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("ca", "result", res)
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("ca", "result", *res)
 	j, _ := json.Marshal(map[string]any{"ca": res})
-	jv, _ := json.Marshal(struct{ CA Result }{*res})
+	jv, _ := json.Marshal(struct{ CA chipauth.Result }{*res})
 	for _, out := range []string{res.String(), fmt.Sprintf("%v %+v %#v", res, *res, *res), logged.String(), string(j), string(jv)} {
 		require.NotContains(t, strings.ToLower(out), "abab", "keys printed")
 		require.NotContains(t, strings.ToLower(out), "cdcd", "keys printed")
@@ -258,25 +316,25 @@ func TestResultRedacted(t *testing.T) {
 }
 
 func TestProtocolByOID(t *testing.T) {
-	for ka := DH; ka <= ECDH; ka++ {
-		for c := TDES; c <= AES256; c++ {
-			p := Protocol{ka, c}
-			got, ok := ProtocolByOID(p.OID())
+	for ka := chipauth.DH; ka <= chipauth.ECDH; ka++ {
+		for c := chipauth.TDES; c <= chipauth.AES256; c++ {
+			p := chipauth.Protocol{KeyAgreement: ka, Cipher: c}
+			got, ok := chipauth.ProtocolByOID(p.OID())
 			assert.True(t, ok, "%v: round trip", p)
 			assert.Equal(t, p, got, "%v: round trip", p)
 		}
 	}
 	for _, oid := range [][]int{{0, 4, 0, 127, 0, 7, 2, 2, 3, 3, 1}, {0, 4, 0, 127, 0, 7, 2, 2, 3, 2, 5}, {0, 4, 0, 127, 0, 7, 2, 2, 3, 2}, {0, 4, 0, 127, 0, 7, 2, 2, 4, 2, 2}} {
-		p, ok := ProtocolByOID(oid)
+		p, ok := chipauth.ProtocolByOID(oid)
 		assert.False(t, ok, "%v accepted as %v", oid, p)
 	}
 }
 
 func BenchmarkAuthenticate(b *testing.B) {
 	for _, domain := range []int{13, 12, 16, 2} {
-		key, _ := GenerateCardKey(domain, NoKeyID, nil)
-		s, _ := pace.ParseSecurityInfos(pace.EncodeSecurityInfos(nil, key.PublicKeyInfo(), key.Info(AES128)))
-		k, err := Choose(s)
+		key, _ := vchip.GenerateCAKey(domain, chipauth.NoKeyID, nil)
+		s, _ := pace.ParseSecurityInfos(pace.EncodeSecurityInfos(nil, pkInfo(b, key), caInfo(b, key, chipauth.AES128)))
+		k, err := chipauth.Choose(s)
 		require.NoError(b, err)
 		ok := apdutest.Func(func(_ context.Context, capdu []byte) ([]byte, error) {
 			if capdu[1] == icao.InsGeneralAuthenticate {
@@ -286,7 +344,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 		b.Run(k.Domain(), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Authenticate(context.Background(), ok, k, nil); err != nil {
+				if _, err := chipauth.Authenticate(context.Background(), ok, k, nil); err != nil {
 					b.Fatal(err) // not require: it would call b.Helper in the timed loop
 				}
 			}

@@ -85,14 +85,14 @@ func (p *Passport) PACEInfos() []pace.Info {
 
 // mse answers MSE:Set AT, which starts a PACE run (9303-11 §4.4.4.1),
 // and under secure messaging the MSE commands of Chip Authentication
-// ([Passport.mseCA]). Other plain MSE variants get the answer pace.Card
+// ([Passport.chipAuth]). Other plain MSE variants get the answer pace.Card
 // gives them.
 func (p *Passport) mse(cmd icao.Command, prot protection) icao.Response {
 	switch {
 	case p.cfg.RejectSelectLe && cmd.Ne > 0:
 		return fail(icao.StatusWrongLength)
 	case prot == protected:
-		return p.mseCA(cmd) // PACE starts with plain commands, CA under SM
+		return p.chipAuth(cmd) // PACE starts with plain commands, CA under SM
 	case !p.paceOffered:
 		return fail(icao.StatusInsNotSupported) // a BAC-only chip
 	case p.pace == nil:
@@ -108,14 +108,14 @@ func (p *Passport) mse(cmd icao.Command, prot protection) icao.Response {
 
 // generalAuthenticate answers the GENERAL AUTHENTICATE steps of PACE
 // (9303-11 §4.4.4.3), and under secure messaging that of Chip
-// Authentication ([Passport.gaCA]). When the fourth verifies the terminal's token,
+// Authentication ([Passport.chipAuth]). When the fourth verifies the terminal's token,
 // secure messaging starts with the new session keys and the access rights
 // of BAC. A failed step ends the run; the terminal starts again with
 // MSE:Set AT.
 func (p *Passport) generalAuthenticate(cmd icao.Command, prot protection) icao.Response {
 	switch {
 	case prot == protected:
-		return p.gaCA(cmd)
+		return p.chipAuth(cmd)
 	case !p.paceOffered:
 		return fail(icao.StatusInsNotSupported)
 	case p.pace == nil || p.paceStep == 0:

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nfcbridge/nfcbridge/bac"
-	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/pace"
 	"github.com/nfcbridge/nfcbridge/sm"
@@ -40,21 +39,18 @@ type Passport struct {
 	offers      []pace.Info
 	paceOffered bool
 
-	// Chip and Active Authentication: the keys (nil when the chip does
-	// not do them), the CA protocols DG14 offers.
-	caKey    *CAKey
-	caOffers []chipauth.Protocol
-	aaKey    *AAKey
+	// Chip and Active Authentication (nil when the chip does not do them).
+	ca    *CACard
+	aaKey *AAKey
 
 	mu          sync.Mutex
 	df          dfID
-	ef          *file              // current EF, nil when none
-	bac         *bac.Card          // BAC in progress: GET CHALLENGE answered
-	paceStep    int                // PACE in progress: the GENERAL AUTHENTICATE step expected (1–4), or 0
-	caSelected  *chipauth.Protocol // CA: the protocol MSE:Set AT selected
-	nextKeys    *sm.Keys           // CA done: the keys to switch to after this answer
-	sess        *sm.Card           // secure messaging on
-	suite       sm.Suite           // the cipher of sess
+	ef          *file     // current EF, nil when none
+	bac         *bac.Card // BAC in progress: GET CHALLENGE answered
+	paceStep    int       // PACE in progress: the GENERAL AUTHENTICATE step expected (1–4), or 0
+	nextKeys    *sm.Keys  // CA done: the keys to switch to after this answer
+	sess        *sm.Card  // secure messaging on
+	suite       sm.Suite  // the cipher of sess
 	stats       Stats
 	served      int           // APDUs since the card was (re)inserted
 	removeAfter int           // RemoveAfter, or 0 once disarmed by Reinsert
@@ -244,7 +240,9 @@ func (p *Passport) dropSession() {
 		p.sess.Close()
 		p.sess, p.suite = nil, 0
 	}
-	p.caSelected = nil
+	if p.ca != nil {
+		p.ca.Reset()
+	}
 	if p.nextKeys != nil {
 		clear(p.nextKeys.Enc)
 		clear(p.nextKeys.MAC)
