@@ -134,8 +134,9 @@ func (s Support) MarshalText() ([]byte, error) { return []byte(s.String()), nil 
 // between) while reading, so that another reader of the same chip starts
 // where it left off instead of probing again.
 type Learned struct {
-	// MaxLe is the short Le the chip settled on after refusing a larger
-	// one; zero when it refused none.
+	// MaxLe is the short Le the chip settled on: the most it served
+	// before it refused (or cut short) a larger one, or the largest short
+	// Le there is when it served that; zero while unknown.
 	MaxLe int `json:"maxLe,omitempty"`
 	// SFI says whether READ BINARY with a short EF identifier worked.
 	SFI Support `json:"sfi"`
@@ -165,13 +166,15 @@ var (
 )
 
 // FileReader reads elementary files with READ BINARY. The first READ
-// BINARY of a file asks for as much as one APDU may carry ([ReadConfig.Plan]),
-// so that a short file comes whole in one exchange. It learns the chip's
-// limits as it goes: it shrinks Le on 6700/6Cxx/6282/6B00 and keeps the
-// smaller value, prefers short EF identifiers and remembers when the chip
-// refuses them, and uses the odd-INS READ BINARY (B1, DO'54') for offsets
-// above 32767 (9303-10 §3.5.2). A FileReader is not safe for concurrent
-// use.
+// BINARY of a file asks for as much as the chip is known to serve in one
+// APDU ([ReadConfig.Plan]; Le 128 with short APDUs until the chip's limit
+// is known), so that a short file comes whole in one exchange. It learns
+// the chip's limits as it goes: with short APDUs it climbs one Le rung at
+// a time where a file has the bytes to tell, settles below a refusal
+// (6700/6Cxx/6B00) or at what the chip cut a read to (6282), prefers short
+// EF identifiers and remembers when the chip refuses them, and uses the
+// odd-INS READ BINARY (B1, DO'54') for offsets above 32767 (9303-10
+// §3.5.2). A FileReader is not safe for concurrent use.
 type FileReader struct {
 	// Transport is the channel to the chip, usually a secure messaging
 	// session. It may be replaced between reads, for example after the
@@ -180,7 +183,7 @@ type FileReader struct {
 	cfg       ReadConfig
 	plan      LengthPlan
 	le        int  // current short Le, 0 until first use
-	shrunk    bool // le was lowered after a refusal
+	settled   bool // le is the chip's limit: it refused more, or le is the top
 	exactHint int  // a 6Cxx answer's length, until the file size tells whether it was a limit
 	short     bool // the last chunk was shorter than asked for: the end of the file
 	sfi       Support
@@ -202,7 +205,7 @@ func NewFileReader(t Transport, cfg *ReadConfig) *FileReader {
 		r.ext = r.cfg.Learned.Extended // the operator's override tries again
 	}
 	if l := r.cfg.Learned.MaxLe; l > 0 {
-		r.le, r.shrunk = min(max(l, minLe), r.initialLe()), true
+		r.le, r.settled = min(max(l, minLe), r.topLe()), true
 	}
 	return r
 }
@@ -214,7 +217,7 @@ func (r *FileReader) Plan() LengthPlan { return r.plan }
 // including what it was given in [ReadConfig.Learned].
 func (r *FileReader) Learned() Learned {
 	l := Learned{SFI: r.sfi, Extended: r.ext}
-	if r.shrunk {
+	if r.settled {
 		l.MaxLe = r.le
 	}
 	return l
@@ -310,7 +313,7 @@ func (r *FileReader) settle(data []byte, total int, eof bool) (int, error) {
 	}
 	if r.exactHint > 0 {
 		if total < 0 || len(data) < total {
-			r.setLe(r.exactHint) // the chip would not serve more than this
+			r.limit(r.exactHint) // the chip would not serve more than this
 		}
 		r.exactHint = 0
 	}
@@ -332,15 +335,15 @@ func (r *FileReader) settle(data []byte, total int, eof bool) (int, error) {
 // refusesSFI reports whether err, the answer to the first READ BINARY of
 // f by short EF identifier, is how chips say they do not take one. A
 // chip that does not know SFIs may answer 6A82, so "not found" counts
-// too, unless the chip has already served a file by SFI, or f is
-// EF.ATR/INFO, whose absence is normal and whose loss costs only speed,
-// or f is EF.CardAccess on a chip whose card capabilities announce short
-// EF identifiers: then 6A82 is a BAC-only chip, and a SELECT would only
-// hear 6A82 again.
+// too for the files of the application, which must be there, unless the
+// chip has already served a file by SFI. For the files of the master
+// file (EF.ATR/INFO, EF.CardAccess, EF.CardSecurity) absence is normal:
+// 6A82 means absent, and a SELECT would cost an APDU on every chip
+// without them; the caller that needs one decides whether to look again
+// by file identifier.
 func (r *FileReader) refusesSFI(f EF, err error) bool {
 	if errors.Is(err, ErrNotFound) {
-		stated := f == EFCardAccess && r.cfg.Chip.ShortEF()
-		return r.sfi != SupportWorks && f != EFATRInfo && !stated
+		return r.sfi != SupportWorks && !f.InMF()
 	}
 	return errors.Is(err, ErrWrongParameters) || errors.Is(err, ErrNotSupported)
 }
@@ -377,8 +380,9 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 	exact := 0 // a 6Cxx answer's length, for one retry
 	for range maxAttempts {
 		le, ext := r.chunkLe(off, total)
+		probe := !ext && le > r.le
 		if exact > 0 && exact < le {
-			le, ext = exact, false
+			le, ext, probe = exact, false, false
 		}
 		chunk, err := r.readAt(ctx, sfi, off, le)
 		r.short = len(chunk) < le
@@ -393,7 +397,9 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 			case exact > 0 && len(chunk) == le:
 				r.exactHint = exact // a limit, or what was left: the file size tells
 			case exact > 0:
-				r.setLe(exact) // it had fewer bytes than it asked for: a limit
+				r.limit(exact) // it had fewer bytes than it asked for: a limit
+			default:
+				r.served(le, len(chunk), off, total, probe)
 			}
 			return chunk, false, nil
 		}
@@ -405,6 +411,9 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 			}
 			return chunk, false, err
 		case sw == StatusEndOfFile && len(chunk) > 0:
+			if !ext && exact == 0 {
+				r.served(le, len(chunk), off, total, probe)
+			}
 			return chunk, total < 0, nil
 		case sfi != 0 && (errors.Is(sw, ErrWrongParameters) || errors.Is(sw, ErrNotSupported) || errors.Is(sw, ErrNotFound)):
 			return nil, false, err
@@ -419,6 +428,10 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 		default:
 			return nil, false, err
 		}
+		if probe {
+			r.settled = true // the chip serves the current Le and no more
+			continue
+		}
 		if !r.shrink(ext) {
 			return nil, false, err
 		}
@@ -426,48 +439,93 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 	return nil, false, fmt.Errorf("%w: Le never settled", ErrBadResponse)
 }
 
+// served learns from a short READ BINARY that the chip answered with n
+// bytes for le at off: a probe it served whole raises Le, and fewer bytes
+// than asked while the file goes on are the chip's limit (the ES ID card
+// cuts a read at 160 bytes, AndyQ/NFCPassportReader#91).
+func (r *FileReader) served(le, n, off, total int, probe bool) {
+	switch {
+	case off > maxB0Offset || total < 0:
+	case n < le && off+n < total:
+		r.limit(n)
+	case probe && n == le:
+		r.le = le
+		r.settled = le >= r.topLe()
+	}
+}
+
 // maxAttempts bounds the retries of one chunk; each shrinks Le.
 const maxAttempts = 16
 
-// leLadder lists the short Le values tried, largest first, when a chip
-// refuses the current one (256 fails on RU, ES and UA documents, 160 and
-// 192 are known to work: AndyQ/NFCPassportReader#89, #91, gmrtd/gmrtd#410).
-var leLadder = [...]int{223, 192, 160, 128, 96, 64, 32, 16, minLe}
+// startLe is the short Le of the first READ BINARY on a chip whose limit
+// is not known yet: below every limit seen in the field (ES 160, UA 192),
+// so that a short file is never refused, and a power of two, as chip
+// buffers are. From there the reader climbs leRungs one at a time, where
+// a file has the bytes to tell, so that a chip pays at most one refusal
+// to find its limit instead of one for every step down from the top.
+const startLe = 128
 
-// shrink lowers Le after a refusal; it reports false when there is nothing
-// smaller left to try.
+// leRungs lists the short Le values the reader moves between, smallest
+// first, below the largest a short response carries (231 under 3DES, 223
+// under AES, 256 in plain). 256 fails on RU, ES and UA documents; 160 and
+// 192 are the limits of ES and UA documents (AndyQ/NFCPassportReader#89,
+// #91, gmrtd/gmrtd#410); 223 is the largest under AES.
+var leRungs = [...]int{minLe, 16, 32, 64, 96, startLe, 160, 192, 223}
+
+// upLe is the Le to try next while the chip's limit is unknown: the rung
+// above the current Le, or the top; zero once the limit is known.
+func (r *FileReader) upLe() int {
+	le := r.shortLe()
+	if r.settled {
+		return 0
+	}
+	top := r.topLe()
+	for _, x := range leRungs {
+		if x > le && x < top {
+			return x
+		}
+	}
+	return top
+}
+
+// shrink lowers Le after the chip refused the current one, whose limit is
+// then known; it reports false when there is nothing smaller left to try.
 func (r *FileReader) shrink(ext bool) bool {
 	if ext {
 		r.ext = SupportRefused
 		return true
 	}
-	for _, le := range leLadder {
-		if le < r.shortLe() {
-			r.setLe(le)
+	le := r.shortLe()
+	for i := len(leRungs) - 1; i >= 0; i-- {
+		if leRungs[i] < le {
+			r.le, r.settled = leRungs[i], true
 			return true
 		}
 	}
 	return false
 }
 
-func (r *FileReader) setLe(le int) {
-	if le >= minLe && le < r.shortLe() {
-		r.le, r.shrunk = le, true
+// limit records le as the most the chip serves in one READ BINARY.
+func (r *FileReader) limit(le int) {
+	if le >= minLe {
+		r.le, r.settled = min(le, r.topLe()), true
 	}
 }
 
 // shortLe is the current Le of a short READ BINARY.
 func (r *FileReader) shortLe() int {
 	if r.le == 0 {
-		r.le = r.initialLe()
+		top := r.topLe()
+		r.le = min(startLe, top)
+		r.settled = r.le == top
 	}
 	return r.le
 }
 
-// initialLe is the largest short Le: what a short response carries under
-// the transport's secure messaging, the configured cap, and what fits the
+// topLe is the largest short Le: what a short response carries under the
+// transport's secure messaging, the configured cap, and what fits the
 // chip's stated response buffer.
-func (r *FileReader) initialLe() int {
+func (r *FileReader) topLe() int {
 	le := MaxShortNe
 	if l, ok := r.Transport.(LeLimiter); ok {
 		le = l.MaxShortLe()
@@ -506,7 +564,8 @@ func (r *FileReader) extendedLe(odd bool) int {
 
 // chunkLe returns how many bytes to ask for at off, and whether that needs
 // an extended APDU. While the size is unknown it asks for as much as one
-// APDU may carry.
+// APDU may carry; while the chip's short limit is unknown and the file
+// has the bytes to tell, it asks for the next rung up.
 func (r *FileReader) chunkLe(off, total int) (int, bool) {
 	short := r.shortLe()
 	remaining := MaxExtendedNe
@@ -521,6 +580,9 @@ func (r *FileReader) chunkLe(off, total int) (int, bool) {
 		if le := r.extendedLe(odd); le > short {
 			return min(le, remaining), true
 		}
+	}
+	if up := r.upLe(); up > 0 && total >= 0 && !odd && remaining > short {
+		return min(up, remaining), false // a probe the file has the bytes to answer
 	}
 	return min(short, remaining), false
 }

@@ -83,8 +83,8 @@ func TestFileReaderQuirks(t *testing.T) {
 
 // TestFileReaderAPDUs pins the APDU counts of the strategy, so that a
 // change that costs round trips shows up. Files: EF.COM 22 bytes, EF.SOD
-// 949, DG1 93, DG2 19959; every first READ BINARY asks for as much as an
-// APDU may carry, so short files come whole.
+// 962, DG1 93, DG2 19959. A short file comes whole in its first READ
+// BINARY.
 func TestFileReaderAPDUs(t *testing.T) {
 	ds := loadDataset(t, "specimen-20k")
 	stated := func(n int) icao.Capabilities {
@@ -97,10 +97,12 @@ func TestFileReaderAPDUs(t *testing.T) {
 		source icao.LengthSource
 		apdus  int // for all four files, after BAC
 	}{
-		// No stated sizes: short Le 231 only, even on a chip that takes
-		// extended length: EF.SOD 5 reads, DG2 87.
-		{name: "nothing stated", apdus: 1 + 5 + 1 + 87},
-		{name: "short only chip", chip: vchip.Config{NoExtendedLength: true}, apdus: 1 + 5 + 1 + 87},
+		// No stated sizes: short APDUs only, even on a chip that takes
+		// extended length. EF.SOD climbs from Le 128 a rung at a time
+		// (128, 160, 192, 223, 231, then the last 28 bytes): 6 reads
+		// where Le 231 throughout would take 5. DG2: 87 at 231.
+		{name: "nothing stated", apdus: 1 + 6 + 1 + 87},
+		{name: "short only chip", chip: vchip.Config{NoExtendedLength: true}, apdus: 1 + 6 + 1 + 87},
 		// Buffers of 65535 bytes: every file in one READ BINARY.
 		{name: "65535 stated", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 65535, Response: 65535}},
 			read: icao.ReadConfig{Chip: stated(65535)}, source: icao.LengthATRInfo, apdus: 4},
@@ -110,11 +112,19 @@ func TestFileReaderAPDUs(t *testing.T) {
 		// The chip states sizes but refuses extended READ BINARY: one
 		// refusal, then short APDUs.
 		{name: "stated but refused", chip: vchip.Config{NoExtendedReadBinary: true},
-			read: icao.ReadConfig{Chip: stated(65535)}, source: icao.LengthATRInfo, apdus: 1 + 1 + 5 + 1 + 87},
+			read: icao.ReadConfig{Chip: stated(65535)}, source: icao.LengthATRInfo, apdus: 1 + 1 + 6 + 1 + 87},
 		// The override without stated sizes: Le 4096.
 		{name: "override", read: icao.ReadConfig{Extended: icao.ExtendedAlways}, source: icao.LengthOverride, apdus: 1 + 1 + 1 + 5},
 		// A reader at the short APDU level.
-		{name: "short reader", read: icao.ReadConfig{Chip: stated(65535), ReaderMaxAPDU: 271}, source: icao.LengthReader, apdus: 1 + 5 + 1 + 87},
+		{name: "short reader", read: icao.ReadConfig{Chip: stated(65535), ReaderMaxAPDU: 271}, source: icao.LengthReader, apdus: 1 + 6 + 1 + 87},
+		// A chip limited to Le 128: one refused probe (160) in EF.SOD,
+		// 128 bytes a read from then on: EF.SOD 8 + 1, DG2 156.
+		{name: "Le 128 chip", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128}, apdus: 1 + 9 + 1 + 156},
+		// The same answering 6C80: no read is refused for nothing.
+		{name: "Le 128 chip, 6Cxx", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128, OverLe: vchip.LeExact}, apdus: 1 + 9 + 1 + 156},
+		// The ES card cuts reads above 160 short with 6282: its limit is
+		// learned without a refusal (128, 160, then 192 served as 160).
+		{name: "Le 160 chip cutting short", chip: vchip.Config{NoExtendedLength: true, MaxLe: 160, OverLe: vchip.LeTruncate}, apdus: 1 + 7 + 1 + 125},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,6 +77,15 @@ func (r *run) accessControl(ctx context.Context) error {
 	if paceErr != nil && errors.Is(err, ErrNeedsPACE) {
 		return paceErr // no BAC to fall back to: what failed is PACE
 	}
+	if r.cardAccessDoubt && (errors.Is(err, ErrNeedsPACE) || errors.Is(err, ErrAccessDenied)) {
+		found, lerr := r.lookUpCardAccess(ctx)
+		switch {
+		case lerr != nil:
+			return lerr
+		case found:
+			return r.accessControl(ctx)
+		}
+	}
 	return err
 }
 
@@ -91,8 +100,38 @@ func (r *run) discoverPACE(ctx context.Context) {
 	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
 	r.mf = fr.Learned()
 	if err != nil {
+		r.cardAccessDoubt = errors.Is(err, icao.ErrNotFound) && r.mf.SFI != icao.SupportWorks && !r.doc.Chip.ShortEF()
 		return
 	}
+	r.takeCardAccess(b)
+}
+
+// lookUpCardAccess looks for EF.CardAccess by file identifier after BAC
+// was refused, on a chip that answered 6A82 to it by short EF identifier
+// without being known to take them. Looking only then spares the SELECT
+// on every BAC-only chip, the common case, while a chip that answers
+// 6A82 to short EF identifiers it does not support still gets PACE. The
+// chip is reset first, which selects the master file where EF.CardAccess
+// lives: some chips refuse SELECT MF (AndyQ/NFCPassportReader#106, #219).
+func (r *run) lookUpCardAccess(ctx context.Context) (bool, error) {
+	r.cardAccessDoubt = false
+	if err := r.reset(ctx); err != nil {
+		return false, err
+	}
+	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, NoShortEF: true, Learned: r.mf})
+	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
+	switch {
+	case err != nil && isChipStatus(err):
+		return false, nil // absent both ways: the BAC error stands
+	case err != nil:
+		return false, r.fail("read EF.CardAccess", icao.EFCardAccess, err)
+	}
+	r.takeCardAccess(b)
+	return len(r.pace) > 0, nil
+}
+
+// takeCardAccess keeps EF.CardAccess and its supported PACE offers.
+func (r *run) takeCardAccess(b []byte) {
 	infos, err := pace.ParseCardAccess(b)
 	if err != nil {
 		return

@@ -22,8 +22,9 @@ import (
 type Learned struct {
 	// ATR is the answer to reset of the card the rest was learned from.
 	ATR []byte `json:"atr,omitempty"`
-	// MaxLe is the short Le the chip settled on after refusing larger
-	// ones; zero when it refused none.
+	// MaxLe is the short Le the chip settled on: the most it served
+	// before refusing (or cutting short) more, or the largest short Le
+	// there is; zero when the read did not get that far.
 	MaxLe int `json:"maxLe,omitempty"`
 	// NoSFI: the chip refused READ BINARY with a short EF identifier.
 	NoSFI bool `json:"noSFI,omitempty"`

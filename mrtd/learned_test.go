@@ -1,6 +1,7 @@
 package mrtd_test
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -21,12 +22,21 @@ type wire struct {
 	atrInfo    []byte // answer to READ BINARY of EF.ATR/INFO by SFI, nil to pass it on
 	apdus      int
 	extendedRB int
+	selectCA   int // SELECT of EF.CardAccess by FID
 }
 
 func (w *wire) ATR() []byte { return w.atr }
 
+// Reconnect resets the chip behind the wire, as a reader does.
+func (w *wire) Reconnect(ctx context.Context) error {
+	return w.t.(mrtd.Reconnector).Reconnect(ctx)
+}
+
 func (w *wire) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 	w.apdus++
+	if bytes.HasPrefix(capdu, []byte{0x00, icao.InsSelect, 0x02, 0x0C, 0x02, 0x01, 0x1C}) {
+		w.selectCA++
+	}
 	if len(capdu) > 5 && capdu[4] == 0 && (capdu[1] == icao.InsReadBinary || capdu[1] == icao.InsReadBinaryOdd) {
 		w.extendedRB++
 	}
@@ -41,6 +51,9 @@ func (w *wire) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 func TestReadLength(t *testing.T) {
 	ds := loadDataset(t, "specimen-20k")
 	stated := icao.BufferSizes{Command: 65535, Response: 65535}
+	// Short reads climb to the largest short Le under 3DES, 231, and the
+	// next read on the reader starts there.
+	const top = 231
 	tests := []struct {
 		name     string
 		chip     vchip.Config
@@ -50,17 +63,17 @@ func TestReadLength(t *testing.T) {
 		extended bool // extended READ BINARY seen on the wire
 		learned  mrtd.Learned
 	}{
-		{name: "nothing stated: short only on a chip that takes extended", source: icao.LengthNone, learned: mrtd.Learned{NoATRInfo: true}},
+		{name: "nothing stated: short only on a chip that takes extended", source: icao.LengthNone, learned: mrtd.Learned{NoATRInfo: true, MaxLe: top}},
 		{name: "EF.ATR/INFO states sizes", chip: vchip.Config{ATRInfo: stated}, source: icao.LengthATRInfo, extended: true},
 		{name: "stated, but extended READ BINARY refused", chip: vchip.Config{ATRInfo: stated, NoExtendedReadBinary: true},
-			source: icao.LengthATRInfo, extended: true, learned: mrtd.Learned{NoExtended: true}},
+			source: icao.LengthATRInfo, extended: true, learned: mrtd.Learned{NoExtended: true, MaxLe: top}},
 		{name: "override", chip: vchip.Config{NoExtendedReadBinary: true}, read: icao.ReadConfig{Extended: icao.ExtendedAlways},
-			source: icao.LengthOverride, extended: true, learned: mrtd.Learned{NoATRInfo: true}},
-		{name: "never despite stated sizes", chip: vchip.Config{ATRInfo: stated}, read: icao.ReadConfig{Extended: icao.ExtendedNever}, source: icao.LengthNone},
-		{name: "EF.ATR/INFO refused (6982)", atrInfo: []byte{0x69, 0x82}, source: icao.LengthNone},
+			source: icao.LengthOverride, extended: true, learned: mrtd.Learned{NoATRInfo: true, MaxLe: top}},
+		{name: "never despite stated sizes", chip: vchip.Config{ATRInfo: stated}, read: icao.ReadConfig{Extended: icao.ExtendedNever}, source: icao.LengthNone, learned: mrtd.Learned{MaxLe: top}},
+		{name: "EF.ATR/INFO refused (6982)", atrInfo: []byte{0x69, 0x82}, source: icao.LengthNone, learned: mrtd.Learned{MaxLe: top}},
 		// 6D00 to the SFI: SELECT by FID, which finds no file.
-		{name: "EF.ATR/INFO refused (6D00)", atrInfo: []byte{0x6D, 0x00}, source: icao.LengthNone, learned: mrtd.Learned{NoATRInfo: true}},
-		{name: "EF.ATR/INFO malformed", atrInfo: []byte{0x7F, 0x66, 0x08, 0x02, 0x02, 0x90, 0x00}, source: icao.LengthNone},
+		{name: "EF.ATR/INFO refused (6D00)", atrInfo: []byte{0x6D, 0x00}, source: icao.LengthNone, learned: mrtd.Learned{NoATRInfo: true, MaxLe: top}},
+		{name: "EF.ATR/INFO malformed", atrInfo: []byte{0x7F, 0x66, 0x08, 0x02, 0x02, 0x90, 0x00}, source: icao.LengthNone, learned: mrtd.Learned{MaxLe: top}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +87,7 @@ func TestReadLength(t *testing.T) {
 			assert.Equal(t, tc.learned.NoATRInfo, l.NoATRInfo, "learned %+v, want %+v", l, tc.learned)
 			assert.Equal(t, tc.learned.NoExtended, l.NoExtended, "learned %+v, want %+v", l, tc.learned)
 			assert.False(t, l.NoSFI, "learned %+v", l)
-			assert.Zero(t, l.MaxLe, "learned %+v", l)
+			assert.Equal(t, tc.learned.MaxLe, l.MaxLe, "learned %+v", l)
 		})
 	}
 }
@@ -92,10 +105,14 @@ func TestReadLearned(t *testing.T) {
 		want  mrtd.Learned
 		plan  icao.LengthSource
 	}{
-		{name: "Le 128 (6700)", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128}, saved: 4 + 1, want: mrtd.Learned{MaxLe: 128, NoATRInfo: true}},
-		{name: "no SFI", chip: vchip.Config{NoShortEF: true}, saved: 2 + 1 + 1, want: mrtd.Learned{NoSFI: true, NoATRInfo: true}},
+		// The refused probe (Le 160) and the look for EF.ATR/INFO.
+		{name: "Le 128 (6700)", chip: vchip.Config{NoExtendedLength: true, MaxLe: 128}, saved: 1 + 1, want: mrtd.Learned{MaxLe: 128, NoATRInfo: true}},
+		// EF.ATR/INFO by SFI and by FID, EF.CardAccess and EF.COM by
+		// SFI, and the climb to Le 231 in EF.SOD.
+		{name: "no SFI", chip: vchip.Config{NoShortEF: true}, saved: 2 + 1 + 1 + 1, want: mrtd.Learned{NoSFI: true, NoATRInfo: true, MaxLe: 231}},
+		// The refused extended READ BINARY and the climb.
 		{name: "extended refused", chip: vchip.Config{ATRInfo: icao.BufferSizes{Command: 65535, Response: 65535}, NoExtendedReadBinary: true},
-			saved: 1, want: mrtd.Learned{NoExtended: true}, plan: icao.LengthLearned},
+			saved: 1 + 1, want: mrtd.Learned{NoExtended: true, MaxLe: 231}, plan: icao.LengthLearned},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,24 +144,63 @@ func TestReadLearned(t *testing.T) {
 	}
 }
 
-// TestReadStatedShortEF reads a BAC-only chip whose ATR announces short EF
-// identifiers (ISO/IEC 7816-4 §8.1.1.2.7, first software function table
-// b3): its 6A82 to EF.CardAccess by SFI is taken as absent, without the
-// SELECT by FID a chip that states nothing gets.
-func TestReadStatedShortEF(t *testing.T) {
-	ds := loadDataset(t, "specimen-20k")
-	chip := newChip(t, ds, vchip.Config{})
-	count := func(atr []byte) int {
-		chip.Reset()
-		w := &wire{t: chip, atr: atr}
-		doc, err := mrtd.Read(context.Background(), w, specimenKey(t), nil)
-		require.NoError(t, err)
-		checkFiles(t, doc, ds)
-		return w.apdus
+// TestReadCardAccessDoubt covers the 6A82 answer to READ BINARY of
+// EF.CardAccess by short EF identifier. It is taken as absent, with no
+// SELECT by FID, so a BAC-only chip pays nothing for it. A chip that says
+// 6A82 to every short EF identifier still gets PACE: when it refuses
+// BAC, EF.CardAccess is looked for by FID; when it takes BAC, the read
+// learns that it has no SFIs and the next read on the reader uses PACE.
+func TestReadCardAccessDoubt(t *testing.T) {
+	wrong, err := icao.NewAccessKey("L898902C3", "740812", "120416")
+	require.NoError(t, err)
+	bacOnly := loadDataset(t, "specimen-20k")
+	paceDS := loadDataset(t, "specimen-pace-gm-bp256")
+	no6A82 := vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusFileNotFound}
+	pick := func(v vchip.Config, noBAC bool) vchip.Config { v.NoBAC = noBAC; return v }
+	tests := []struct {
+		name     string
+		ds       *vchip.Dataset
+		chip     vchip.Config
+		key      mrtd.Key
+		access   string // access control of the read, "" when it fails
+		wantErr  error
+		selectCA int // SELECT of EF.CardAccess by FID
+	}{
+		{name: "BAC-only chip: no SELECT", ds: bacOnly, key: specimenKey(t), access: "BAC"},
+		{name: "BAC-only chip, wrong MRZ: one look by FID, still a wrong MRZ", ds: bacOnly, key: mrtd.Key{MRZ: wrong},
+			wantErr: mrtd.ErrAccessDenied, selectCA: 1},
+		{name: "PACE-only chip with 6A82 to every SFI: PACE after BAC is refused", ds: paceDS, chip: pick(no6A82, true),
+			key: specimenKey(t), access: "PACE", selectCA: 1},
+		{name: "PACE chip with 6A82 to every SFI that takes BAC: BAC", ds: paceDS, chip: no6A82, key: specimenKey(t), access: "BAC"},
+		{name: "PACE chip with SFIs: PACE, no SELECT", ds: paceDS, key: specimenKey(t), access: "PACE"},
 	}
-	plain := count([]byte{0x3B, 0x80, 0x80, 0x01, 0x01})
-	stated := count([]byte{0x3B, 0x84, 0x80, 0x01, 0x80, 0x71, 0xF4, 0x00})
-	assert.Equal(t, 1, plain-stated, "ATR stating short EF identifiers: %d APDUs, without: %d; want one fewer", stated, plain)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			chip := newChip(t, tc.ds, tc.chip)
+			w := &wire{t: chip}
+			doc, err := mrtd.Read(context.Background(), w, tc.key, nil)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, tc.access, doc.AccessControl)
+				checkFiles(t, doc, tc.ds)
+			}
+			assert.Equal(t, tc.selectCA, w.selectCA, "SELECT of EF.CardAccess by FID")
+		})
+	}
+
+	// The chip that takes BAC: the first read learns it has no SFIs, and
+	// the next read on the reader finds EF.CardAccess and uses PACE.
+	chip := newChip(t, paceDS, no6A82)
+	atr := []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
+	doc, err := mrtd.Read(context.Background(), &wire{t: chip, atr: atr}, specimenKey(t), nil)
+	require.NoError(t, err)
+	require.True(t, doc.Learned.NoSFI, "learned %+v", doc.Learned)
+	chip.Reset()
+	doc, err = mrtd.Read(context.Background(), &wire{t: chip, atr: atr}, specimenKey(t), &mrtd.Config{Learned: doc.Learned})
+	require.NoError(t, err)
+	assert.Equal(t, "PACE", doc.AccessControl, "second read")
 }
 
 // TestReadPACEExtendedOnly runs PACE with a 2048-bit DH group, whose

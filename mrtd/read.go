@@ -224,9 +224,12 @@ type run struct {
 	noATRInfo      bool         // the chip has no EF.ATR/INFO
 	mf             icao.Learned // what reading the MF files learned
 	cardAccessRead bool
-	pace           []pace.Info // supported PACE offers of EF.CardAccess
-	paceFailed     bool        // PACE failed once: BAC from now on
-	cam            *pace.CAM
+	// cardAccessDoubt: EF.CardAccess answered 6A82 by short EF identifier
+	// on a chip not known to take them, so it may be there by FID.
+	cardAccessDoubt bool
+	pace            []pace.Info // supported PACE offers of EF.CardAccess
+	paceFailed      bool        // PACE failed once: BAC from now on
+	cam             *pace.CAM
 }
 
 func (r *run) now() time.Time {

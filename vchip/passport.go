@@ -175,6 +175,18 @@ func (p *Passport) Reset() {
 	p.resetLocked()
 }
 
+// Reconnect resets the chip as a reader's SCardReconnect does; it fails
+// with [ErrRemoved] when the card is not in the field.
+func (p *Passport) Reconnect(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.removed {
+		return ErrRemoved
+	}
+	p.resetLocked()
+	return nil
+}
+
 func (p *Passport) resetLocked() {
 	p.dropSession()
 	p.bac, p.paceStep = nil, 0
