@@ -398,7 +398,7 @@ func (r *FileReader) next(ctx context.Context, sfi byte, off, total int) ([]byte
 				r.exactHint = exact // a limit, or what was left: the file size tells
 			case exact > 0:
 				r.limit(exact) // it had fewer bytes than it asked for: a limit
-			default:
+			case !ext:
 				r.served(le, len(chunk), off, total, probe)
 			}
 			return chunk, false, nil

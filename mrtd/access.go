@@ -69,7 +69,7 @@ func (r *run) accessControl(ctx context.Context) error {
 			return err
 		}
 	case r.cfg.Access == AccessPACE:
-		return &Error{Class: ErrNeedsPACE, Step: "PACE", Err: errors.New("the chip offers no PACE protocol this reader supports")}
+		return r.retryWithCardAccess(ctx, &Error{Class: ErrNeedsPACE, Step: "PACE", Err: errors.New("the chip offers no PACE protocol this reader supports")})
 	case r.key.MRZ == (icao.AccessKey{}):
 		return &Error{Class: ErrNeedsMRZ, Step: "BAC", Err: errors.New("the chip offers no PACE, and BAC needs the MRZ")}
 	}
@@ -77,16 +77,27 @@ func (r *run) accessControl(ctx context.Context) error {
 	if paceErr != nil && errors.Is(err, ErrNeedsPACE) {
 		return paceErr // no BAC to fall back to: what failed is PACE
 	}
-	if r.cardAccessDoubt && (errors.Is(err, ErrNeedsPACE) || errors.Is(err, ErrAccessDenied)) {
-		found, lerr := r.lookUpCardAccess(ctx)
-		switch {
-		case lerr != nil:
-			return lerr
-		case found:
-			return r.accessControl(ctx)
-		}
+	if errors.Is(err, ErrNeedsPACE) || errors.Is(err, ErrAccessDenied) {
+		return r.retryWithCardAccess(ctx, err)
 	}
 	return err
+}
+
+// retryWithCardAccess runs access control again when EF.CardAccess, in
+// doubt after a 6A82 by short EF identifier, is there by file identifier;
+// otherwise it returns failed, the error that made it look.
+func (r *run) retryWithCardAccess(ctx context.Context, failed error) error {
+	if !r.cardAccessDoubt {
+		return failed
+	}
+	found, err := r.lookUpCardAccess(ctx)
+	switch {
+	case err != nil:
+		return err
+	case found:
+		return r.accessControl(ctx)
+	}
+	return failed
 }
 
 // discoverPACE reads EF.CardAccess in plain, once per read. A chip

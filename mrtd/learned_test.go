@@ -162,6 +162,7 @@ func TestReadCardAccessDoubt(t *testing.T) {
 		ds       *vchip.Dataset
 		chip     vchip.Config
 		key      mrtd.Key
+		policy   mrtd.Access
 		access   string // access control of the read, "" when it fails
 		wantErr  error
 		selectCA int // SELECT of EF.CardAccess by FID
@@ -172,13 +173,17 @@ func TestReadCardAccessDoubt(t *testing.T) {
 		{name: "PACE-only chip with 6A82 to every SFI: PACE after BAC is refused", ds: paceDS, chip: pick(no6A82, true),
 			key: specimenKey(t), access: "PACE", selectCA: 1},
 		{name: "PACE chip with 6A82 to every SFI that takes BAC: BAC", ds: paceDS, chip: no6A82, key: specimenKey(t), access: "BAC"},
+		{name: "the same with --access pace: looked for by FID", ds: paceDS, chip: no6A82, key: specimenKey(t), policy: mrtd.AccessPACE,
+			access: "PACE", selectCA: 1},
+		{name: "BAC-only chip with --access pace: one look by FID, needs PACE", ds: bacOnly, key: specimenKey(t), policy: mrtd.AccessPACE,
+			wantErr: mrtd.ErrNeedsPACE, selectCA: 1},
 		{name: "PACE chip with SFIs: PACE, no SELECT", ds: paceDS, key: specimenKey(t), access: "PACE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			chip := newChip(t, tc.ds, tc.chip)
 			w := &wire{t: chip}
-			doc, err := mrtd.Read(context.Background(), w, tc.key, nil)
+			doc, err := mrtd.Read(context.Background(), w, tc.key, &mrtd.Config{Access: tc.policy})
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 			} else {

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/internal/pcsctest"
 	"github.com/nfcbridge/nfcbridge/vchip"
 )
@@ -56,6 +57,9 @@ func TestE2EPACE(t *testing.T) {
 		{name: "CAM PACE-only, CAN", ds: func(t *testing.T) *vchip.Dataset { return loadDataset(t, "specimen-pace-only-cam") },
 			args: []string{"--can", "123456"}, protocol: "PACE-ECDH-CAM-AES-128", domain: "brainpoolP256r1", password: "CAN", cam: "verified"},
 		{name: "CAM PACE-only, MRZ", ds: func(t *testing.T) *vchip.Dataset { return loadDataset(t, "specimen-pace-only-cam") },
+			args: mrzArgs, protocol: "PACE-ECDH-CAM-AES-128", domain: "brainpoolP256r1", password: "MRZ", cam: "verified"},
+		{name: "CAM PACE-only, 6A82 to every SFI: EF.CardAccess by FID after BAC is refused", ds: func(t *testing.T) *vchip.Dataset { return loadDataset(t, "specimen-pace-only-cam") },
+			chip: vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusFileNotFound},
 			args: mrzArgs, protocol: "PACE-ECDH-CAM-AES-128", domain: "brainpoolP256r1", password: "MRZ", cam: "verified"},
 		{name: "several offers: the strongest wins", ds: func(t *testing.T) *vchip.Dataset {
 			return paceSpecimen(t, "ECDH-GM-AES-128/brainpoolP256r1,ECDH-GM-AES-256/brainpoolP384r1,DH-GM-AES-128/0")
