@@ -335,15 +335,15 @@ func (r *FileReader) settle(data []byte, total int, eof bool) (int, error) {
 // refusesSFI reports whether err, the answer to the first READ BINARY of
 // f by short EF identifier, is how chips say they do not take one. A
 // chip that does not know SFIs may answer 6A82, so "not found" counts
-// too for the files of the application, which must be there, unless the
-// chip has already served a file by SFI. For the files of the master
-// file (EF.ATR/INFO, EF.CardAccess, EF.CardSecurity) absence is normal:
-// 6A82 means absent, and a SELECT would cost an APDU on every chip
-// without them; the caller that needs one decides whether to look again
-// by file identifier.
+// too, unless the chip has already served a file by SFI, or f is one of
+// the first two files a read looks for, EF.ATR/INFO and EF.CardAccess:
+// their absence is normal, and a SELECT would cost an APDU on every chip
+// without them; the caller that needs EF.CardAccess decides whether to
+// look again by file identifier. EF.CardSecurity keeps the SELECT: it is
+// read after PACE, when a chip's SFI support is known.
 func (r *FileReader) refusesSFI(f EF, err error) bool {
 	if errors.Is(err, ErrNotFound) {
-		return r.sfi != SupportWorks && !f.InMF()
+		return r.sfi != SupportWorks && f != EFATRInfo && f != EFCardAccess
 	}
 	return errors.Is(err, ErrWrongParameters) || errors.Is(err, ErrNotSupported)
 }

@@ -77,8 +77,11 @@ func TestFileReaderScripts(t *testing.T) {
 			wantErr: icao.ErrNotFound,
 		},
 		{
-			name: "EF.CardSecurity 6A82 by SFI: absent, no SELECT", f: icao.EFCardSecurity,
-			steps:   []apdutest.Exchange{{Cmd: []byte{0x00, 0xB0, 0x9D, 0x00, 0x80}, Resp: []byte{0x6A, 0x82}}},
+			name: "EF.CardSecurity 6A82 by SFI on a chip not known to take SFIs: SELECT settles it", f: icao.EFCardSecurity,
+			steps: []apdutest.Exchange{
+				{Cmd: []byte{0x00, 0xB0, 0x9D, 0x00, 0x80}, Resp: []byte{0x6A, 0x82}},
+				{Cmd: []byte{0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1D}, Resp: []byte{0x6A, 0x82}},
+			},
 			wantErr: icao.ErrNotFound,
 		},
 		{

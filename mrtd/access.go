@@ -117,11 +117,11 @@ func (r *run) discoverPACE(ctx context.Context) {
 	r.takeCardAccess(b)
 }
 
-// lookUpCardAccess looks for EF.CardAccess by file identifier after BAC
-// was refused, on a chip that answered 6A82 to it by short EF identifier
-// without being known to take them. Looking only then spares the SELECT
-// on every BAC-only chip, the common case, while a chip that answers
-// 6A82 to short EF identifiers it does not support still gets PACE. The
+// lookUpCardAccess looks for EF.CardAccess by file identifier on a chip
+// that answered 6A82 to it by short EF identifier without being known to
+// take them, once BAC was refused or the chip refused an SFI after all.
+// Looking only then spares the SELECT on every BAC-only chip, the common
+// case, while a chip that answers 6A82 to every SFI still gets PACE. The
 // chip is reset first, which selects the master file where EF.CardAccess
 // lives: some chips refuse SELECT MF (AndyQ/NFCPassportReader#106, #219).
 func (r *run) lookUpCardAccess(ctx context.Context) (bool, error) {
@@ -131,6 +131,7 @@ func (r *run) lookUpCardAccess(ctx context.Context) (bool, error) {
 	}
 	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, NoShortEF: true, Learned: r.mf})
 	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
+	r.mf = fr.Learned()
 	switch {
 	case err != nil && isChipStatus(err):
 		return false, nil // absent both ways: the BAC error stands

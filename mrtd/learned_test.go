@@ -147,16 +147,15 @@ func TestReadLearned(t *testing.T) {
 // TestReadCardAccessDoubt covers the 6A82 answer to READ BINARY of
 // EF.CardAccess by short EF identifier. It is taken as absent, with no
 // SELECT by FID, so a BAC-only chip pays nothing for it. A chip that says
-// 6A82 to every short EF identifier still gets PACE: when it refuses
-// BAC, EF.CardAccess is looked for by FID; when it takes BAC, the read
-// learns that it has no SFIs and the next read on the reader uses PACE.
+// 6A82 to every short EF identifier still gets PACE: EF.CardAccess is
+// looked for by FID when it refuses BAC, or when EF.COM shows that it
+// takes no SFIs.
 func TestReadCardAccessDoubt(t *testing.T) {
 	wrong, err := icao.NewAccessKey("L898902C3", "740812", "120416")
 	require.NoError(t, err)
 	bacOnly := loadDataset(t, "specimen-20k")
 	paceDS := loadDataset(t, "specimen-pace-gm-bp256")
 	no6A82 := vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusFileNotFound}
-	pick := func(v vchip.Config, noBAC bool) vchip.Config { v.NoBAC = noBAC; return v }
 	tests := []struct {
 		name     string
 		ds       *vchip.Dataset
@@ -170,10 +169,13 @@ func TestReadCardAccessDoubt(t *testing.T) {
 		{name: "BAC-only chip: no SELECT", ds: bacOnly, key: specimenKey(t), access: "BAC"},
 		{name: "BAC-only chip, wrong MRZ: one look by FID, still a wrong MRZ", ds: bacOnly, key: mrtd.Key{MRZ: wrong},
 			wantErr: mrtd.ErrAccessDenied, selectCA: 1},
-		{name: "PACE-only chip with 6A82 to every SFI: PACE after BAC is refused", ds: paceDS, chip: pick(no6A82, true),
+		{name: "PACE-only chip with 6A82 to every SFI: PACE after BAC is refused", ds: paceDS, chip: vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusFileNotFound, NoBAC: true},
 			key: specimenKey(t), access: "PACE", selectCA: 1},
-		{name: "PACE chip with 6A82 to every SFI that takes BAC: BAC", ds: paceDS, chip: no6A82, key: specimenKey(t), access: "BAC"},
-		{name: "the same with --access pace: looked for by FID", ds: paceDS, chip: no6A82, key: specimenKey(t), policy: mrtd.AccessPACE,
+		{name: "PACE chip with 6A82 to every SFI that takes BAC: PACE once EF.COM shows it takes no SFIs", ds: paceDS, chip: no6A82,
+			key: specimenKey(t), access: "PACE", selectCA: 1},
+		{name: "BAC-only chip with 6A82 to every SFI: BAC again after the look", ds: bacOnly, chip: no6A82, key: specimenKey(t),
+			access: "BAC", selectCA: 1},
+		{name: "PACE chip with 6A82 to every SFI, --access pace: looked for by FID", ds: paceDS, chip: no6A82, key: specimenKey(t), policy: mrtd.AccessPACE,
 			access: "PACE", selectCA: 1},
 		{name: "BAC-only chip with --access pace: one look by FID, needs PACE", ds: bacOnly, key: specimenKey(t), policy: mrtd.AccessPACE,
 			wantErr: mrtd.ErrNeedsPACE, selectCA: 1},
@@ -195,17 +197,20 @@ func TestReadCardAccessDoubt(t *testing.T) {
 		})
 	}
 
-	// The chip that takes BAC: the first read learns it has no SFIs, and
-	// the next read on the reader finds EF.CardAccess and uses PACE.
+	// The next read on the reader knows the chip has no SFIs: EF.CardAccess
+	// by FID at once, PACE, no BAC.
 	chip := newChip(t, paceDS, no6A82)
 	atr := []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
 	doc, err := mrtd.Read(context.Background(), &wire{t: chip, atr: atr}, specimenKey(t), nil)
 	require.NoError(t, err)
 	require.True(t, doc.Learned.NoSFI, "learned %+v", doc.Learned)
 	chip.Reset()
-	doc, err = mrtd.Read(context.Background(), &wire{t: chip, atr: atr}, specimenKey(t), &mrtd.Config{Learned: doc.Learned})
+	second := &wire{t: chip, atr: atr}
+	doc, err = mrtd.Read(context.Background(), second, specimenKey(t), &mrtd.Config{Learned: doc.Learned})
 	require.NoError(t, err)
 	assert.Equal(t, "PACE", doc.AccessControl, "second read")
+	assert.Equal(t, 1, second.selectCA, "second read: SELECT of EF.CardAccess by FID")
+	assert.Empty(t, doc.FallbackReason, "second read")
 }
 
 // TestReadPACEExtendedOnly runs PACE with a 2048-bit DH group, whose

@@ -398,6 +398,9 @@ func (r *run) readAll(ctx context.Context) error {
 		}
 		err := r.do(ctx, it)
 		if err == nil {
+			err = r.reconsiderPACE(ctx)
+		}
+		if err == nil {
 			continue
 		}
 		if !retryable(err) || reauths == 0 {
@@ -471,6 +474,26 @@ func (r *run) readFile(ctx context.Context, fr *icao.FileReader, f icao.EF, part
 
 // reauthenticate replaces a broken session: reset the chip if the card
 // can, then select and authenticate again.
+// reconsiderPACE moves a read that went BAC to PACE when the chip turns
+// out to take no short EF identifiers: its 6A82 to EF.CardAccess by SFI
+// said nothing then, so EF.CardAccess is looked for by FID (a reset) and
+// access control runs again, with PACE when it is there. The files read
+// so far stay: they are the same under either session.
+func (r *run) reconsiderPACE(ctx context.Context) error {
+	if !r.cardAccessDoubt || r.fr.Learned().SFI != icao.SupportRefused {
+		return nil
+	}
+	if _, err := r.lookUpCardAccess(ctx); err != nil {
+		return err
+	}
+	if err := r.authenticate(ctx); err != nil {
+		return err
+	}
+	r.fr.Transport = r.session
+	r.step(Reading)
+	return nil
+}
+
 func (r *run) reauthenticate(ctx context.Context) error {
 	if err := r.reset(ctx); err != nil {
 		return err

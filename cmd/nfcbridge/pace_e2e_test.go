@@ -58,7 +58,7 @@ func TestE2EPACE(t *testing.T) {
 			args: []string{"--can", "123456"}, protocol: "PACE-ECDH-CAM-AES-128", domain: "brainpoolP256r1", password: "CAN", cam: "verified"},
 		{name: "CAM PACE-only, MRZ", ds: func(t *testing.T) *vchip.Dataset { return loadDataset(t, "specimen-pace-only-cam") },
 			args: mrzArgs, protocol: "PACE-ECDH-CAM-AES-128", domain: "brainpoolP256r1", password: "MRZ", cam: "verified"},
-		{name: "CAM PACE-only, 6A82 to every SFI: EF.CardAccess by FID after BAC is refused", ds: func(t *testing.T) *vchip.Dataset { return loadDataset(t, "specimen-pace-only-cam") },
+		{name: "CAM, 6A82 to every SFI: EF.CardAccess by FID, PACE", ds: func(t *testing.T) *vchip.Dataset { return loadDataset(t, "specimen-pace-only-cam") },
 			chip: vchip.Config{NoShortEF: true, NoShortEFStatus: icao.StatusFileNotFound},
 			args: mrzArgs, protocol: "PACE-ECDH-CAM-AES-128", domain: "brainpoolP256r1", password: "MRZ", cam: "verified"},
 		{name: "several offers: the strongest wins", ds: func(t *testing.T) *vchip.Dataset {
