@@ -512,12 +512,18 @@ func (r *FileReader) limit(le int) {
 	}
 }
 
-// shortLe is the current Le of a short READ BINARY.
+// shortLe is the current Le of a short READ BINARY. It never exceeds
+// what a short response carries on the transport of the moment: Chip
+// Authentication can move secure messaging from 3DES (231) to AES (223)
+// between two files, and a larger Le would need extended length.
 func (r *FileReader) shortLe() int {
+	top := r.topLe()
 	if r.le == 0 {
-		top := r.topLe()
 		r.le = min(startLe, top)
 		r.settled = r.le == top
+	}
+	if r.le > top {
+		r.le = top
 	}
 	return r.le
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nfcbridge/nfcbridge/chipauth"
 	"github.com/nfcbridge/nfcbridge/icao"
 	"github.com/nfcbridge/nfcbridge/mrtd"
 	"github.com/nfcbridge/nfcbridge/vchip"
@@ -227,4 +228,25 @@ func TestReadPACEExtendedOnly(t *testing.T) {
 	checkFiles(t, doc, ds)
 	assert.Equal(t, "PACE", doc.AccessControl)
 	assert.Zero(t, w.extendedRB, "extended READ BINARY")
+}
+
+// TestReadLeAcrossCA reads a chip whose Chip Authentication moves secure
+// messaging from 3DES to AES, on a first read and with a learned Le of
+// 231, the most a short 3DES response carries: under AES the reader must
+// ask for at most 223, or the protected READ BINARY would need extended
+// length, which 9303-11 §9.3.1.2 forbids on a chip that states no buffer
+// sizes.
+func TestReadLeAcrossCA(t *testing.T) {
+	ca := &vchip.ChipAuthSpec{ParameterID: 13, Ciphers: []chipauth.Cipher{chipauth.AES128}}
+	ds := authSpecimen(t, ca, nil, "")
+	atr := []byte{0x3B, 0x80, 0x80, 0x01, 0x01}
+	for _, learned := range []mrtd.Learned{{}, {ATR: atr, MaxLe: 231}} {
+		w := &wire{t: newChip(t, ds, vchip.Config{}), atr: atr}
+		doc, err := mrtd.Read(context.Background(), w, specimenKey(t), &mrtd.Config{Learned: learned})
+		require.NoError(t, err)
+		require.Equal(t, mrtd.Passed, doc.Authenticity.Chip.Outcome, "chip authentication %+v", doc.Authenticity.Chip)
+		checkFiles(t, doc, ds)
+		assert.Zero(t, w.extendedRB, "extended READ BINARY, learned %+v", learned)
+		assert.Equal(t, 223, doc.Learned.MaxLe, "learned after a read that started from %+v", learned)
+	}
 }
