@@ -24,6 +24,10 @@ func FuzzStartRead(f *testing.F) {
 		`{"sessionId":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00","upload":false,"upload":true}`,
 		`{"SESSIONID":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00","mrz":{"documentNumber":"L898902C3","DateOfBirth":"740812"}}`,
 		`{"sessionId":"x","sessionid":"y"}`, `"x"`, `[{"a":1,"a":2}]`,
+		// Valid but for a repeated key, so that only the duplicate check
+		// refuses them.
+		`{"mrz":` + mustJSON(specimenMRZ) + `,` + mustJSON(validRead())[1:],
+		`{"sessionId":"0b6e5a4c-1f0e-4a8a-9d6f-3f0e3c2b1a00",` + mustJSON(validRead())[1:],
 	} {
 		f.Add([]byte(seed))
 	}
