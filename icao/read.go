@@ -454,7 +454,7 @@ func (r *FileReader) served(le, n, off, total int, probe bool) {
 	}
 }
 
-// maxAttempts bounds the retries of one chunk; each shrinks Le.
+// maxAttempts bounds the retries of one chunk; each settles or lowers Le.
 const maxAttempts = 16
 
 // startLe is the short Le of the first READ BINARY on a chip whose limit
