@@ -472,8 +472,6 @@ func (r *run) readFile(ctx context.Context, fr *icao.FileReader, f icao.EF, part
 	return data, err
 }
 
-// reauthenticate replaces a broken session: reset the chip if the card
-// can, then select and authenticate again.
 // reconsiderPACE moves a read that went BAC to PACE when the chip turns
 // out to take no short EF identifiers: its 6A82 to EF.CardAccess by SFI
 // said nothing then, so EF.CardAccess is looked for by FID (a reset) and
@@ -486,18 +484,21 @@ func (r *run) reconsiderPACE(ctx context.Context) error {
 	if _, err := r.lookUpCardAccess(ctx); err != nil {
 		return err
 	}
-	if err := r.authenticate(ctx); err != nil {
-		return err
-	}
-	r.fr.Transport = r.session
-	r.step(Reading)
-	return nil
+	return r.resume(ctx)
 }
 
+// reauthenticate replaces a broken session: reset the chip if the card
+// can, then select and authenticate again.
 func (r *run) reauthenticate(ctx context.Context) error {
 	if err := r.reset(ctx); err != nil {
 		return err
 	}
+	return r.resume(ctx)
+}
+
+// resume authenticates again on a reset chip and goes on reading under
+// the new session.
+func (r *run) resume(ctx context.Context) error {
 	if err := r.authenticate(ctx); err != nil {
 		return err
 	}
