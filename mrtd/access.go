@@ -107,9 +107,7 @@ func (r *run) discoverPACE(ctx context.Context) {
 		return
 	}
 	r.cardAccessRead = true
-	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, Chip: r.doc.Chip, Learned: r.mf})
-	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
-	r.mf = fr.Learned()
+	b, err := r.readCardAccess(ctx, false)
 	if err != nil {
 		r.cardAccessDoubt = errors.Is(err, icao.ErrNotFound) && r.mf.SFI != icao.SupportWorks && !r.doc.Chip.ShortEF()
 		return
@@ -129,9 +127,7 @@ func (r *run) lookUpCardAccess(ctx context.Context) (bool, error) {
 	if err := r.reset(ctx); err != nil {
 		return false, err
 	}
-	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, NoShortEF: true, Learned: r.mf})
-	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
-	r.mf = fr.Learned()
+	b, err := r.readCardAccess(ctx, true)
 	switch {
 	case err != nil && isChipStatus(err):
 		return false, nil // absent both ways: the BAC error stands
@@ -140,6 +136,15 @@ func (r *run) lookUpCardAccess(ctx context.Context) (bool, error) {
 	}
 	r.takeCardAccess(b)
 	return len(r.pace) > 0, nil
+}
+
+// readCardAccess reads EF.CardAccess in plain from the master file, by
+// file identifier when byFID, and keeps what the reading learned.
+func (r *run) readCardAccess(ctx context.Context, byFID bool) ([]byte, error) {
+	fr := icao.NewFileReader(r.card, &icao.ReadConfig{Extended: icao.ExtendedNever, MaxFileSize: 64 << 10, Chip: r.doc.Chip, NoShortEF: byFID, Learned: r.mf})
+	b, err := fr.Read(ctx, icao.EFCardAccess, nil)
+	r.mf = fr.Learned()
+	return b, err
 }
 
 // takeCardAccess keeps EF.CardAccess and its supported PACE offers.
